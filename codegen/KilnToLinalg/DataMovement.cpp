@@ -1,0 +1,162 @@
+//===- DataMovement.cpp - reshape, transpose, concat, slice, gather -------===//
+//
+// Ops that move elements without arithmetic map onto the tensor dialect's
+// views where one fits (bufferization then avoids copies) and onto
+// linalg.transpose / linalg.generic otherwise.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/KilnToLinalg/Patterns.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto value = dyn_cast<TypedAttr>(op.getValue());
+    if (!value)
+      return rewriter.notifyMatchFailure(op, "value is not a typed attribute");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+/// Row-major reshape: collapse to one dim, then expand to the target. Rank-0
+/// tensors (one element) collapse and expand with an empty reassociation.
+struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto from = cast<RankedTensorType>(x.getType());
+    auto to = cast<RankedTensorType>(op.getType());
+    auto all = [](int64_t rank) {
+      SmallVector<ReassociationIndices> r;
+      if (rank > 0)
+        r.push_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+      return r;
+    };
+    bool viaScalar = from.getRank() == 0 || to.getRank() == 0;
+    if (from.getRank() != 1 && !viaScalar)
+      x = rewriter.create<tensor::CollapseShapeOp>(loc, x, all(from.getRank()));
+    if (viaScalar && from.getRank() != 0)
+      x = rewriter.create<tensor::CollapseShapeOp>(loc, x, all(0));
+    if (to.getRank() != 1 || viaScalar)
+      x = rewriter.create<tensor::ExpandShapeOp>(
+          loc, to, x, all(viaScalar ? 0 : to.getRank()));
+    rewriter.replaceOp(op, x);
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init = rewriter.create<tensor::EmptyOp>(op.getLoc(), type.getShape(),
+                                                  type.getElementType());
+    auto t = rewriter.create<linalg::TransposeOp>(
+        op.getLoc(), adaptor.getInput(), init, op.getPerm());
+    rewriter.replaceOp(op, t.getResults());
+    return success();
+  }
+};
+
+struct ConcatLowering : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value result = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                    type.getElementType());
+    int64_t axis = op.getAxis(), offset = 0;
+    for (Value in : adaptor.getInputs()) {
+      auto inType = cast<RankedTensorType>(in.getType());
+      SmallVector<int64_t> offsets(type.getRank(), 0);
+      offsets[axis] = offset;
+      SmallVector<int64_t> strides(type.getRank(), 1);
+      result = rewriter.create<tensor::InsertSliceOp>(
+          loc, in, result, ValueRange{}, ValueRange{}, ValueRange{},
+          offsets, inType.getShape(), strides);
+      offset += inType.getDimSize(axis);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, type, adaptor.getInput(), ValueRange{}, ValueRange{}, ValueRange{},
+        op.getStarts(), type.getShape(), op.getStrides());
+    return success();
+  }
+};
+
+/// result[i..., d...] = table[clamp(indices[i...], 0, V-1), d...].
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value table = adaptor.getTable();
+    auto tableType = cast<RankedTensorType>(table.getType());
+    unsigned rank = type.getRank();
+    unsigned indexRank =
+        cast<RankedTensorType>(adaptor.getIndices().getType()).getRank();
+    SmallVector<AffineExpr> indexExprs;
+    for (unsigned i = 0; i < indexRank; ++i)
+      indexExprs.push_back(getAffineDimExpr(i, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, indexExprs, ctx),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                  type.getElementType());
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{adaptor.getIndices()}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value row = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+          Value last =
+              b.create<arith::ConstantIndexOp>(l, tableType.getDimSize(0) - 1);
+          row = b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, row, zero),
+                                         last);
+          SmallVector<Value> at = {row};
+          for (unsigned i = indexRank; i < rank; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<tensor::ExtractOp>(l, table, at)});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateDataMovementPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConstantLowering, ReshapeLowering, TransposeLowering,
+               ConcatLowering, SliceLowering, GatherLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,41 @@
+//===- Pipeline.h - kiln to LLVM for the CPU --------------------*- C++ -*-===//
+#ifndef KILN_CODEGEN_CPU_PIPELINE_H
+#define KILN_CODEGEN_CPU_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace kiln::cpu {
+
+struct CpuCodegenOptions {};
+
+/// Every stage from a kiln model module to the LLVM dialect: decompose,
+/// parameters to arguments, linalg on tensors, bufferization (outputs become
+/// caller-provided buffers), loops, LLVM. The entry function then takes one
+/// bare pointer per input, parameter and output, in that order.
+void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
+                             const CpuCodegenOptions &options);
+
+/// Registers the pipeline as --kiln-cpu-codegen.
+void registerCpuCodegenPipeline();
+
+/// The dialects the pipeline produces and the external interfaces
+/// (bufferization, LLVM translation) it relies on.
+void registerCpuCodegenDialects(mlir::DialectRegistry &registry);
+
+/// Runs the pipeline on `module` in place. When `dumpAfter` is a pass name
+/// ("kiln-lower-to-linalg") or "all", the module is printed to `dump` after
+/// each matching pass; a name no pass has is an error listing the stages.
+/// Diagnostics are returned in the error.
+llvm::Error runCpuCodegen(mlir::ModuleOp module,
+                          const CpuCodegenOptions &options,
+                          const std::string &dumpAfter = "",
+                          llvm::raw_ostream *dump = nullptr);
+
+} // namespace kiln::cpu
+
+#endif // KILN_CODEGEN_CPU_PIPELINE_H

@@ -1,0 +1,40 @@
+//===- Models.h - The built-in seed models ----------------------*- C++ -*-===//
+//
+// The seed models of kiln, each a short function in the DSL, known to the
+// tools by name (kilnc --model=NAME, kiln-run --model=NAME).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_EXAMPLES_MODELS_H
+#define KILN_EXAMPLES_MODELS_H
+
+#include "kiln/frontend/kiln.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct ModelInfo {
+  std::string name;
+  std::string summary; // one line, for --list-models
+  int64_t defaultBatch;
+  std::function<Graph(int64_t batch)> build;
+};
+
+/// Every built-in model, in the order of DESIGN.md's table.
+const std::vector<ModelInfo> &builtinModels();
+/// The model called `name`, or nullptr.
+const ModelInfo *findModel(const std::string &name);
+
+// One function per model (examples/<name>.cpp).
+Graph linreg(int64_t batch);
+Graph house_mlp(int64_t batch);
+Graph binary_mlp(int64_t batch);
+Graph fashion_mlp(int64_t batch);
+Graph cnn(int64_t batch);
+Graph text_transformer(int64_t batch); // sequence length 64
+
+} // namespace kiln
+
+#endif // KILN_EXAMPLES_MODELS_H

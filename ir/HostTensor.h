@@ -1,0 +1,78 @@
+//===- HostTensor.h - A dense tensor in host memory -------------*- C++ -*-===//
+//
+// The value type that crosses kiln's interfaces on the host: inputs and
+// outputs of the interpreter and of compiled code, .npy files, parameters.
+// Row-major, 64-byte aligned storage. Plain C++, no MLIR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_IR_HOSTTENSOR_H
+#define KILN_IR_HOSTTENSOR_H
+
+#include "kiln/ir/Shapes.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace kiln {
+
+enum class DType { F32, F16, BF16, I8, I32 };
+
+/// "f32", "i32", ...
+const char *dtypeName(DType t);
+size_t dtypeSize(DType t);
+
+class HostTensor {
+public:
+  HostTensor() = default;
+  HostTensor(DType dtype, Shape shape)
+      : dtype_(dtype), shape_(std::move(shape)),
+        data_(allocate(numElements(shape_) * dtypeSize(dtype_))) {}
+  HostTensor(const HostTensor &o) : HostTensor(o.dtype_, o.shape_) {
+    std::memcpy(data(), o.data(), byteSize());
+  }
+  HostTensor(HostTensor &&) = default;
+  HostTensor &operator=(HostTensor o) {
+    dtype_ = o.dtype_;
+    shape_ = std::move(o.shape_);
+    data_ = std::move(o.data_);
+    return *this;
+  }
+
+  DType dtype() const { return dtype_; }
+  const Shape &shape() const { return shape_; }
+  int64_t size() const { return numElements(shape_); }
+  size_t byteSize() const { return size() * dtypeSize(dtype_); }
+  void *data() { return data_.get(); }
+  const void *data() const { return data_.get(); }
+  template <typename T> T *as() { return static_cast<T *>(data()); }
+  template <typename T> const T *as() const {
+    return static_cast<const T *>(data());
+  }
+
+  /// Element `i` (row-major) widened to double, whatever the dtype.
+  double get(int64_t i) const;
+  /// Stores `v` at `i`, rounded to the dtype (integers truncate).
+  void set(int64_t i, double v);
+
+private:
+  struct Free {
+    void operator()(void *p) const { std::free(p); }
+  };
+  static std::unique_ptr<void, Free> allocate(size_t bytes) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    return std::unique_ptr<void, Free>(
+        std::aligned_alloc(64, rounded ? rounded : 64));
+  }
+
+  DType dtype_ = DType::F32;
+  Shape shape_;
+  std::unique_ptr<void, Free> data_ = allocate(0);
+};
+
+} // namespace kiln
+
+#endif // KILN_IR_HOSTTENSOR_H

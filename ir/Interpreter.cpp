@@ -1,0 +1,692 @@
+//===- Interpreter.cpp - Reference interpreter for kiln modules -----------===//
+//
+// The numerical oracle of every kiln test. Each op is one small function of
+// plain loops over a row-major array of doubles; every result is rounded to
+// its element type before the next op reads it, so that the oracle sees the
+// same intermediate precision a compiled model has. Speed is not a goal.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/ir/Interpreter.h"
+#include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/Shapes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+/// A value while the interpreter runs: row-major, held in double whatever
+/// the dtype, but always holding values that the dtype can represent.
+struct Array {
+  Shape shape;
+  DType dtype = DType::F32;
+  std::vector<double> data;
+};
+
+llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+std::string str(Type t) {
+  std::string s;
+  llvm::raw_string_ostream(s) << t;
+  return s;
+}
+
+/// "file:line:col" where the location has one, else MLIR's own spelling.
+std::string str(Location loc) {
+  if (auto file = loc->findInstanceOf<FileLineColLoc>())
+    return (file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+            ":" + std::to_string(file.getColumn()));
+  std::string s;
+  llvm::raw_string_ostream(s) << loc;
+  return s;
+}
+
+/// An error that starts with the op and where it is, so a failure deep in a
+/// model can be found in the .mlir file.
+llvm::Error opError(Operation *op, const llvm::Twine &msg) {
+  return error("'" + op->getName().getStringRef() + "' at " +
+               str(op->getLoc()) + ": " + msg);
+}
+
+bool isInt(DType t) { return t == DType::I8 || t == DType::I32; }
+
+/// NaN propagates through max and min, as in numpy and arith.maximumf;
+/// std::max alone would drop it or not depending on the operand order.
+double maxOf(double x, double y) {
+  return std::isnan(x) || std::isnan(y) ? NAN : std::max(x, y);
+}
+double minOf(double x, double y) {
+  return std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y);
+}
+
+/// Integer results wrap as two's complement (what arith.addi and friends do
+/// on the hardware); a float headed for an integer is truncated toward zero
+/// first. Exact for every value an i8 or i32 op can produce in double except
+/// i32 products beyond 2^53. NaN becomes 0 and values beyond 2^62 saturate,
+/// so no input is undefined behaviour here.
+double toInt(DType t, double x) {
+  if (std::isnan(x))
+    return 0;
+  x = std::trunc(x);
+  unsigned bits = t == DType::I8 ? 8 : 32;
+  double lo = -std::ldexp(1.0, bits - 1), hi = std::ldexp(1.0, bits - 1) - 1;
+  if (std::fabs(x) >= 0x1p62)
+    return x < 0 ? lo : hi;
+  uint64_t u = (uint64_t)(int64_t)x & ((uint64_t(1) << bits) - 1);
+  int64_t v = (int64_t)u;
+  if (v > (int64_t)hi)
+    v -= int64_t(1) << bits;
+  return (double)v;
+}
+
+/// Rounds every element to `a.dtype` through HostTensor, so the interpreter
+/// and the host I/O share one definition of f16 and bf16 rounding.
+Array finish(Array a) {
+  HostTensor t(a.dtype, a.shape);
+  for (size_t i = 0; i < a.data.size(); ++i) {
+    t.set(i, isInt(a.dtype) ? toInt(a.dtype, a.data[i]) : a.data[i]);
+    a.data[i] = t.get(i);
+  }
+  return a;
+}
+
+Array fromHost(const HostTensor &t) {
+  Array a{t.shape(), t.dtype(), std::vector<double>(t.size())};
+  for (int64_t i = 0; i < t.size(); ++i)
+    a.data[i] = t.get(i);
+  return a;
+}
+
+HostTensor toHost(const Array &a) {
+  HostTensor t(a.dtype, a.shape);
+  for (size_t i = 0; i < a.data.size(); ++i)
+    t.set(i, a.data[i]);
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+/// Multi-index of row-major position `linear` in `shape`.
+Shape unravel(int64_t linear, const Shape &shape) {
+  Shape idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    idx[d] = linear % shape[d];
+    linear /= shape[d];
+  }
+  return idx;
+}
+
+/// Row-major position of `idx` in `shape`.
+int64_t ravel(const Shape &idx, const Shape &shape) {
+  int64_t linear = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    linear = linear * shape[d] + idx[d];
+  return linear;
+}
+
+/// Row-major position of (i0, i1, i2, i3) in a rank-4 `shape`; the NHWC and
+/// HWCF kernels use it in their inner loops, where building an index vector
+/// for `ravel` would cost an allocation per multiply-add.
+int64_t ravel4(const Shape &shape, int64_t i0, int64_t i1, int64_t i2,
+               int64_t i3) {
+  return ((i0 * shape[1] + i1) * shape[2] + i2) * shape[3] + i3;
+}
+
+/// Position in an operand of shape `in` that numpy broadcasting reads for
+/// result index `outIdx`: shapes align on the right and dims of 1 stay at 0.
+int64_t broadcastOffset(const Shape &outIdx, const Shape &in) {
+  size_t lead = outIdx.size() - in.size();
+  int64_t linear = 0;
+  for (size_t d = 0; d < in.size(); ++d)
+    linear = linear * in[d] + (in[d] == 1 ? 0 : outIdx[lead + d]);
+  return linear;
+}
+
+Shape shapeOf(Type t) {
+  auto shape = cast<ShapedType>(t).getShape();
+  return Shape(shape.begin(), shape.end());
+}
+
+Shape toShape(ArrayRef<int64_t> a) { return Shape(a.begin(), a.end()); }
+
+/// The product of the dims in [from, to).
+int64_t product(const Shape &s, size_t from, size_t to) {
+  int64_t n = 1;
+  for (size_t d = from; d < to; ++d)
+    n *= s[d];
+  return n;
+}
+
+/// The result's array, of the shape the op's shape rule gives; kernels fill
+/// in `data`. The rule is applied again here, rather than trusting the
+/// attributes, so that a kernel never indexes out of bounds.
+llvm::Expected<Array> resultArray(Operation *op, const ShapeOr &rule) {
+  if (!rule.ok())
+    return opError(op, rule.error);
+  Array out;
+  out.shape = rule.shape;
+  out.data.assign(numElements(out.shape), 0.0);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels, one per op family
+//===----------------------------------------------------------------------===//
+
+/// Values of the ops by the SSA value that holds them.
+using Env = llvm::DenseMap<mlir::Value, Array>;
+
+/// The value of an operand. Verified IR defines every operand before its use,
+/// so it is always there; `find` rather than `operator[]` because an insert
+/// would move the arrays that other references still point into.
+const Array &lookup(const Env &env, mlir::Value v) {
+  return env.find(v)->second;
+}
+
+llvm::Expected<Array> evalParam(ParamOp op, const ParamValues &params) {
+  auto it = params.find(op.getName().str());
+  if (it == params.end())
+    return opError(op, "no value given for parameter '" + op.getName() + "'");
+  const HostTensor &value = it->second;
+  Shape want = shapeOf(op.getType());
+  auto dtype = dtypeOf(op.getType().getElementType());
+  if (!dtype)
+    return opError(op, llvm::toString(dtype.takeError()));
+  if (value.shape() != want || value.dtype() != *dtype)
+    return opError(op, "parameter '" + op.getName() + "' must be " +
+                           toString(want) + " " + dtypeName(*dtype) +
+                           ", but its value is " + toString(value.shape()) +
+                           " " + dtypeName(value.dtype()));
+  return fromHost(value);
+}
+
+llvm::Expected<Array> evalConstant(ConstantOp op) {
+  ElementsAttr attr = op.getValue();
+  Array out;
+  out.shape = shapeOf(attr.getShapedType());
+  if (isa<FloatType>(attr.getElementType())) {
+    if (auto values = attr.tryGetValues<APFloat>())
+      for (const APFloat &v : *values)
+        out.data.push_back(v.convertToDouble());
+  } else if (isa<IntegerType>(attr.getElementType())) {
+    if (auto values = attr.tryGetValues<APInt>())
+      for (const APInt &v : *values)
+        out.data.push_back((double)v.getSExtValue());
+  }
+  if ((int64_t)out.data.size() != numElements(out.shape))
+    return opError(op, "cannot read the elements of its value, of type " +
+                           str(attr.getShapedType()));
+  return out;
+}
+
+/// The element type conversion itself happens in `finish`.
+llvm::Expected<Array> evalCast(CastOp op, const Env &env) {
+  return lookup(env, op.getInput());
+}
+
+llvm::Expected<Array> evalBinary(Operation *op, const Env &env) {
+  const Array &a = lookup(env, op->getOperand(0));
+  const Array &b = lookup(env, op->getOperand(1));
+  auto out = resultArray(op, broadcastShapes(a.shape, b.shape));
+  if (!out)
+    return out.takeError();
+  bool ints = isInt(a.dtype);
+  double (*fn)(double, double) =
+      llvm::TypeSwitch<Operation *, double (*)(double, double)>(op)
+          .Case([](AddOp) { return +[](double x, double y) { return x + y; }; })
+          .Case([](SubOp) { return +[](double x, double y) { return x - y; }; })
+          .Case([](MulOp) { return +[](double x, double y) { return x * y; }; })
+          .Case([](DivOp) { return +[](double x, double y) { return x / y; }; })
+          .Case([](MaxOp) { return &maxOf; })
+          .Case([](MinOp) { return &minOf; });
+  bool intDiv = ints && isa<DivOp>(op);
+  for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
+    Shape idx = unravel(i, out->shape);
+    double x = a.data[broadcastOffset(idx, a.shape)];
+    double y = b.data[broadcastOffset(idx, b.shape)];
+    if (intDiv) {
+      // Integer division truncates toward zero, as arith.divsi does; by zero
+      // it has no value, and hardware traps, so say so instead.
+      if (y == 0)
+        return opError(op, "integer division by zero at result element " +
+                               toString(idx));
+      out->data[i] = (double)((int64_t)x / (int64_t)y);
+    } else {
+      out->data[i] = fn(x, y);
+    }
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalUnary(Operation *op, const Env &env) {
+  Array out = lookup(env, op->getOperand(0));
+  double (*fn)(double) =
+      llvm::TypeSwitch<Operation *, double (*)(double)>(op)
+          .Case([](NegOp) { return +[](double x) { return -x; }; })
+          .Case([](ExpOp) { return +[](double x) { return std::exp(x); }; })
+          .Case([](LogOp) { return +[](double x) { return std::log(x); }; })
+          .Case([](SqrtOp) { return +[](double x) { return std::sqrt(x); }; })
+          .Case([](RsqrtOp) {
+            return +[](double x) { return 1.0 / std::sqrt(x); };
+          })
+          .Case([](TanhOp) { return +[](double x) { return std::tanh(x); }; })
+          .Case([](SigmoidOp) {
+            return +[](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+          })
+          .Case([](ReluOp) { return +[](double x) { return maxOf(x, 0.0); }; })
+          .Case([](GeluOp) {
+            return +[](double x) {
+              return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+            };
+          });
+  for (double &x : out.data)
+    x = fn(x);
+  return out;
+}
+
+llvm::Expected<Array> evalMatmul(MatmulOp op, const Env &env) {
+  const Array &a = lookup(env, op.getLhs());
+  const Array &b = lookup(env, op.getRhs());
+  auto out = resultArray(op, matmulShape(a.shape, b.shape));
+  if (!out)
+    return out.takeError();
+  size_t ra = a.shape.size(), rb = b.shape.size(), ro = out->shape.size();
+  int64_t m = a.shape[ra - 2], k = a.shape[ra - 1], n = b.shape[rb - 1];
+  Shape batchA(a.shape.begin(), a.shape.end() - 2);
+  Shape batchB(b.shape.begin(), b.shape.end() - 2);
+  Shape batch(out->shape.begin(), out->shape.end() - 2);
+  int64_t batches = product(out->shape, 0, ro - 2);
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    Shape idx = unravel(bi, batch);
+    const double *pa = a.data.data() + broadcastOffset(idx, batchA) * m * k;
+    const double *pb = b.data.data() + broadcastOffset(idx, batchB) * k * n;
+    double *po = out->data.data() + bi * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += pa[i * k + p] * pb[p * n + j];
+        po[i * n + j] = acc;
+      }
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalConv2d(Conv2dOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  const Array &w = lookup(env, op.getFilter());
+  Shape strides = toShape(op.getStrides()), padding = toShape(op.getPadding()),
+        dilations = toShape(op.getDilations());
+  auto out = resultArray(
+      op, conv2dShape(x.shape, w.shape, strides, padding, dilations));
+  if (!out)
+    return out.takeError();
+  const Shape &os = out->shape;
+  int64_t h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  int64_t kh = w.shape[0], kw = w.shape[1], f = w.shape[3];
+  for (int64_t b = 0; b < os[0]; ++b)
+    for (int64_t oy = 0; oy < os[1]; ++oy)
+      for (int64_t ox = 0; ox < os[2]; ++ox)
+        for (int64_t oc = 0; oc < f; ++oc) {
+          double acc = 0;
+          for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              int64_t iy = oy * strides[0] - padding[0] + ky * dilations[0];
+              int64_t ix = ox * strides[1] - padding[2] + kx * dilations[1];
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                continue; // zero padding adds nothing
+              for (int64_t ic = 0; ic < c; ++ic)
+                acc += x.data[ravel4(x.shape, b, iy, ix, ic)] *
+                       w.data[ravel4(w.shape, ky, kx, ic, oc)];
+            }
+          out->data[ravel4(os, b, oy, ox, oc)] = acc;
+        }
+  return out;
+}
+
+llvm::Expected<Array> evalMaxPool2d(MaxPool2dOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  Shape window = toShape(op.getWindow()), strides = toShape(op.getStrides()),
+        padding = toShape(op.getPadding());
+  auto out = resultArray(op, pool2dShape(x.shape, window, strides, padding));
+  if (!out)
+    return out.takeError();
+  const Shape &os = out->shape;
+  int64_t h = x.shape[1], wd = x.shape[2];
+  for (int64_t b = 0; b < os[0]; ++b)
+    for (int64_t oy = 0; oy < os[1]; ++oy)
+      for (int64_t ox = 0; ox < os[2]; ++ox)
+        for (int64_t c = 0; c < os[3]; ++c) {
+          double best = -INFINITY; // what a padded position holds
+          for (int64_t ky = 0; ky < window[0]; ++ky)
+            for (int64_t kx = 0; kx < window[1]; ++kx) {
+              int64_t iy = oy * strides[0] - padding[0] + ky;
+              int64_t ix = ox * strides[1] - padding[2] + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd)
+                continue;
+              double v = x.data[ravel4(x.shape, b, iy, ix, c)];
+              best = maxOf(best, v);
+            }
+          out->data[ravel4(os, b, oy, ox, c)] = best;
+        }
+  return out;
+}
+
+/// softmax and log_softmax: the max is subtracted before exp so that large
+/// logits do not overflow.
+llvm::Expected<Array> evalSoftmax(Operation *op, int64_t axis, bool log,
+                                  const Env &env) {
+  const Array &x = lookup(env, op->getOperand(0));
+  auto out = resultArray(op, axisShape(x.shape, axis));
+  if (!out)
+    return out.takeError();
+  int64_t outer = product(x.shape, 0, axis), n = x.shape[axis],
+          inner = product(x.shape, axis + 1, x.shape.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      auto at = [&](int64_t j) { return (o * n + j) * inner + in; };
+      double mx = -INFINITY;
+      for (int64_t j = 0; j < n; ++j)
+        mx = maxOf(mx, x.data[at(j)]);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += std::exp(x.data[at(j)] - mx);
+      for (int64_t j = 0; j < n; ++j) {
+        double shifted = x.data[at(j)] - mx;
+        out->data[at(j)] =
+            log ? shifted - std::log(sum) : std::exp(shifted) / sum;
+      }
+    }
+  return out;
+}
+
+enum class Reduction { Sum, Mean, Max };
+
+llvm::Expected<Array> evalReduce(Operation *op, ArrayRef<int64_t> axes,
+                                 bool keepDims, Reduction kind,
+                                 const Env &env) {
+  const Array &x = lookup(env, op->getOperand(0));
+  auto out = resultArray(op, reduceShape(x.shape, toShape(axes), keepDims));
+  if (!out)
+    return out.takeError();
+  // Accumulate into the keep_dims shape: reduced dims are 1 there, so the
+  // broadcast index map sends each input element to its output element, and
+  // dropping the 1s later does not move any data.
+  Shape kept = x.shape;
+  int64_t count = 1;
+  for (int64_t a : axes) {
+    count *= kept[a];
+    kept[a] = 1;
+  }
+  std::vector<double> acc(numElements(kept),
+                          kind == Reduction::Max ? -INFINITY : 0.0);
+  for (int64_t i = 0; i < (int64_t)x.data.size(); ++i) {
+    double &slot = acc[broadcastOffset(unravel(i, x.shape), kept)];
+    double v = x.data[i];
+    if (kind == Reduction::Max)
+      slot = maxOf(slot, v);
+    else
+      slot += v;
+  }
+  if (kind == Reduction::Mean)
+    for (double &v : acc)
+      v /= (double)count;
+  out->data = std::move(acc);
+  return out;
+}
+
+llvm::Expected<Array> evalLayerNorm(LayerNormOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  const Array &gamma = lookup(env, op.getGamma());
+  const Array &beta = lookup(env, op.getBeta());
+  auto out = resultArray(op, layerNormShape(x.shape, gamma.shape, beta.shape));
+  if (!out)
+    return out.takeError();
+  double epsilon = op.getEpsilon().convertToDouble();
+  int64_t d = x.shape.back(), rows = d ? (int64_t)x.data.size() / d : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const double *row = x.data.data() + r * d;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < d; ++j)
+      mean += row[j];
+    mean /= (double)d;
+    for (int64_t j = 0; j < d; ++j)
+      var += (row[j] - mean) * (row[j] - mean);
+    var /= (double)d; // biased, as the op's definition says
+    double scale = 1.0 / std::sqrt(var + epsilon);
+    for (int64_t j = 0; j < d; ++j)
+      out->data[r * d + j] =
+          (row[j] - mean) * scale * gamma.data[j] + beta.data[j];
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalReshape(ReshapeOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  auto out = resultArray(op, reshapeShape(x.shape, shapeOf(op.getType())));
+  if (!out)
+    return out.takeError();
+  out->data = x.data;
+  return out;
+}
+
+llvm::Expected<Array> evalTranspose(TransposeOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  ArrayRef<int64_t> perm = op.getPerm();
+  auto out = resultArray(op, transposeShape(x.shape, toShape(perm)));
+  if (!out)
+    return out.takeError();
+  Shape in(x.shape.size());
+  for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
+    Shape idx = unravel(i, out->shape);
+    for (size_t d = 0; d < perm.size(); ++d)
+      in[perm[d]] = idx[d];
+    out->data[i] = x.data[ravel(in, x.shape)];
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalConcat(ConcatOp op, const Env &env) {
+  std::vector<const Array *> xs;
+  std::vector<Shape> shapes;
+  for (mlir::Value v : op.getInputs()) {
+    xs.push_back(&lookup(env, v));
+    shapes.push_back(xs.back()->shape);
+  }
+  // getAxis() is unsigned; a negative axis must reach the shape rule as such.
+  int64_t axis = (int64_t)op.getAxis();
+  auto out = resultArray(op, concatShape(shapes, axis));
+  if (!out)
+    return out.takeError();
+  int64_t outer = product(out->shape, 0, axis),
+          inner = product(out->shape, axis + 1, out->shape.size());
+  std::vector<double> data;
+  for (int64_t o = 0; o < outer; ++o)
+    for (const Array *x : xs) {
+      int64_t block = x->shape[axis] * inner;
+      data.insert(data.end(), x->data.begin() + o * block,
+                  x->data.begin() + (o + 1) * block);
+    }
+  out->data = std::move(data);
+  return out;
+}
+
+llvm::Expected<Array> evalSlice(SliceOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  Shape starts = toShape(op.getStarts()), strides = toShape(op.getStrides());
+  auto out = resultArray(
+      op, sliceShape(x.shape, starts, toShape(op.getLimits()), strides));
+  if (!out)
+    return out.takeError();
+  for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
+    Shape idx = unravel(i, out->shape);
+    for (size_t d = 0; d < idx.size(); ++d)
+      idx[d] = starts[d] + idx[d] * strides[d];
+    out->data[i] = x.data[ravel(idx, x.shape)];
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalGather(GatherOp op, const Env &env) {
+  const Array &table = lookup(env, op.getTable());
+  const Array &indices = lookup(env, op.getIndices());
+  auto out = resultArray(op, gatherShape(table.shape, indices.shape));
+  if (!out)
+    return out.takeError();
+  int64_t rows = table.shape[0],
+          rowSize = product(table.shape, 1, table.shape.size());
+  if (rows == 0 && !indices.data.empty())
+    return opError(op, "cannot gather rows from the empty table " +
+                           toString(table.shape));
+  for (int64_t i = 0; i < (int64_t)indices.data.size(); ++i) {
+    // Out-of-range indices are clamped, as XLA does, not reported.
+    int64_t row = std::clamp<int64_t>((int64_t)indices.data[i], 0, rows - 1);
+    std::copy_n(table.data.begin() + row * rowSize, rowSize,
+                out->data.begin() + i * rowSize);
+  }
+  return out;
+}
+
+llvm::Expected<Array> evalOp(Operation *op, const Env &env,
+                             const ParamValues &params) {
+  return llvm::TypeSwitch<Operation *, llvm::Expected<Array>>(op)
+      .Case([&](ParamOp p) { return evalParam(p, params); })
+      .Case([&](ConstantOp c) { return evalConstant(c); })
+      .Case([&](CastOp c) { return evalCast(c, env); })
+      .Case<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(
+          [&](auto) { return evalBinary(op, env); })
+      .Case<NegOp, ExpOp, LogOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp, ReluOp,
+            GeluOp>([&](auto) { return evalUnary(op, env); })
+      .Case([&](MatmulOp m) { return evalMatmul(m, env); })
+      .Case([&](Conv2dOp c) { return evalConv2d(c, env); })
+      .Case([&](MaxPool2dOp p) { return evalMaxPool2d(p, env); })
+      .Case([&](SoftmaxOp s) {
+        return evalSoftmax(op, (int64_t)s.getAxis(), /*log=*/false, env);
+      })
+      .Case([&](LogSoftmaxOp s) {
+        return evalSoftmax(op, (int64_t)s.getAxis(), /*log=*/true, env);
+      })
+      .Case([&](ReduceSumOp r) {
+        return evalReduce(op, r.getAxes(), r.getKeepDims(), Reduction::Sum,
+                          env);
+      })
+      .Case([&](ReduceMeanOp r) {
+        return evalReduce(op, r.getAxes(), r.getKeepDims(), Reduction::Mean,
+                          env);
+      })
+      .Case([&](ReduceMaxOp r) {
+        return evalReduce(op, r.getAxes(), r.getKeepDims(), Reduction::Max,
+                          env);
+      })
+      .Case([&](LayerNormOp l) { return evalLayerNorm(l, env); })
+      .Case([&](ReshapeOp r) { return evalReshape(r, env); })
+      .Case([&](TransposeOp t) { return evalTranspose(t, env); })
+      .Case([&](ConcatOp c) { return evalConcat(c, env); })
+      .Case([&](SliceOp s) { return evalSlice(s, env); })
+      .Case([&](GatherOp g) { return evalGather(g, env); })
+      .Default([&](Operation *) -> llvm::Expected<Array> {
+        return opError(op, "the interpreter does not know this op");
+      });
+}
+
+/// Runs the verifier and turns its diagnostics into the error's text, so
+/// that malformed IR is reported rather than read out of bounds.
+llvm::Error verifyFunc(func::FuncOp func) {
+  std::string diagnostics;
+  {
+    ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &d) {
+      if (d.getSeverity() == DiagnosticSeverity::Error)
+        diagnostics += str(d.getLocation()) + ": " + d.str() + "\n";
+      return success();
+    });
+    if (succeeded(verify(func)))
+      return llvm::Error::success();
+  }
+  return error("@" + func.getSymName() + " is not valid IR:\n" + diagnostics);
+}
+
+} // namespace
+
+llvm::Expected<std::vector<HostTensor>>
+interpret(func::FuncOp func, const std::vector<HostTensor> &inputs,
+          const ParamValues &params) {
+  if (func.isExternal())
+    return error("@" + func.getSymName() + " has no body to interpret");
+  if (llvm::Error err = verifyFunc(func))
+    return err;
+  if (!func.getBody().hasOneBlock())
+    return error("@" + func.getSymName() +
+                 " has several blocks; the interpreter runs one");
+
+  Block &body = func.getBody().front();
+  if (inputs.size() != body.getNumArguments())
+    return error("@" + func.getSymName() + " takes " +
+                 std::to_string(body.getNumArguments()) +
+                 (body.getNumArguments() == 1 ? " input" : " inputs") +
+                 ", got " + std::to_string(inputs.size()));
+
+  Env env;
+  for (unsigned i = 0; i < body.getNumArguments(); ++i) {
+    BlockArgument arg = body.getArgument(i);
+    std::string name = "input" + std::to_string(i);
+    if (auto attr = func.getArgAttrOfType<StringAttr>(i, kNameAttr))
+      name = attr.str();
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    auto dtype = type ? dtypeOf(type.getElementType())
+                      : llvm::Expected<DType>(error("not a ranked tensor"));
+    if (!dtype)
+      return error("input '" + name + "' has type " + str(arg.getType()) +
+                   ", which the interpreter cannot hold: " +
+                   llvm::toString(dtype.takeError()));
+    Shape want = shapeOf(type);
+    const HostTensor &given = inputs[i];
+    if (given.shape() != want || given.dtype() != *dtype)
+      return error("input '" + name + "' (argument " + std::to_string(i) +
+                   " of @" + func.getSymName() + ") must be " + toString(want) +
+                   " " + dtypeName(*dtype) + ", got " +
+                   toString(given.shape()) + " " + dtypeName(given.dtype()));
+    env[arg] = fromHost(given);
+  }
+
+  for (Operation &op : body) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      std::vector<HostTensor> results;
+      for (mlir::Value v : ret.getOperands())
+        results.push_back(toHost(lookup(env, v)));
+      return results;
+    }
+    if (op.getNumResults() != 1)
+      return opError(&op, "the interpreter does not know this op");
+    auto value = evalOp(&op, env, params);
+    if (!value)
+      return value.takeError();
+    Type resultType = op.getResult(0).getType();
+    auto dtype = dtypeOf(cast<ShapedType>(resultType).getElementType());
+    if (!dtype)
+      return opError(&op, llvm::toString(dtype.takeError()));
+    // The kernels derive the shape from the operands; the IR must agree.
+    if (value->shape != shapeOf(resultType))
+      return opError(&op, "computed a result of shape " +
+                              toString(value->shape) + " but the IR says " +
+                              str(resultType));
+    value->dtype = *dtype;
+    env[op.getResult(0)] = finish(std::move(*value));
+  }
+  return error("@" + func.getSymName() + " does not end in func.return");
+}
+
+} // namespace kiln

@@ -1,0 +1,21 @@
+//===- KilnDialect.h - The kiln dialect -------------------------*- C++ -*-===//
+//
+// The kiln dialect and its ops (see KilnOps.td).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_IR_KILNDIALECT_H
+#define KILN_IR_KILNDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "ir/KilnOpsDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "ir/KilnOps.h.inc"
+
+#endif // KILN_IR_KILNDIALECT_H

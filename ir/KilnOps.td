@@ -1,0 +1,349 @@
+//===- KilnOps.td - The kiln dialect and its ops -----------*- tablegen -*-===//
+//
+// Tensor-level ops of static deep-learning graphs. Every value is a ranked
+// tensor of static shape. Ops whose result shape follows from their operands
+// infer it with the rules in Shapes.h, which the DSL applies as well.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_OPS
+#define KILN_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Kiln_Dialect : Dialect {
+  let name = "kiln";
+  let summary = "Static-shaped tensor graphs for ahead-of-time compilation";
+  let description = [{
+    The kiln dialect holds a model as a function on ranked tensors of static
+    shape. Parameters are named (`kiln.param`) and their values live outside
+    the IR, so that a module stays small and the same module serves
+    inference and training.
+  }];
+  let cppNamespace = "::kiln";
+  let hasConstantMaterializer = 1;
+}
+
+def Kiln_Float : AnyTypeOf<[F32, F16, BF16]>;
+def Kiln_Element : AnyTypeOf<[F32, F16, BF16, I8, I32]>;
+def Kiln_Tensor : StaticShapeTensorOf<[F32, F16, BF16, I8, I32]>;
+def Kiln_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16]>;
+def Kiln_IndexTensor : StaticShapeTensorOf<[I32]>;
+
+class Kiln_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+// Ops whose result type is inferred from the operands and attributes.
+class Kiln_InferredOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+def Kiln_ParamOp : Kiln_Op<"param"> {
+  let summary = "A named, trainable parameter";
+  let description = [{
+    A parameter of the model, such as a dense layer's weights. Its value is
+    supplied from outside the module, by name; `init` says how a fresh value
+    is drawn (`glorot_uniform`, `uniform`, `zeros` or `ones`).
+
+    ```mlir
+    %w = kiln.param "dense0.w" {init = "glorot_uniform"} : tensor<784x128xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$init);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ConstantOp
+    : Kiln_Op<"constant", [ConstantLike, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A constant tensor";
+  let description = [{
+    ```mlir
+    %c = kiln.constant dense<0.125> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def Kiln_CastOp : Kiln_Op<"cast", [SameOperandsAndResultShape]> {
+  let summary = "Element type conversion";
+  let description = [{
+    Converts each element to the result's element type: floats round to
+    nearest, float to integer truncates toward zero.
+
+    ```mlir
+    %y = kiln.cast %x : tensor<4xi32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Kiln_BinaryOp<string mnemonic, string what>
+    : Kiln_InferredOp<mnemonic, [Commutative]> {
+  let summary = "Elementwise " # what # " with numpy broadcasting";
+  let description = [{
+    Shapes are aligned on the right and dims of size 1 stretch, as in numpy.
+
+    ```mlir
+    %z = kiln.}] # mnemonic # [{ %x, %y : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+}
+
+def Kiln_AddOp : Kiln_BinaryOp<"add", "addition">;
+def Kiln_MulOp : Kiln_BinaryOp<"mul", "multiplication">;
+def Kiln_MaxOp : Kiln_BinaryOp<"max", "maximum">;
+def Kiln_MinOp : Kiln_BinaryOp<"min", "minimum">;
+// Not commutative: drop the trait by redefining the traits list.
+def Kiln_SubOp : Kiln_BinaryOp<"sub", "subtraction (lhs - rhs)"> {
+  let traits = [Pure, InferTypeOpAdaptor];
+}
+def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)"> {
+  let traits = [Pure, InferTypeOpAdaptor];
+}
+
+class Kiln_UnaryOp<string mnemonic, string what>
+    : Kiln_Op<mnemonic, [SameOperandsAndResultType]> {
+  let summary = "Elementwise " # what;
+  let description = [{
+    ```mlir
+    %y = kiln.}] # mnemonic # [{ %x : tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Kiln_NegOp : Kiln_UnaryOp<"neg", "negation"> {
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+}
+def Kiln_ExpOp : Kiln_UnaryOp<"exp", "natural exponential">;
+def Kiln_LogOp : Kiln_UnaryOp<"log", "natural logarithm">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "square root">;
+def Kiln_RsqrtOp : Kiln_UnaryOp<"rsqrt", "reciprocal square root">;
+def Kiln_TanhOp : Kiln_UnaryOp<"tanh", "hyperbolic tangent">;
+def Kiln_SigmoidOp : Kiln_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
+def Kiln_ReluOp : Kiln_UnaryOp<"relu", "rectified linear unit max(x, 0)">;
+def Kiln_GeluOp : Kiln_UnaryOp<"gelu", "GELU, exact form x * (1 + erf(x / sqrt(2))) / 2">;
+
+//===----------------------------------------------------------------------===//
+// Contractions and windows
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatmulOp : Kiln_InferredOp<"matmul"> {
+  let summary = "Matrix product, batched over leading dims";
+  let description = [{
+    `lhs` [..., M, K] times `rhs` [..., K, N] gives [..., M, N]; the leading
+    (batch) dims broadcast as in numpy, so a [B, S, K] activation times a
+    [K, N] weight gives [B, S, N].
+
+    ```mlir
+    %y = kiln.matmul %x, %w : tensor<8x784xf32>, tensor<784x128xf32> -> tensor<8x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+}
+
+def Kiln_Conv2dOp : Kiln_InferredOp<"conv2d"> {
+  let summary = "2-D convolution, NHWC input and HWCF filter";
+  let description = [{
+    Cross-correlation of `input` [N, H, W, C] with `filter` [KH, KW, C, F],
+    giving [N, OH, OW, F]. `padding` is [top, bottom, left, right] of zeros.
+
+    ```mlir
+    %y = kiln.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+                             dilations = array<i64: 1, 1>}
+        : tensor<1x8x8x3xf32>, tensor<3x3x3x16xf32> -> tensor<1x6x6x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$filter,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   DenseI64ArrayAttr:$dilations);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $filter attr-dict `:` type($input) `,` type($filter) `->` type($result)";
+}
+
+def Kiln_MaxPool2dOp : Kiln_InferredOp<"max_pool2d"> {
+  let summary = "2-D max pooling over NHWC";
+  let description = [{
+    The maximum over each `window` [KH, KW] of `input` [N, H, W, C]. Padded
+    positions never win (they hold -inf).
+
+    ```mlir
+    %y = kiln.max_pool2d %x {window = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+                             padding = array<i64: 0, 0, 0, 0>}
+        : tensor<1x8x8x16xf32> -> tensor<1x4x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$window,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisations
+//===----------------------------------------------------------------------===//
+
+class Kiln_AxisOp<string mnemonic, string what> : Kiln_InferredOp<mnemonic> {
+  let summary = what # " along one axis";
+  let description = [{
+    ```mlir
+    %p = kiln.}] # mnemonic # [{ %x {axis = 1 : i64} : tensor<8x10xf32> -> tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Kiln_SoftmaxOp : Kiln_AxisOp<"softmax", "Softmax">;
+def Kiln_LogSoftmaxOp : Kiln_AxisOp<"log_softmax", "Logarithm of the softmax">;
+
+class Kiln_ReduceOp<string mnemonic, string what> : Kiln_InferredOp<mnemonic> {
+  let summary = what # " over a set of axes";
+  let description = [{
+    Reduces `axes`; with `keep_dims` they stay as dims of size 1.
+
+    ```mlir
+    %s = kiln.}] # mnemonic # [{ %x {axes = array<i64: 1>, keep_dims = false}
+        : tensor<8x10xf32> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$axes,
+                   BoolAttr:$keep_dims);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "Sum">;
+def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "Mean"> {
+  let arguments = (ins Kiln_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                   BoolAttr:$keep_dims);
+  let results = (outs Kiln_FloatTensor:$result);
+}
+def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", "Maximum">;
+
+def Kiln_LayerNormOp : Kiln_InferredOp<"layer_norm"> {
+  let summary = "Layer normalisation over the last dim";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * gamma + beta`, with the mean and the
+    (biased) variance taken over the last dim of `input`.
+
+    ```mlir
+    %y = kiln.layer_norm %x, %g, %b {epsilon = 1.0e-5 : f32}
+        : tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32> -> tensor<8x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$gamma,
+                   Kiln_FloatTensor:$beta, F32Attr:$epsilon);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $gamma `,` $beta attr-dict `:` type($input) "
+                       "`,` type($gamma) `,` type($beta) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Kiln_ReshapeOp : Kiln_Op<"reshape"> {
+  let summary = "Same elements in row-major order, new shape";
+  let description = [{
+    ```mlir
+    %y = kiln.reshape %x : tensor<8x4x4xf32> -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_TransposeOp : Kiln_InferredOp<"transpose"> {
+  let summary = "Permutation of dims";
+  let description = [{
+    Result dim `i` is input dim `perm[i]`.
+
+    ```mlir
+    %y = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Kiln_ConcatOp : Kiln_InferredOp<"concat"> {
+  let summary = "Joins tensors along an axis";
+  let description = [{
+    ```mlir
+    %y = kiln.concat %a, %b {axis = 1 : i64} : tensor<2x3xf32>, tensor<2x5xf32> -> tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$inputs attr-dict `:` type($inputs) `->` type($result)";
+}
+
+def Kiln_SliceOp : Kiln_InferredOp<"slice"> {
+  let summary = "A strided box of a tensor";
+  let description = [{
+    Elements `starts[i] + k * strides[i]` below `limits[i]` along each dim.
+
+    ```mlir
+    %y = kiln.slice %x {starts = array<i64: 0, 1>, limits = array<i64: 2, 3>,
+                        strides = array<i64: 1, 1>} : tensor<2x4xf32> -> tensor<2x2xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$limits, DenseI64ArrayAttr:$strides);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Kiln_GatherOp : Kiln_InferredOp<"gather"> {
+  let summary = "Rows of a table picked by index (embedding lookup)";
+  let description = [{
+    `table` [V, D...] and integer `indices` [I...] give [I..., D...]. An
+    index outside [0, V) is clamped into it, as XLA does.
+
+    ```mlir
+    %e = kiln.gather %table, %ids : tensor<1000x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$table, Kiln_IndexTensor:$indices);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$table `,` $indices attr-dict `:` type($table) `,` type($indices) `->` type($result)";
+}
+
+#endif // KILN_OPS

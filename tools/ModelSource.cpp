@@ -1,0 +1,92 @@
+//===- ModelSource.cpp - Where a tool's model comes from ------------------===//
+#include "kiln/tools/ModelSource.h"
+#include "kiln/examples/Models.h"
+#include "kiln/frontend/ToMlir.h"
+#include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/Model.h"
+#include "kiln/tools/InitAll.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace kiln {
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+std::unique_ptr<mlir::MLIRContext> makeContext() {
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  auto ctx = std::make_unique<mlir::MLIRContext>(registry);
+  ctx->loadDialect<KilnDialect, mlir::func::FuncDialect>();
+  return ctx;
+}
+
+std::string knownModelNames() {
+  std::string names;
+  for (const ModelInfo &m : builtinModels())
+    names += (names.empty() ? "" : ", ") + m.name;
+  return names;
+}
+
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModel(const std::string &name, int64_t batch, const std::string &file,
+          mlir::MLIRContext &ctx) {
+  if (!name.empty() && !file.empty())
+    return error("give either --model=NAME or a .mlir file, not both");
+  if (!file.empty())
+    return parseModelFile(file, ctx);
+  if (name.empty())
+    return error("no model: give --model=NAME or a .mlir file");
+  const ModelInfo *info = findModel(name);
+  if (!info)
+    return error("unknown model '" + name + "'; the built-in models are: " +
+                 knownModelNames());
+  int64_t b = batch > 0 ? batch : info->defaultBatch;
+  try {
+    Graph g = info->build(b);
+    auto module = toModule(g, ctx);
+    if (!module)
+      return error("model '" + name + "' did not verify");
+    return module;
+  } catch (const ShapeError &e) {
+    return error("model '" + name + "' at batch " + llvm::Twine(b) + ": " +
+                 e.what());
+  }
+}
+
+bool writeFileAtomically(const std::string &path, const std::string &bytes,
+                         std::string &error) {
+  if (path == "-") {
+    std::cout << bytes << std::flush;
+    return true;
+  }
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      error = "cannot write '" + path + "': cannot create '" + tmp + "'";
+      return false;
+    }
+    out.write(bytes.data(), bytes.size());
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      error = "cannot write '" + path + "': write failed";
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    error = "cannot write '" + path + "': rename failed";
+    return false;
+  }
+  return true;
+}
+
+} // namespace kiln

@@ -1,0 +1,39 @@
+//===- ModelSource.h - Where a tool's model comes from ----------*- C++ -*-===//
+//
+// The tools take a model either by built-in name (--model=NAME --batch=B) or
+// as a .mlir file; this is the one place that turns either into a module.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_MODELSOURCE_H
+#define KILN_TOOLS_MODELSOURCE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace kiln {
+
+/// A context with every dialect kiln uses registered.
+std::unique_ptr<mlir::MLIRContext> makeContext();
+
+/// The built-in model `name` at `batch` (<= 0: its default batch), or the
+/// module in `file`. An unknown name lists the known ones; a malformed file
+/// gives the parser's diagnostics with line and column.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModel(const std::string &name, int64_t batch, const std::string &file,
+          mlir::MLIRContext &ctx);
+
+/// "linreg, house_mlp, ...".
+std::string knownModelNames();
+
+/// Writes `bytes` to `path` through a temporary file renamed into place, so
+/// that a failed or interrupted write never leaves a partial file. "-" is
+/// standard output.
+bool writeFileAtomically(const std::string &path, const std::string &bytes,
+                         std::string &error);
+
+} // namespace kiln
+
+#endif // KILN_TOOLS_MODELSOURCE_H

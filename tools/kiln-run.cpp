@@ -1,0 +1,295 @@
+//===- kiln-run.cpp - Compile a model for the CPU and run it --------------===//
+//
+//   kiln-run (--model=NAME [--batch=B] | FILE.mlir)
+//            [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
+//            [--param=NAME=PATH.npy]... [--check] [--repeat=N] [--seed=S]
+//
+// Inputs come from .npy files or, for image inputs, Fashion-MNIST IDX files
+// (the first rows are taken); inputs not given are seeded random values
+// (token ids in range for the table they index). --check runs the reference
+// interpreter too and fails when an output is beyond tolerance.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/ir/Interpreter.h"
+#include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/ParamInit.h"
+#include "kiln/tools/Idx.h"
+#include "kiln/tools/ModelSource.h"
+#include "kiln/tools/Npy.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+using namespace kiln;
+
+namespace {
+
+/// Absolute and relative tolerance of --check: |got - ref| <= atol + rtol *
+/// |ref| per element. f32 kernels accumulate in f32 and the interpreter in
+/// double, so long reductions (cnn's 36992-long dense) need more than f32's
+/// epsilon; 1e-4 relative covers them with margin and still catches any
+/// real miscompilation, which is off by orders of magnitude more.
+constexpr double kAtol = 1e-5, kRtol = 1e-4;
+
+int fail(const std::string &msg) {
+  llvm::errs() << "kiln-run: " << msg << "\n";
+  return 1;
+}
+
+/// "NAME=PATH" pairs, keyed by NAME.
+bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
+                std::map<std::string, std::string> &out, std::string &error) {
+  for (const std::string &p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      error = std::string("--") + flag + "=" + p + ": expected NAME=PATH";
+      return false;
+    }
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return true;
+}
+
+std::string namesOf(const std::vector<TensorSpec> &specs) {
+  std::string s;
+  for (const TensorSpec &t : specs)
+    s += (s.empty() ? "" : ", ") + t.name;
+  return s;
+}
+
+bool isIdx(const std::string &path) {
+  return path.find("idx3-ubyte") != std::string::npos;
+}
+
+/// Reads input `spec` from `path`: .npy as is, IDX images as the first rows.
+bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
+               std::string &error) {
+  if (isIdx(path)) {
+    if (spec.shape.empty()) {
+      error = "input '" + spec.name + "' is a scalar; IDX images need rows";
+      return false;
+    }
+    if (!readIdxImages(path, spec.shape[0], t, error))
+      return false;
+    if (t.shape()[0] == spec.shape[0] &&
+        numElements(t.shape()) == numElements(spec.shape)) {
+      HostTensor reshaped(t.dtype(), spec.shape);
+      std::memcpy(reshaped.data(), t.data(), t.byteSize());
+      t = std::move(reshaped);
+    }
+  } else if (!readNpy(path, t, error)) {
+    return false;
+  }
+  error = checkTensor(t, "input '" + spec.name + "'", spec.dtype, spec.shape);
+  if (!error.empty())
+    return false;
+  error = findNonFinite(t);
+  if (!error.empty()) {
+    error = "input '" + spec.name + "' (" + path + "): " + error;
+    return false;
+  }
+  return true;
+}
+
+/// Number of rows of the table each integer input indexes into, so random
+/// token ids stay in range.
+std::map<unsigned, int64_t> indexRanges(mlir::func::FuncOp func) {
+  std::map<unsigned, int64_t> ranges;
+  func.walk([&](GatherOp g) {
+    if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(g.getIndices()))
+      ranges[arg.getArgNumber()] =
+          llvm::cast<mlir::RankedTensorType>(g.getTable().getType())
+              .getDimSize(0);
+  });
+  return ranges;
+}
+
+HostTensor randomInput(const TensorSpec &spec, int64_t range, uint64_t seed) {
+  HostTensor t(spec.dtype, spec.shape);
+  Rng rng(seedFor(seed, spec.name));
+  bool isInt = spec.dtype == DType::I32 || spec.dtype == DType::I8;
+  for (int64_t i = 0; i < t.size(); ++i)
+    t.set(i, isInt ? std::floor(rng.uniform(0, (double)range))
+                   : rng.uniform(-1.0, 1.0));
+  return t;
+}
+
+struct Errors {
+  double maxAbs = 0, maxRel = 0;
+  int64_t worst = -1; // element beyond tolerance by the most, or -1
+};
+
+Errors compare(const HostTensor &got, const HostTensor &ref) {
+  Errors e;
+  double worstExcess = 0;
+  for (int64_t i = 0; i < got.size(); ++i) {
+    double g = got.get(i), r = ref.get(i), d = std::fabs(g - r);
+    if (std::isnan(g) != std::isnan(r))
+      d = INFINITY;
+    else if (std::isnan(g))
+      d = 0;
+    e.maxAbs = std::max(e.maxAbs, d);
+    if (std::fabs(r) > kAtol)
+      e.maxRel = std::max(e.maxRel, d / std::fabs(r));
+    double excess = d - (kAtol + kRtol * std::fabs(r));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      e.worst = i;
+    }
+  }
+  return e;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"kiln-run: compile a kiln model for the CPU and run it"};
+  std::string modelName, file;
+  int64_t batch = 0;
+  std::vector<std::string> inputFlags, outputFlags, paramFlags;
+  bool check = false;
+  int repeat = 0;
+  uint64_t seed = 1;
+  app.add_option("--model", modelName, "A built-in model");
+  app.add_option("--batch", batch, "Batch size (default: the model's own)");
+  app.add_option("file", file, "A kiln module (.mlir)");
+  app.add_option("--input", inputFlags, "NAME=PATH (.npy or IDX images)");
+  app.add_option("--output", outputFlags, "NAME=PATH.npy");
+  app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
+  app.add_flag("--check", check, "Compare with the reference interpreter");
+  app.add_option("--repeat", repeat, "Run N times and print the median");
+  app.add_option("--seed", seed, "Seed of random inputs and parameters");
+  CLI11_PARSE(app, argc, argv);
+
+  std::map<std::string, std::string> inputPaths, outputPaths, paramPaths;
+  std::string error;
+  if (!splitPairs(inputFlags, "input", inputPaths, error) ||
+      !splitPairs(outputFlags, "output", outputPaths, error) ||
+      !splitPairs(paramFlags, "param", paramPaths, error))
+    return fail(error);
+
+  auto ctx = makeContext();
+  auto module = loadModel(modelName, batch, file, *ctx);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+  mlir::func::FuncOp func = llvm::cantFail(modelFunc(**module));
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = cpu::JitModel::compile(**module);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+  double compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count();
+  const ModelSignature &sig = (*model)->signature();
+
+  for (auto &[name, path] : inputPaths)
+    if (std::none_of(sig.inputs.begin(), sig.inputs.end(),
+                     [&](const TensorSpec &s) { return s.name == name; }))
+      return fail("--input=" + name + "=...: the model has no input '" + name +
+                  "'; its inputs are: " + namesOf(sig.inputs));
+  for (auto &[name, path] : outputPaths)
+    if (std::none_of(sig.outputs.begin(), sig.outputs.end(),
+                     [&](const TensorSpec &s) { return s.name == name; }))
+      return fail("--output=" + name + "=...: the model has no output '" +
+                  name + "'; its outputs are: " + namesOf(sig.outputs));
+
+  std::printf("model %s: compiled for the CPU in %.0f ms\n",
+              func.getSymName().str().c_str(), compileMs);
+  std::vector<HostTensor> inputs;
+  std::map<unsigned, int64_t> ranges = indexRanges(func);
+  for (unsigned i = 0; i < sig.inputs.size(); ++i) {
+    const TensorSpec &spec = sig.inputs[i];
+    auto it = inputPaths.find(spec.name);
+    if (it == inputPaths.end()) {
+      int64_t range = ranges.count(i) ? ranges[i] : 10;
+      inputs.push_back(randomInput(spec, range, seed));
+      std::printf("input  %s %s %s <- random (seed %llu)\n", spec.name.c_str(),
+                  dtypeName(spec.dtype), toString(spec.shape).c_str(),
+                  (unsigned long long)seed);
+      continue;
+    }
+    HostTensor t;
+    if (!readInput(spec, it->second, t, error))
+      return fail(error);
+    std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
+                dtypeName(spec.dtype), toString(spec.shape).c_str(),
+                it->second.c_str());
+    inputs.push_back(std::move(t));
+  }
+
+  ParamValues params = initParams(sig, seed);
+  for (auto &[name, path] : paramPaths) {
+    auto it = params.find(name);
+    if (it == params.end())
+      return fail("--param=" + name + "=...: the model has no parameter '" +
+                  name + "'; its parameters are: " + namesOf(sig.params));
+    HostTensor t;
+    if (!readNpy(path, t, error))
+      return fail(error);
+    error = checkTensor(t, "parameter '" + name + "'", it->second.dtype(),
+                        it->second.shape());
+    if (!error.empty())
+      return fail(error);
+    it->second = std::move(t);
+  }
+
+  auto outputs = (*model)->run(inputs, params);
+  if (!outputs)
+    return fail(llvm::toString(outputs.takeError()));
+  for (size_t i = 0; i < sig.outputs.size(); ++i) {
+    const TensorSpec &spec = sig.outputs[i];
+    auto it = outputPaths.find(spec.name);
+    std::string where = it == outputPaths.end() ? "(not saved)" : it->second;
+    if (it != outputPaths.end() && !writeNpy(it->second, (*outputs)[i], error))
+      return fail(error);
+    std::printf("output %s %s %s -> %s\n", spec.name.c_str(),
+                dtypeName(spec.dtype), toString(spec.shape).c_str(),
+                where.c_str());
+  }
+
+  int status = 0;
+  if (check) {
+    auto ref = interpret(func, inputs, params);
+    if (!ref)
+      return fail("reference interpreter: " + llvm::toString(ref.takeError()));
+    for (size_t i = 0; i < sig.outputs.size(); ++i) {
+      Errors e = compare((*outputs)[i], (*ref)[i]);
+      bool ok = e.worst < 0;
+      std::printf("check  %s: max_abs_err=%.3g max_rel_err=%.3g atol=%g "
+                  "rtol=%g %s\n",
+                  sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, kAtol, kRtol,
+                  ok ? "ok" : "FAILED");
+      if (!ok) {
+        std::printf("       worst element %lld: compiled %.9g, reference %.9g\n",
+                    (long long)e.worst, (*outputs)[i].get(e.worst),
+                    (*ref)[i].get(e.worst));
+        status = 1;
+      }
+    }
+  }
+
+  if (repeat > 0) {
+    std::vector<double> ms;
+    for (int r = 0; r < repeat; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      auto again = (*model)->run(inputs, params);
+      ms.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+      if (!again)
+        return fail(llvm::toString(again.takeError()));
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("latency median_ms=%.4f runs=%d\n", ms[ms.size() / 2], repeat);
+  }
+  return status;
+}
