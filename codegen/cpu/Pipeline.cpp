@@ -59,14 +59,22 @@ void buildCpuCodegenPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Buffers: caller-owned arguments and outputs, temporaries freed.
+  // Buffers: caller-owned arguments and outputs, temporaries freed. Copies
+  // are linalg.copy, which becomes loops: memref.copy of a strided view
+  // would call a runtime library that compiled models must not need.
+  auto copy = [](OpBuilder &b, Location loc, Value from, Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.memCpyFn = copy;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
+  outParams.memCpyFn = copy;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());

@@ -2,8 +2,8 @@
 //
 // The interpreter is the oracle of the e2e tests, so it is checked here
 // against answers worked out by hand rather than against other kiln code.
-// Tolerances are stated per test: 1e-6 where the answer is exact or an f32
-// rounding of the true value, looser only where a test says why.
+// Tolerances: 1e-6 (kTol) where the answer is the f32 rounding of a real
+// number, 0 where the element type holds the answer exactly.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/ir/Interpreter.h"

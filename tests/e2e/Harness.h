@@ -1,0 +1,118 @@
+//===- Harness.h - Compiled vs reference, for e2e tests ---------*- C++ -*-===//
+//
+// Builds a DSL graph, compiles it for the CPU, runs it and the reference
+// interpreter on the same seeded inputs and parameters, and compares every
+// output element within |got - ref| <= atol + rtol * |ref|. A failure names
+// the graph, the output, the shapes and the worst element.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TESTS_E2E_HARNESS_H
+#define KILN_TESTS_E2E_HARNESS_H
+
+#include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/frontend/ToMlir.h"
+#include "kiln/ir/Interpreter.h"
+#include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/ParamInit.h"
+#include "kiln/tools/ModelSource.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+namespace kiln::test {
+
+struct Tolerance {
+  double rtol = 1e-5, atol = 1e-6;
+  /// For a sum of `k` products of values in [-1, 1]: f32 rounding grows
+  /// about as sqrt(k), on sums as large as k.
+  static Tolerance reduction(int64_t k) {
+    return {1e-5, 1e-6 * std::sqrt((double)k) * (1 + std::sqrt((double)k))};
+  }
+};
+
+/// Inputs are uniform in [lo, hi) (ints: [0, hi)), seeded by name.
+struct InputRange {
+  double lo = -1, hi = 1;
+};
+
+inline HostTensor seeded(DType dtype, const Shape &shape,
+                         const std::string &name, InputRange r) {
+  HostTensor t(dtype, shape);
+  Rng rng(seedFor(42, name));
+  bool isInt = dtype == DType::I32 || dtype == DType::I8;
+  for (int64_t i = 0; i < t.size(); ++i)
+    t.set(i, isInt ? std::floor(rng.uniform(0, r.hi)) : rng.uniform(r.lo, r.hi));
+  return t;
+}
+
+/// Compiles `g` and checks every output against the interpreter.
+inline void expectMatchesReference(const Graph &g, Tolerance tol,
+                                   InputRange range = {}) {
+  SCOPED_TRACE("graph " + g.name());
+  auto ctx = makeContext();
+  auto module = toModule(g, *ctx);
+  ASSERT_TRUE(module) << "graph " << g.name() << " did not convert";
+  auto func = modelFunc(*module);
+  ASSERT_TRUE((bool)func) << llvm::toString(func.takeError());
+  auto sig = signatureOf(*func);
+  ASSERT_TRUE((bool)sig) << llvm::toString(sig.takeError());
+
+  std::vector<HostTensor> inputs;
+  for (const TensorSpec &s : sig->inputs)
+    inputs.push_back(seeded(s.dtype, s.shape, s.name, range));
+  ParamValues params = initParams(*sig, 7);
+
+  auto ref = interpret(*func, inputs, params);
+  ASSERT_TRUE((bool)ref) << llvm::toString(ref.takeError());
+  auto model = cpu::JitModel::compile(*module);
+  ASSERT_TRUE((bool)model) << llvm::toString(model.takeError());
+  auto got = (*model)->run(inputs, params);
+  ASSERT_TRUE((bool)got) << llvm::toString(got.takeError());
+
+  std::string shapes;
+  for (const TensorSpec &s : sig->inputs)
+    shapes += " " + s.name + toString(s.shape);
+  for (size_t o = 0; o < sig->outputs.size(); ++o) {
+    const HostTensor &a = (*got)[o], &b = (*ref)[o];
+    ASSERT_EQ(a.shape(), b.shape());
+    int64_t worst = -1;
+    double worstExcess = 0;
+    for (int64_t i = 0; i < a.size(); ++i) {
+      double d = std::fabs(a.get(i) - b.get(i));
+      if (std::isnan(a.get(i)) != std::isnan(b.get(i)))
+        d = INFINITY;
+      double excess = d - (tol.atol + tol.rtol * std::fabs(b.get(i)));
+      if (excess > worstExcess || (std::isinf(d) && worst < 0)) {
+        worstExcess = excess;
+        worst = i;
+      }
+    }
+    EXPECT_LT(worst, 0) << g.name() << ": output '" << sig->outputs[o].name
+                        << "' " << toString(a.shape()) << " (inputs" << shapes
+                        << "): worst element " << worst << " compiled "
+                        << a.get(worst) << " vs reference " << b.get(worst)
+                        << " (rtol " << tol.rtol << ", atol " << tol.atol
+                        << ")";
+  }
+}
+
+/// A graph with one op applied to fresh inputs of the given shapes.
+inline Graph opGraph(const std::string &name, std::vector<Shape> shapes,
+                     const std::function<Tensor(std::vector<Tensor>)> &op,
+                     DType dtype = DType::F32) {
+  Graph g(name);
+  std::vector<Tensor> xs;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    xs.push_back(g.input("x" + std::to_string(i), shapes[i], dtype));
+  g.output("out", op(xs));
+  return g;
+}
+
+} // namespace kiln::test
+
+#endif // KILN_TESTS_E2E_HARNESS_H

@@ -1,0 +1,247 @@
+//===- OpsTest.cpp - Every kiln op, compiled vs the reference -------------===//
+//
+// Each op on several seeded random shapes, including broadcasting and
+// size-1 dims. Elementwise results must agree to rtol 1e-5; contractions
+// get a tolerance that grows with their reduction length.
+//
+//===----------------------------------------------------------------------===//
+#include "Harness.h"
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+const std::vector<std::pair<Shape, Shape>> kBroadcastPairs = {
+    {{4, 3}, {4, 3}}, {{4, 3}, {3}},    {{2, 1, 5}, {3, 1}},
+    {{1}, {2, 2}},    {{}, {3, 2}},     {{5, 1, 1}, {1, 4, 1}},
+};
+
+using Binary = Tensor (*)(Tensor, Tensor);
+const std::vector<std::pair<const char *, Binary>> kBinary = {
+    {"add", add}, {"sub", sub},         {"mul", mul},
+    {"div", div}, {"max", maximum}, {"min", minimum},
+};
+
+TEST(E2EOps, BinaryBroadcastF32) {
+  for (auto [name, fn] : kBinary)
+    for (auto &[a, b] : kBroadcastPairs)
+      expectMatchesReference(
+          opGraph(std::string(name) + toString(a) + toString(b), {a, b},
+                  [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); }),
+          {}, name == std::string("div") ? InputRange{0.5, 2} : InputRange{});
+}
+
+TEST(E2EOps, BinaryI32) {
+  for (auto [name, fn] : kBinary)
+    expectMatchesReference(
+        opGraph(std::string(name) + "_i32", {{3, 4}, {4}},
+                [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); },
+                DType::I32),
+        {0, 0}, InputRange{1, 50});
+}
+
+using Unary = Tensor (*)(Tensor);
+TEST(E2EOps, Unary) {
+  const std::vector<std::tuple<const char *, Unary, InputRange>> ops = {
+      {"neg", neg, {}},          {"exp", exp, {-3, 3}},
+      {"log", log, {0.01, 10}},  {"sqrt", sqrt, {0, 10}},
+      {"rsqrt", rsqrt, {0.1, 10}}, {"tanh", tanh, {-4, 4}},
+      {"sigmoid", sigmoid, {-8, 8}}, {"relu", relu, {}},
+      {"gelu", gelu, {-4, 4}},
+  };
+  for (auto [name, fn, range] : ops)
+    for (Shape s : {Shape{7}, Shape{3, 1, 4}, Shape{}})
+      expectMatchesReference(
+          opGraph(std::string(name) + toString(s), {s},
+                  [fn = fn](std::vector<Tensor> x) { return fn(x[0]); }),
+          {}, range);
+}
+
+TEST(E2EOps, Cast) {
+  expectMatchesReference(opGraph("f32_to_i32", {{4, 5}},
+                                 [](std::vector<Tensor> x) {
+                                   return cast(x[0], DType::I32);
+                                 }),
+                         {0, 0}, InputRange{-50, 50});
+  expectMatchesReference(opGraph("i32_to_f32", {{4, 5}},
+                                 [](std::vector<Tensor> x) {
+                                   return cast(x[0], DType::F32);
+                                 },
+                                 DType::I32),
+                         {0, 0}, InputRange{0, 1000});
+  expectMatchesReference(opGraph("f32_to_f16_to_f32", {{9}},
+                                 [](std::vector<Tensor> x) {
+                                   return cast(cast(x[0], DType::F16),
+                                               DType::F32);
+                                 }),
+                         {0, 0}, InputRange{-100, 100});
+}
+
+TEST(E2EOps, Matmul) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{5, 7}, {7, 3}},           {{1, 1}, {1, 1}},
+      {{2, 5, 7}, {7, 3}},        {{2, 3, 4, 5}, {2, 3, 5, 6}},
+      {{1, 4, 3}, {2, 3, 2}},     {{3, 64}, {64, 33}},
+  };
+  for (auto &[a, b] : cases)
+    expectMatchesReference(
+        opGraph("matmul" + toString(a) + toString(b), {a, b},
+                [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
+        Tolerance::reduction(a.back()));
+}
+
+TEST(E2EOps, Conv2d) {
+  struct Case {
+    Shape input, filter;
+    std::vector<int64_t> strides, padding, dilations;
+  };
+  const std::vector<Case> cases = {
+      {{1, 6, 6, 3}, {3, 3, 3, 4}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
+      {{2, 7, 5, 2}, {3, 2, 2, 3}, {2, 2}, {1, 1, 0, 1}, {1, 1}},
+      {{1, 9, 9, 1}, {3, 3, 1, 2}, {1, 2}, {2, 2, 2, 2}, {2, 2}},
+      {{1, 4, 4, 8}, {1, 1, 8, 5}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
+  };
+  for (const Case &c : cases)
+    expectMatchesReference(
+        opGraph("conv2d" + toString(c.input) + toString(c.filter), {c.input, c.filter},
+                [&](std::vector<Tensor> x) {
+                  return conv2d(x[0], x[1], c.strides, c.padding, c.dilations);
+                }),
+        Tolerance::reduction(c.filter[0] * c.filter[1] * c.filter[2]));
+}
+
+TEST(E2EOps, MaxPool2d) {
+  expectMatchesReference(opGraph("pool2x2", {{1, 6, 6, 2}},
+                                 [](std::vector<Tensor> x) {
+                                   return max_pool2d(x[0], {2, 2}, {2, 2});
+                                 }),
+                         {0, 0});
+  expectMatchesReference(opGraph("pool3x3_padded", {{2, 5, 5, 3}},
+                                 [](std::vector<Tensor> x) {
+                                   return max_pool2d(x[0], {3, 3}, {2, 2},
+                                                     {1, 1, 1, 1});
+                                 }),
+                         {0, 0});
+}
+
+TEST(E2EOps, SoftmaxAndLogSoftmax) {
+  for (auto [s, axis] : std::vector<std::pair<Shape, int64_t>>{
+           {{3, 5}, 1}, {{3, 5}, 0}, {{2, 3, 4}, 2}, {{2, 1, 4}, 1}}) {
+    expectMatchesReference(
+        opGraph("softmax" + toString(s), {s},
+                [axis = axis](std::vector<Tensor> x) {
+                  return softmax(x[0] * 10.0f, axis);
+                }),
+        {1e-5, 1e-7});
+    expectMatchesReference(
+        opGraph("log_softmax" + toString(s), {s},
+                [axis = axis](std::vector<Tensor> x) {
+                  return log_softmax(x[0] * 10.0f, axis);
+                }),
+        {1e-5, 1e-6});
+  }
+}
+
+TEST(E2EOps, Reductions) {
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> axes;
+    bool keep;
+  };
+  const std::vector<Case> cases = {{{4, 6}, {1}, false},
+                                   {{4, 6}, {0}, true},
+                                   {{2, 3, 4}, {0, 2}, false},
+                                   {{2, 3, 4}, {0, 1, 2}, true},
+                                   {{5, 1}, {1}, false}};
+  for (const Case &c : cases) {
+    Tolerance tol = Tolerance::reduction(numElements(c.shape));
+    expectMatchesReference(opGraph("reduce_sum" + toString(c.shape), {c.shape},
+                                   [&](std::vector<Tensor> x) {
+                                     return reduce_sum(x[0], c.axes, c.keep);
+                                   }),
+                           tol);
+    expectMatchesReference(opGraph("reduce_mean" + toString(c.shape), {c.shape},
+                                   [&](std::vector<Tensor> x) {
+                                     return reduce_mean(x[0], c.axes, c.keep);
+                                   }),
+                           tol);
+    expectMatchesReference(opGraph("reduce_max" + toString(c.shape), {c.shape},
+                                   [&](std::vector<Tensor> x) {
+                                     return reduce_max(x[0], c.axes, c.keep);
+                                   }),
+                           {0, 0});
+  }
+}
+
+TEST(E2EOps, LayerNorm) {
+  for (Shape s : {Shape{4, 8}, Shape{2, 3, 16}, Shape{1, 1}}) {
+    Graph g("layer_norm" + toString(s));
+    Tensor x = g.input("x", s);
+    Tensor gamma = g.input("gamma", {s.back()});
+    Tensor beta = g.input("beta", {s.back()});
+    g.output("out", layer_norm(x, gamma, beta));
+    expectMatchesReference(g, {1e-4, 1e-5});
+  }
+}
+
+TEST(E2EOps, Reshape) {
+  for (auto [from, to] : std::vector<std::pair<Shape, Shape>>{
+           {{2, 3, 4}, {6, 4}}, {{6}, {1, 2, 3}}, {{}, {1, 1}},
+           {{1, 1}, {}}, {{2, 6}, {12}}, {{4, 1}, {2, 2}}})
+    expectMatchesReference(opGraph("reshape" + toString(from) + toString(to),
+                                   {from},
+                                   [to = to](std::vector<Tensor> x) {
+                                     return reshape(x[0], to);
+                                   }),
+                           {0, 0});
+}
+
+TEST(E2EOps, Transpose) {
+  for (auto [s, perm] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
+           {{2, 3}, {1, 0}}, {{2, 3, 4}, {2, 0, 1}}, {{1, 3, 1, 2}, {3, 1, 0, 2}}})
+    expectMatchesReference(opGraph("transpose" + toString(s), {s},
+                                   [perm = perm](std::vector<Tensor> x) {
+                                     return transpose(x[0], perm);
+                                   }),
+                           {0, 0});
+}
+
+TEST(E2EOps, Concat) {
+  expectMatchesReference(opGraph("concat_axis1", {{2, 3}, {2, 1}, {2, 4}},
+                                 [](std::vector<Tensor> x) {
+                                   return concat(x, 1);
+                                 }),
+                         {0, 0});
+  expectMatchesReference(opGraph("concat_axis0", {{1, 2, 2}, {3, 2, 2}},
+                                 [](std::vector<Tensor> x) {
+                                   return concat(x, 0);
+                                 }),
+                         {0, 0});
+}
+
+TEST(E2EOps, Slice) {
+  expectMatchesReference(opGraph("slice_strided", {{10, 6}},
+                                 [](std::vector<Tensor> x) {
+                                   return slice(x[0], {1, 0}, {10, 6}, {3, 2});
+                                 }),
+                         {0, 0});
+  expectMatchesReference(opGraph("slice_box", {{2, 5, 4}},
+                                 [](std::vector<Tensor> x) {
+                                   return slice(x[0], {1, 1, 0}, {2, 4, 4});
+                                 }),
+                         {0, 0});
+}
+
+TEST(E2EOps, Gather) {
+  // Indices in [0, 14) on a 10-row table: the last ones are clamped.
+  for (Shape idx : {Shape{2, 3}, Shape{5}, Shape{}}) {
+    Graph g("gather" + toString(idx));
+    Tensor table = g.input("table", {10, 4});
+    Tensor ids = g.input("ids", idx, DType::I32);
+    g.output("out", gather(table, ids));
+    expectMatchesReference(g, {0, 0}, InputRange{0, 14});
+  }
+}
+
+} // namespace
