@@ -92,4 +92,13 @@ void HostTensor::set(int64_t i, double v) {
   }
 }
 
+std::string checkTensor(const HostTensor &got, const std::string &what,
+                        DType wantType, const Shape &wantShape) {
+  if (got.dtype() == wantType && got.shape() == wantShape)
+    return "";
+  return what + ": expected " + dtypeName(wantType) + " " +
+         toString(wantShape) + ", got " + dtypeName(got.dtype()) + " " +
+         toString(got.shape());
+}
+
 } // namespace kiln

@@ -73,6 +73,12 @@ private:
   std::unique_ptr<void, Free> data_ = allocate(0);
 };
 
+/// "" when `got` has the wanted dtype and shape, else a message naming
+/// `what` (e.g. "input 'image'"): "input 'image': expected f32 [1, 784], got
+/// i32 [2, 784]".
+std::string checkTensor(const HostTensor &got, const std::string &what,
+                        DType wantType, const Shape &wantShape);
+
 } // namespace kiln
 
 #endif // KILN_IR_HOSTTENSOR_H

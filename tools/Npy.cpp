@@ -589,15 +589,6 @@ bool writeNpy(const std::string &path, const HostTensor &t,
   return true;
 }
 
-std::string checkTensor(const HostTensor &got, const std::string &name,
-                        DType wantType, const Shape &wantShape) {
-  if (got.dtype() == wantType && got.shape() == wantShape)
-    return "";
-  return "input '" + name + "': expected " + dtypeName(wantType) + " " +
-         toString(wantShape) + ", got " + dtypeName(got.dtype()) + " " +
-         toString(got.shape());
-}
-
 std::string findNonFinite(const HostTensor &t) {
   if (t.dtype() != DType::F32 && t.dtype() != DType::F16 &&
       t.dtype() != DType::BF16)

@@ -33,11 +33,6 @@ bool parseNpy(const void *bytes, size_t size, HostTensor &out,
 /// renamed into place, so `path` is either the old file or the whole new one.
 bool writeNpy(const std::string &path, const HostTensor &t, std::string &error);
 
-/// "" when `got` has the wanted dtype and shape, else e.g.
-/// "input 'image': expected f32 [1, 784], got i32 [2, 784]".
-std::string checkTensor(const HostTensor &got, const std::string &name,
-                        DType wantType, const Shape &wantShape);
-
 /// "" when every element is finite (always for integer tensors), else the
 /// first offender, e.g. "element 17 (index [0, 17]) is NaN" (or +Inf, -Inf).
 std::string findNonFinite(const HostTensor &t);

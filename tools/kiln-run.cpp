@@ -182,14 +182,10 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(module.takeError()));
   mlir::func::FuncOp func = llvm::cantFail(modelFunc(**module));
 
-  auto t0 = std::chrono::steady_clock::now();
-  auto model = cpu::JitModel::compile(**module);
-  if (!model)
-    return fail(llvm::toString(model.takeError()));
-  double compileMs = std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count();
-  const ModelSignature &sig = (*model)->signature();
+  auto sigOr = signatureOf(func);
+  if (!sigOr)
+    return fail(llvm::toString(sigOr.takeError()));
+  const ModelSignature &sig = *sigOr;
 
   for (auto &[name, path] : inputPaths)
     if (std::none_of(sig.inputs.begin(), sig.inputs.end(),
@@ -202,8 +198,6 @@ int main(int argc, char **argv) {
       return fail("--output=" + name + "=...: the model has no output '" +
                   name + "'; its outputs are: " + namesOf(sig.outputs));
 
-  std::printf("model %s: compiled for the CPU in %.0f ms\n",
-              func.getSymName().str().c_str(), compileMs);
   std::vector<HostTensor> inputs;
   std::map<unsigned, int64_t> ranges = indexRanges(func);
   for (unsigned i = 0; i < sig.inputs.size(); ++i) {
@@ -241,6 +235,17 @@ int main(int argc, char **argv) {
       return fail(error);
     it->second = std::move(t);
   }
+
+  // Inputs are checked before compiling, so bad files fail fast.
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = cpu::JitModel::compile(**module);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+  double compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count();
+  std::printf("model %s: compiled for the CPU in %.0f ms\n",
+              func.getSymName().str().c_str(), compileMs);
 
   auto outputs = (*model)->run(inputs, params);
   if (!outputs)

@@ -62,13 +62,13 @@ JitModel::compile(ModuleOp module, const CpuCodegenOptions &options,
   return model;
 }
 
-static llvm::Error checkTensor(const HostTensor &t, const TensorSpec &spec,
-                               const char *what) {
-  if (t.dtype() != spec.dtype || t.shape() != spec.shape)
-    return error(llvm::Twine(what) + " '" + spec.name + "': expected " +
-                 dtypeName(spec.dtype) + " " + toString(spec.shape) + ", got " +
-                 dtypeName(t.dtype()) + " " + toString(t.shape()));
-  return llvm::Error::success();
+/// Fails when `t` is not what `spec` describes.
+static llvm::Error check(const HostTensor &t, const TensorSpec &spec,
+                         const char *kind) {
+  std::string msg =
+      checkTensor(t, std::string(kind) + " '" + spec.name + "'", spec.dtype,
+                  spec.shape);
+  return msg.empty() ? llvm::Error::success() : error(msg);
 }
 
 llvm::Expected<std::vector<HostTensor>>
@@ -80,7 +80,7 @@ JitModel::run(const std::vector<HostTensor> &inputs,
                  " inputs, got " + llvm::Twine(inputs.size()));
   std::vector<void *> pointers;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (auto err = checkTensor(inputs[i], sig.inputs[i], "input"))
+    if (auto err = check(inputs[i], sig.inputs[i], "input"))
       return err;
     pointers.push_back(const_cast<void *>(inputs[i].data()));
   }
@@ -88,7 +88,7 @@ JitModel::run(const std::vector<HostTensor> &inputs,
     auto it = params.find(p.name);
     if (it == params.end())
       return error("parameter '" + p.name + "' has no value");
-    if (auto err = checkTensor(it->second, p, "parameter"))
+    if (auto err = check(it->second, p, "parameter"))
       return err;
     pointers.push_back(const_cast<void *>(it->second.data()));
   }

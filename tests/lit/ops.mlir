@@ -29,7 +29,6 @@ func.func @values() -> (tensor<784x128xf32>, tensor<128xbf16>, tensor<10x4xf16>,
       tensor<10x4xf16>, tensor<3xi8>, tensor<f32>, tensor<3xbf16>
 }
 
-
 // CHECK-LABEL: func.func @binary
 // CHECK-SAME:    (%[[X:.+]]: tensor<4x3xf32>, %[[Y:.+]]: tensor<3xf32>, %[[I:.+]]: tensor<2x1xi32>, %[[J:.+]]: tensor<5xi32>, %[[H:.+]]: tensor<2xf16>, %[[Q:.+]]: tensor<1x2xi8>)
 // CHECK:         %[[ADD:.+]] = kiln.add %[[X]], %[[Y]] : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
@@ -50,7 +49,6 @@ func.func @binary(%x: tensor<4x3xf32>, %y: tensor<3xf32>, %i: tensor<2x1xi32>,
   %5 = kiln.min %q, %q : tensor<1x2xi8>, tensor<1x2xi8> -> tensor<1x2xi8>
   return %1, %3, %4, %5 : tensor<4x3xf32>, tensor<2x5xi32>, tensor<2xf16>, tensor<1x2xi8>
 }
-
 
 // CHECK-LABEL: func.func @unary
 // CHECK-SAME:    (%[[X:.+]]: tensor<4x3xf32>, %[[H:.+]]: tensor<8xf16>, %[[B:.+]]: tensor<8xbf16>, %[[I:.+]]: tensor<2xi32>)
@@ -81,7 +79,6 @@ func.func @unary(%x: tensor<4x3xf32>, %h: tensor<8xf16>, %b: tensor<8xbf16>,
   return %4, %6, %8, %9 : tensor<4x3xf32>, tensor<8xf16>, tensor<8xbf16>, tensor<2xi32>
 }
 
-
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME:    (%[[A:.+]]: tensor<8x784xf32>, %[[W:.+]]: tensor<784x128xf32>, %[[X:.+]]: tensor<2x1x5x6xf16>, %[[Y:.+]]: tensor<3x6x7xf16>, %[[S:.+]]: tensor<4x16x8xbf16>, %[[K:.+]]: tensor<8x2xbf16>, %[[P:.+]]: tensor<3x4xi32>, %[[Q:.+]]: tensor<4x2xi32>)
 // CHECK:         %[[M2:.+]] = kiln.matmul %[[A]], %[[W]] : tensor<8x784xf32>, tensor<784x128xf32> -> tensor<8x128xf32>
@@ -102,7 +99,6 @@ func.func @matmul(%a: tensor<8x784xf32>, %w: tensor<784x128xf32>,
   %3 = kiln.matmul %p, %q : tensor<3x4xi32>, tensor<4x2xi32> -> tensor<3x2xi32>
   return %0, %1, %2, %3 : tensor<8x128xf32>, tensor<2x3x5x7xf16>, tensor<4x16x2xbf16>, tensor<3x2xi32>
 }
-
 
 // CHECK-LABEL: func.func @windows
 // CHECK-SAME:    (%[[X:.+]]: tensor<1x8x8x3xf32>, %[[W:.+]]: tensor<3x3x3x16xf32>, %[[H:.+]]: tensor<2x9x9x4xf16>, %[[G:.+]]: tensor<3x3x4x2xf16>)
@@ -131,7 +127,6 @@ func.func @windows(%x: tensor<1x8x8x3xf32>, %w: tensor<3x3x3x16xf32>,
   return %2, %3 : tensor<1x3x3x16xf32>, tensor<2x3x2x2xf16>
 }
 
-
 // CHECK-LABEL: func.func @reductions
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x10xf32>, %[[B:.+]]: tensor<2x3x4xbf16>, %[[I:.+]]: tensor<2x3xi32>, %[[Q:.+]]: tensor<6xi8>, %[[G:.+]]: tensor<10xf32>, %[[BETA:.+]]: tensor<10xf32>, %[[HG:.+]]: tensor<4xbf16>)
 // CHECK:         %[[SM:.+]] = kiln.softmax %[[X]] {axis = 1 : i64} : tensor<8x10xf32> -> tensor<8x10xf32>
@@ -158,7 +153,6 @@ func.func @reductions(%x: tensor<8x10xf32>, %b: tensor<2x3x4xbf16>,
       : tensor<2x3x4xbf16>, tensor<4xbf16>, tensor<4xbf16> -> tensor<2x3x4xbf16>
   return %2, %3, %4, %5, %6 : tensor<2xi32>, tensor<1x3x1xbf16>, tensor<i8>, tensor<8x10xf32>, tensor<2x3x4xbf16>
 }
-
 
 // CHECK-LABEL: func.func @data_movement
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>, %[[T:.+]]: tensor<2x3x5xi8>, %[[A:.+]]: tensor<2x3xf16>, %[[B:.+]]: tensor<2x5xf16>, %[[C:.+]]: tensor<2x1xf16>, %[[S:.+]]: tensor<5x9xi32>, %[[TAB:.+]]: tensor<1000x64xf32>, %[[IDS:.+]]: tensor<2x16xi32>, %[[V:.+]]: tensor<7xbf16>, %[[ONE:.+]]: tensor<3xi32>)

@@ -486,11 +486,11 @@ TEST(NpyTest, SurvivesRandomCorruption) {
 
 TEST(NpyTest, CheckTensorNamesBothSides) {
   HostTensor t(DType::I32, {2, 784});
-  EXPECT_EQ(checkTensor(t, "image", DType::F32, {1, 784}),
+  EXPECT_EQ(checkTensor(t, "input 'image'", DType::F32, {1, 784}),
             "input 'image': expected f32 [1, 784], got i32 [2, 784]");
-  EXPECT_EQ(checkTensor(t, "image", DType::I32, {1, 784}),
+  EXPECT_EQ(checkTensor(t, "input 'image'", DType::I32, {1, 784}),
             "input 'image': expected i32 [1, 784], got i32 [2, 784]");
-  EXPECT_EQ(checkTensor(t, "image", DType::I32, {2, 784}), "");
+  EXPECT_EQ(checkTensor(t, "input 'image'", DType::I32, {2, 784}), "");
 }
 
 TEST(NpyTest, FindNonFiniteReportsTheFirst) {
