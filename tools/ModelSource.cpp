@@ -47,6 +47,8 @@ loadModel(const std::string &name, int64_t batch, const std::string &file,
   if (!info)
     return error("unknown model '" + name + "'; the built-in models are: " +
                  knownModelNames());
+  if (batch < 0)
+    return error("--batch=" + llvm::Twine(batch) + ": a batch must be positive");
   int64_t b = batch > 0 ? batch : info->defaultBatch;
   try {
     Graph g = info->build(b);

@@ -18,7 +18,7 @@ namespace kiln {
 /// A context with every dialect kiln uses registered.
 std::unique_ptr<mlir::MLIRContext> makeContext();
 
-/// The built-in model `name` at `batch` (<= 0: its default batch), or the
+/// The built-in model `name` at `batch` (0: its default batch), or the
 /// module in `file`. An unknown name lists the known ones; a malformed file
 /// gives the parser's diagnostics with line and column.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -32,12 +32,25 @@ using namespace kiln;
 
 namespace {
 
-/// Absolute and relative tolerance of --check: |got - ref| <= atol + rtol *
-/// |ref| per element. f32 kernels accumulate in f32 and the interpreter in
-/// double, so long reductions (cnn's 36992-long dense) need more than f32's
-/// epsilon; 1e-4 relative covers them with margin and still catches any
-/// real miscompilation, which is off by orders of magnitude more.
-constexpr double kAtol = 1e-5, kRtol = 1e-4;
+/// Tolerance of --check, per element: |got - ref| <= atol + rtol * |ref|.
+/// f32 kernels accumulate in f32 and the interpreter in double, so long
+/// reductions (cnn's 36992-long dense) need more than f32's epsilon; 1e-4
+/// relative covers them with margin and still catches any real
+/// miscompilation, which is off by orders of magnitude more. Half-precision
+/// outputs get two steps of their own precision; integers must be exact.
+struct Tolerance {
+  double atol, rtol;
+};
+
+Tolerance toleranceFor(DType t) {
+  switch (t) {
+  case DType::F32: return {1e-5, 1e-4};
+  case DType::F16: return {1e-3, 2e-3};   // 2^-10 per step
+  case DType::BF16: return {1e-2, 1.6e-2}; // 2^-7 per step
+  case DType::I8: case DType::I32: return {0, 0};
+  }
+  return {0, 0};
+}
 
 int fail(const std::string &msg) {
   llvm::errs() << "kiln-run: " << msg << "\n";
@@ -127,7 +140,7 @@ struct Errors {
   int64_t worst = -1; // element beyond tolerance by the most, or -1
 };
 
-Errors compare(const HostTensor &got, const HostTensor &ref) {
+Errors compare(const HostTensor &got, const HostTensor &ref, Tolerance tol) {
   Errors e;
   double worstExcess = 0;
   for (int64_t i = 0; i < got.size(); ++i) {
@@ -137,9 +150,9 @@ Errors compare(const HostTensor &got, const HostTensor &ref) {
     else if (std::isnan(g))
       d = 0;
     e.maxAbs = std::max(e.maxAbs, d);
-    if (std::fabs(r) > kAtol)
+    if (std::fabs(r) > tol.atol)
       e.maxRel = std::max(e.maxRel, d / std::fabs(r));
-    double excess = d - (kAtol + kRtol * std::fabs(r));
+    double excess = d - (tol.atol + tol.rtol * std::fabs(r));
     if (excess > worstExcess) {
       worstExcess = excess;
       e.worst = i;
@@ -167,7 +180,11 @@ int main(int argc, char **argv) {
   app.add_flag("--check", check, "Compare with the reference interpreter");
   app.add_option("--repeat", repeat, "Run N times and print the median");
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 1; // usage errors exit 1, like all others
+  }
 
   std::map<std::string, std::string> inputPaths, outputPaths, paramPaths;
   std::string error;
@@ -267,12 +284,13 @@ int main(int argc, char **argv) {
     if (!ref)
       return fail("reference interpreter: " + llvm::toString(ref.takeError()));
     for (size_t i = 0; i < sig.outputs.size(); ++i) {
-      Errors e = compare((*outputs)[i], (*ref)[i]);
+      Tolerance tol = toleranceFor(sig.outputs[i].dtype);
+      Errors e = compare((*outputs)[i], (*ref)[i], tol);
       bool ok = e.worst < 0;
       std::printf("check  %s: max_abs_err=%.3g max_rel_err=%.3g atol=%g "
                   "rtol=%g %s\n",
-                  sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, kAtol, kRtol,
-                  ok ? "ok" : "FAILED");
+                  sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, tol.atol,
+                  tol.rtol, ok ? "ok" : "FAILED");
       if (!ok) {
         std::printf("       worst element %lld: compiled %.9g, reference %.9g\n",
                     (long long)e.worst, (*outputs)[i].get(e.worst),

@@ -32,7 +32,11 @@ int main(int argc, char **argv) {
   app.add_option("-o", output, "Output file (- for stdout)");
   app.add_option("--dump-after", dumpAfter,
                  "Print the IR after this CPU pipeline pass, or 'all'");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 1; // usage errors exit 1, like all others
+  }
 
   if (listModels) {
     for (const ModelInfo &m : builtinModels())

@@ -1,0 +1,109 @@
+// RUN: kiln-opt %s --kiln-lower-to-linalg | FileCheck %s
+
+// --kiln-lower-to-linalg, data-movement family: reshape as collapse/expand
+// through one dim, transpose as linalg.transpose, concat as insert_slices
+// into one empty tensor, slice as one strided extract_slice, gather as a
+// linalg.generic that clamps each index into the table, and constants as
+// arith constants.
+
+// CHECK-DAG: #[[$IDS:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[$ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// CHECK-LABEL: func.func @reshape
+// CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>)
+// CHECK:         %[[FLAT:.+]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1, 2]] : tensor<8x4x4xf32> into tensor<128xf32>
+// CHECK-NEXT:    %[[R:.+]] = tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [8, 16] : tensor<128xf32> into tensor<8x16xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @reshape(%x: tensor<8x4x4xf32>) -> tensor<8x16xf32> {
+  %0 = kiln.reshape %x : tensor<8x4x4xf32> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// From or to rank 1, one of the two steps is enough.
+// CHECK-LABEL: func.func @reshape_rank_one
+// CHECK-SAME:    (%[[X:.+]]: tensor<2x3xf32>, %[[Y:.+]]: tensor<6xf32>)
+// CHECK-NEXT:    %[[FLAT:.+]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
+// CHECK-NEXT:    %[[GRID:.+]] = tensor.expand_shape %[[Y]] {{\[}}[0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
+// CHECK-NEXT:    return %[[FLAT]], %[[GRID]]
+func.func @reshape_rank_one(%x: tensor<2x3xf32>, %y: tensor<6xf32>) -> (tensor<6xf32>, tensor<3x2xf32>) {
+  %0 = kiln.reshape %x : tensor<2x3xf32> -> tensor<6xf32>
+  %1 = kiln.reshape %y : tensor<6xf32> -> tensor<3x2xf32>
+  return %0, %1 : tensor<6xf32>, tensor<3x2xf32>
+}
+
+// A rank-0 tensor collapses and expands with an empty reassociation.
+// CHECK-LABEL: func.func @reshape_rank_zero
+// CHECK-SAME:    (%[[X:.+]]: tensor<f32>)
+// CHECK-NEXT:    %[[R:.+]] = tensor.expand_shape %[[X]] [] output_shape [1, 1] : tensor<f32> into tensor<1x1xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @reshape_rank_zero(%x: tensor<f32>) -> tensor<1x1xf32> {
+  %0 = kiln.reshape %x : tensor<f32> -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// CHECK-LABEL: func.func @transpose
+// CHECK-SAME:    (%[[X:.+]]: tensor<2x3x5xi8>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<5x2x3xi8>
+// CHECK:         %[[R:.+]] = linalg.transpose ins(%[[X]] : tensor<2x3x5xi8>) outs(%[[INIT]] : tensor<5x2x3xi8>) permutation = [2, 0, 1]
+// CHECK:         return %[[R]]
+func.func @transpose(%x: tensor<2x3x5xi8>) -> tensor<5x2x3xi8> {
+  %0 = kiln.transpose %x {perm = array<i64: 2, 0, 1>} : tensor<2x3x5xi8> -> tensor<5x2x3xi8>
+  return %0 : tensor<5x2x3xi8>
+}
+
+// Each operand lands at the running offset along the axis: 0, 3, 3 + 5.
+// CHECK-LABEL: func.func @concat_three
+// CHECK-SAME:    (%[[A:.+]]: tensor<2x3xf32>, %[[B:.+]]: tensor<2x5xf32>, %[[C:.+]]: tensor<2x1xf32>)
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<2x9xf32>
+// CHECK-NEXT:    %[[I0:.+]] = tensor.insert_slice %[[A]] into %[[E]][0, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<2x9xf32>
+// CHECK-NEXT:    %[[I1:.+]] = tensor.insert_slice %[[B]] into %[[I0]][0, 3] [2, 5] [1, 1] : tensor<2x5xf32> into tensor<2x9xf32>
+// CHECK-NEXT:    %[[I2:.+]] = tensor.insert_slice %[[C]] into %[[I1]][0, 8] [2, 1] [1, 1] : tensor<2x1xf32> into tensor<2x9xf32>
+// CHECK-NEXT:    return %[[I2]]
+func.func @concat_three(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>, %c: tensor<2x1xf32>) -> tensor<2x9xf32> {
+  %0 = kiln.concat %a, %b, %c {axis = 1 : i64}
+      : tensor<2x3xf32>, tensor<2x5xf32>, tensor<2x1xf32> -> tensor<2x9xf32>
+  return %0 : tensor<2x9xf32>
+}
+
+// Rows 1, 3 of 5 and columns 0, 3, 6 of 9: offsets are the starts, sizes
+// the result shape, strides the strides.
+// CHECK-LABEL: func.func @slice_strided
+// CHECK-SAME:    (%[[X:.+]]: tensor<5x9xi32>)
+// CHECK-NEXT:    %[[R:.+]] = tensor.extract_slice %[[X]][1, 0] [2, 3] [2, 3] : tensor<5x9xi32> to tensor<2x3xi32>
+// CHECK-NEXT:    return %[[R]]
+func.func @slice_strided(%x: tensor<5x9xi32>) -> tensor<2x3xi32> {
+  %0 = kiln.slice %x {starts = array<i64: 1, 0>, limits = array<i64: 5, 9>,
+                      strides = array<i64: 2, 3>} : tensor<5x9xi32> -> tensor<2x3xi32>
+  return %0 : tensor<2x3xi32>
+}
+
+// result[i, j, d] = table[clamp(ids[i, j], 0, 999), d].
+// CHECK-LABEL: func.func @gather
+// CHECK-SAME:    (%[[TABLE:.+]]: tensor<1000x64xf32>, %[[IDS:.+]]: tensor<2x16xi32>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<2x16x64xf32>
+// CHECK:         %[[R:.+]] = linalg.generic
+// CHECK-SAME:      indexing_maps = [#[[$IDS]], #[[$ID3]]]
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%[[IDS]] : tensor<2x16xi32>) outs(%[[INIT]] : tensor<2x16x64xf32>)
+// CHECK-NEXT:    ^bb0(%[[ID:.+]]: i32, %{{.+}}: f32):
+// CHECK-NEXT:      %[[ROW:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK-DAG:       %[[LO:.+]] = arith.constant 0 : index
+// CHECK-DAG:       %[[HI:.+]] = arith.constant 999 : index
+// CHECK:           %[[ATLEAST:.+]] = arith.maxsi %[[ROW]], %[[LO]] : index
+// CHECK-NEXT:      %[[CLAMPED:.+]] = arith.minsi %[[ATLEAST]], %[[HI]] : index
+// CHECK-NEXT:      %[[D:.+]] = linalg.index 2 : index
+// CHECK-NEXT:      %[[V:.+]] = tensor.extract %[[TABLE]][%[[CLAMPED]], %[[D]]] : tensor<1000x64xf32>
+// CHECK-NEXT:      linalg.yield %[[V]] : f32
+// CHECK:         return %[[R]]
+func.func @gather(%table: tensor<1000x64xf32>, %ids: tensor<2x16xi32>) -> tensor<2x16x64xf32> {
+  %0 = kiln.gather %table, %ids : tensor<1000x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+  return %0 : tensor<2x16x64xf32>
+}
+
+// CHECK-LABEL: func.func @constant
+// CHECK-NEXT:    %[[C:.+]] = arith.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    return %[[C]]
+func.func @constant() -> tensor<2xf32> {
+  %0 = kiln.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
