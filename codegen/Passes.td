@@ -30,12 +30,44 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
     One conversion per op family (KilnToLinalg/*.cpp), on tensors. Expects
     composite ops to be gone (--kiln-decompose) and parameters to be
     arguments (--kiln-params-to-arguments); a kiln op left over fails the
-    pass and is named.
+    pass and is named. A returned argument, or a value returned twice, is
+    copied, so that every output owns its buffer.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
+}
+
+def ReorderReductionLoops : Pass<"kiln-reorder-reduction-loops",
+                                 "mlir::func::FuncOp"> {
+  let summary = "Move the reduction loops of linalg ops outside a contiguous "
+                "parallel loop";
+  let description = [{
+    convert-linalg-to-loops keeps a linalg op's loop order, and linalg puts
+    reductions last: matmul, convolution and pooling become a scalar
+    reduction innermost with strided loads, which LLVM cannot vectorise.
+    For each linalg op with reduction loops whose outputs all end in the
+    same parallel loop `d`, where every operand either ignores `d` or has it
+    as its last index, the loops are reordered to (other parallel loops,
+    reduction loops, `d`); named ops become linalg.generic for it. The
+    innermost loop is then parallel and unit-stride, and LLVM vectorises it:
+
+    ```mlir
+    // before: (m, n, k), k innermost, B[k, n] strided
+    %c = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x32xf32>)
+                       outs(%init : tensor<8x32xf32>) -> tensor<8x32xf32>
+    // after: linalg.generic over (m, k, n), n innermost
+    ```
+
+    Ops whose innermost loop is already that one, and reductions along the
+    last dim of an input (row sums: moving the output's last loop inwards
+    would make the input strided), are left alone. Results stay bitwise the
+    same: each output element still accumulates its reduction in the same
+    order, only the output elements are interleaved differently. Runs on
+    tensors or buffers, before convert-linalg-to-loops.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 #endif // KILN_CODEGEN_PASSES

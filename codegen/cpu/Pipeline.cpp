@@ -58,6 +58,10 @@ void buildCpuCodegenPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+  // Contractions get a unit-stride innermost loop that LLVM vectorises.
+  // After fusion: as generics, matmul and conv would take in elementwise
+  // producers and recompute them in their innermost loop.
+  pm.addNestedPass<func::FuncOp>(createReorderReductionLoops());
 
   // Buffers: caller-owned arguments and outputs, temporaries freed. Copies
   // are linalg.copy, which becomes loops: memref.copy of a strided view
