@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/frontend/kiln.h"
+#include "kiln/ir/ParamInit.h"
 
 namespace kiln {
 
@@ -59,11 +60,10 @@ Tensor Graph::param(const std::string &name, Shape shape,
                     const std::string &init) {
   if (name.empty())
     throw ShapeError("kiln.param: needs a non-empty name");
-  // The kinds ParamInit knows; checked here so the error points at the DSL.
-  if (init != "glorot_uniform" && init != "uniform" && init != "zeros" &&
-      init != "ones")
+  // Checked here too, so that the error points at the DSL.
+  if (!isKnownInit(init))
     throw ShapeError("kiln.param: '" + name + "' has init \"" + init +
-                     "\"; expected glorot_uniform, uniform, zeros or ones");
+                     "\"; expected one of " + kKnownInits);
   checkStaticShape("parameter '" + name + "'", shape);
   // Asking twice for one name shares the weight, as long as the two uses
   // agree on what the weight is.

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/ParamInit.h"
 #include "kiln/ir/Shapes.h"
 
 #include "mlir/IR/Builders.h"
@@ -89,11 +90,9 @@ LogicalResult ParamOp::verify() {
   if (getName().empty())
     return emitOpError("needs a non-empty name");
   StringRef init = getInit();
-  if (init != "glorot_uniform" && init != "uniform" && init != "zeros" &&
-      init != "ones")
-    return emitOpError("init must be one of glorot_uniform, uniform, zeros, "
-                       "ones; got \"")
-           << init << "\"";
+  if (!isKnownInit(init))
+    return emitOpError("init must be one of ")
+           << kKnownInits << "; got \"" << init << "\"";
   return success();
 }
 

@@ -23,6 +23,11 @@ uint64_t seedFor(uint64_t seed, std::string_view name) {
   return h ^ (seed * 0x9e3779b97f4a7c15ull);
 }
 
+bool isKnownInit(std::string_view init) {
+  return init == "glorot_uniform" || init == "uniform" || init == "zeros" ||
+         init == "ones";
+}
+
 bool initParam(HostTensor &t, std::string_view init, std::string_view name,
                uint64_t seed) {
   const Shape &s = t.shape();

@@ -30,6 +30,12 @@ private:
 /// Seed for one named value: mixes `seed` with a hash of `name`.
 uint64_t seedFor(uint64_t seed, std::string_view name);
 
+/// Whether `init` is one of the kinds initParam knows; the verifier and the
+/// DSL both ask here.
+bool isKnownInit(std::string_view init);
+inline constexpr const char *kKnownInits =
+    "glorot_uniform, uniform, zeros, ones";
+
 /// Fills `t` by `init`: "glorot_uniform" (Keras' default for dense and conv
 /// kernels: U(-l, l), l = sqrt(6 / (fan_in + fan_out))), "uniform"
 /// (U(-0.05, 0.05), Keras' embedding default), "zeros" or "ones".
