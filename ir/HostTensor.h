@@ -62,10 +62,13 @@ private:
   struct Free {
     void operator()(void *p) const { std::free(p); }
   };
+  // Zeroed, so that a fresh tensor never holds stale bits (or NaNs).
   static std::unique_ptr<void, Free> allocate(size_t bytes) {
-    size_t rounded = (bytes + 63) / 64 * 64;
-    return std::unique_ptr<void, Free>(
-        std::aligned_alloc(64, rounded ? rounded : 64));
+    size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
+    void *p = std::aligned_alloc(64, rounded);
+    if (p)
+      std::memset(p, 0, rounded);
+    return std::unique_ptr<void, Free>(p);
   }
 
   DType dtype_ = DType::F32;

@@ -43,21 +43,11 @@ std::string str(Type t) {
   return s;
 }
 
-/// "file:line:col" where the location has one, else MLIR's own spelling.
-std::string str(Location loc) {
-  if (auto file = loc->findInstanceOf<FileLineColLoc>())
-    return (file.getFilename().str() + ":" + std::to_string(file.getLine()) +
-            ":" + std::to_string(file.getColumn()));
-  std::string s;
-  llvm::raw_string_ostream(s) << loc;
-  return s;
-}
-
 /// An error that starts with the op and where it is, so a failure deep in a
 /// model can be found in the .mlir file.
 llvm::Error opError(Operation *op, const llvm::Twine &msg) {
   return error("'" + op->getName().getStringRef() + "' at " +
-               str(op->getLoc()) + ": " + msg);
+               locationString(op->getLoc()) + ": " + msg);
 }
 
 bool isInt(DType t) { return t == DType::I8 || t == DType::I32; }
@@ -610,7 +600,7 @@ llvm::Error verifyFunc(func::FuncOp func) {
   {
     ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &d) {
       if (d.getSeverity() == DiagnosticSeverity::Error)
-        diagnostics += str(d.getLocation()) + ": " + d.str() + "\n";
+        diagnostics += locationString(d.getLocation()) + ": " + d.str() + "\n";
       return success();
     });
     if (succeeded(verify(func)))

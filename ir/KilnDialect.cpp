@@ -98,6 +98,15 @@ LogicalResult ParamOp::verify() {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+LogicalResult CastOp::verify() {
+  Shape from = shapeOf(getInput()), to = shapeOf(getResult());
+  if (from != to)
+    return emitOpError("changes only the element type, but the shape changes "
+                       "from ")
+           << toString(from) << " to " << toString(to);
+  return success();
+}
+
 OpFoldResult CastOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType())
     return getInput();

@@ -26,8 +26,6 @@ def Kiln_Dialect : Dialect {
   let hasConstantMaterializer = 1;
 }
 
-def Kiln_Float : AnyTypeOf<[F32, F16, BF16]>;
-def Kiln_Element : AnyTypeOf<[F32, F16, BF16, I8, I32]>;
 def Kiln_Tensor : StaticShapeTensorOf<[F32, F16, BF16, I8, I32]>;
 def Kiln_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16]>;
 def Kiln_IndexTensor : StaticShapeTensorOf<[I32]>;
@@ -74,7 +72,7 @@ def Kiln_ConstantOp
   let hasFolder = 1;
 }
 
-def Kiln_CastOp : Kiln_Op<"cast", [SameOperandsAndResultShape]> {
+def Kiln_CastOp : Kiln_Op<"cast"> {
   let summary = "Element type conversion";
   let description = [{
     Converts each element to the result's element type: floats round to
@@ -87,6 +85,7 @@ def Kiln_CastOp : Kiln_Op<"cast", [SameOperandsAndResultShape]> {
   let arguments = (ins Kiln_Tensor:$input);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
   let hasFolder = 1;
 }
 
@@ -122,8 +121,10 @@ def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)"> {
   let traits = [Pure, InferTypeOpAdaptor];
 }
 
+// The result type is the operand's; inferring it (rather than a
+// same-type trait) makes a wrong declared result an error that names both.
 class Kiln_UnaryOp<string mnemonic, string what>
-    : Kiln_Op<mnemonic, [SameOperandsAndResultType]> {
+    : Kiln_InferredOp<mnemonic> {
   let summary = "Elementwise " # what;
   let description = [{
     ```mlir
@@ -132,7 +133,15 @@ class Kiln_UnaryOp<string mnemonic, string what>
   }];
   let arguments = (ins Kiln_FloatTensor:$input);
   let results = (outs Kiln_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location>,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getInput().getType());
+      return ::mlir::success();
+    }
+  }];
 }
 
 def Kiln_NegOp : Kiln_UnaryOp<"neg", "negation"> {

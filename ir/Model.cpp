@@ -33,6 +33,15 @@ llvm::Expected<func::FuncOp> modelFunc(ModuleOp module) {
   return found;
 }
 
+std::string locationString(Location loc) {
+  if (auto file = loc->findInstanceOf<FileLineColLoc>())
+    return file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+           ":" + std::to_string(file.getColumn());
+  std::string s;
+  llvm::raw_string_ostream(s) << loc;
+  return s;
+}
+
 llvm::Expected<DType> dtypeOf(Type t) {
   if (t.isF32()) return DType::F32;
   if (t.isF16()) return DType::F16;
@@ -137,6 +146,19 @@ llvm::Expected<OwningOpRef<ModuleOp>> parseModelFile(const std::string &path,
                                      : diagnostics);
   auto func = modelFunc(*module);
   if (!func) return func.takeError();
+  // Codegen and the interpreter take kiln ops only; say so up front rather
+  // than fail deep inside bufferization.
+  std::string foreign;
+  func->getBody().walk([&](Operation *op) {
+    if (!foreign.empty() || isa_and_nonnull<KilnDialect>(op->getDialect()) ||
+        isa<func::ReturnOp>(op))
+      return;
+    llvm::raw_string_ostream os(foreign);
+    os << locationString(op->getLoc()) << ": '" << op->getName()
+       << "' is not a kiln op; a model holds kiln ops and func.return only";
+  });
+  if (!foreign.empty())
+    return error(foreign);
   return module;
 }
 

@@ -50,11 +50,15 @@ llvm::Expected<ModelSignature> signatureOf(mlir::func::FuncOp func);
 /// Fresh values for every parameter, drawn by its init kind from `seed`.
 ParamValues initParams(const ModelSignature &sig, uint64_t seed);
 
+/// "file:line:col" where the location has one, else MLIR's own spelling.
+std::string locationString(mlir::Location loc);
+
 llvm::Expected<DType> dtypeOf(mlir::Type elementType);
 mlir::Type mlirType(DType dtype, mlir::MLIRContext *ctx);
 
 /// Parses `path` ("-" for stdin) and verifies it; on failure the error holds
-/// the parser's diagnostics with file, line and column.
+/// the parser's diagnostics with file, line and column. A model function
+/// holding other ops than kiln's (and func.return) is refused, naming the op.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 parseModelFile(const std::string &path, mlir::MLIRContext &ctx);
 

@@ -35,21 +35,27 @@ std::string knownModelNames() {
 }
 
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-loadModel(const std::string &name, int64_t batch, const std::string &file,
+loadModel(const std::string &name, std::optional<int64_t> batch,
+          const std::string &file,
           mlir::MLIRContext &ctx) {
   if (!name.empty() && !file.empty())
     return error("give either --model=NAME or a .mlir file, not both");
-  if (!file.empty())
+  if (batch && *batch < 1)
+    return error("--batch=" + llvm::Twine(*batch) +
+                 ": a batch must be at least 1");
+  if (!file.empty()) {
+    if (batch)
+      return error("--batch applies to built-in models (--model=NAME); the "
+                   "shapes of '" + file + "' are fixed");
     return parseModelFile(file, ctx);
+  }
   if (name.empty())
     return error("no model: give --model=NAME or a .mlir file");
   const ModelInfo *info = findModel(name);
   if (!info)
     return error("unknown model '" + name + "'; the built-in models are: " +
                  knownModelNames());
-  if (batch < 0)
-    return error("--batch=" + llvm::Twine(batch) + ": a batch must be positive");
-  int64_t b = batch > 0 ? batch : info->defaultBatch;
+  int64_t b = batch.value_or(info->defaultBatch);
   try {
     Graph g = info->build(b);
     auto module = toModule(g, ctx);

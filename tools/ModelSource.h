@@ -11,6 +11,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 
 namespace kiln {
@@ -18,11 +19,12 @@ namespace kiln {
 /// A context with every dialect kiln uses registered.
 std::unique_ptr<mlir::MLIRContext> makeContext();
 
-/// The built-in model `name` at `batch` (0: its default batch), or the
-/// module in `file`. An unknown name lists the known ones; a malformed file
+/// The built-in model `name` at `batch` (none: its default batch), or the
+/// module in `file` (whose shapes are fixed: no batch). An unknown name lists the known ones; a malformed file
 /// gives the parser's diagnostics with line and column.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-loadModel(const std::string &name, int64_t batch, const std::string &file,
+loadModel(const std::string &name, std::optional<int64_t> batch,
+          const std::string &file,
           mlir::MLIRContext &ctx);
 
 /// "linreg, house_mlp, ...".

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/ir/Compare.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/ParamInit.h"
@@ -31,26 +32,6 @@
 using namespace kiln;
 
 namespace {
-
-/// Tolerance of --check, per element: |got - ref| <= atol + rtol * |ref|.
-/// f32 kernels accumulate in f32 and the interpreter in double, so long
-/// reductions (cnn's 36992-long dense) need more than f32's epsilon; 1e-4
-/// relative covers them with margin and still catches any real
-/// miscompilation, which is off by orders of magnitude more. Half-precision
-/// outputs get two steps of their own precision; integers must be exact.
-struct Tolerance {
-  double atol, rtol;
-};
-
-Tolerance toleranceFor(DType t) {
-  switch (t) {
-  case DType::F32: return {1e-5, 1e-4};
-  case DType::F16: return {1e-3, 2e-3};   // 2^-10 per step
-  case DType::BF16: return {1e-2, 1.6e-2}; // 2^-7 per step
-  case DType::I8: case DType::I32: return {0, 0};
-  }
-  return {0, 0};
-}
 
 int fail(const std::string &msg) {
   llvm::errs() << "kiln-run: " << msg << "\n";
@@ -125,6 +106,24 @@ std::map<unsigned, int64_t> indexRanges(mlir::func::FuncOp func) {
   return ranges;
 }
 
+/// gather clamps ids into its table (as XLA does); a user feeding ids from a
+/// file should still hear about ones that do not fit.
+void warnOutOfRange(const std::string &name, const HostTensor &ids,
+                    int64_t rows) {
+  int64_t count = 0, first = -1;
+  for (int64_t i = 0; i < ids.size(); ++i)
+    if (ids.get(i) < 0 || ids.get(i) >= rows) {
+      if (first < 0)
+        first = i;
+      ++count;
+    }
+  if (count)
+    llvm::errs() << "kiln-run: warning: input '" << name << "': " << count
+                 << " ids outside [0, " << rows
+                 << ") are clamped into the table (first: element " << first
+                 << " = " << (int64_t)ids.get(first) << ")\n";
+}
+
 HostTensor randomInput(const TensorSpec &spec, int64_t range, uint64_t seed) {
   HostTensor t(spec.dtype, spec.shape);
   Rng rng(seedFor(seed, spec.name));
@@ -135,38 +134,12 @@ HostTensor randomInput(const TensorSpec &spec, int64_t range, uint64_t seed) {
   return t;
 }
 
-struct Errors {
-  double maxAbs = 0, maxRel = 0;
-  int64_t worst = -1; // element beyond tolerance by the most, or -1
-};
-
-Errors compare(const HostTensor &got, const HostTensor &ref, Tolerance tol) {
-  Errors e;
-  double worstExcess = 0;
-  for (int64_t i = 0; i < got.size(); ++i) {
-    double g = got.get(i), r = ref.get(i), d = std::fabs(g - r);
-    if (std::isnan(g) != std::isnan(r))
-      d = INFINITY;
-    else if (std::isnan(g))
-      d = 0;
-    e.maxAbs = std::max(e.maxAbs, d);
-    if (std::fabs(r) > tol.atol)
-      e.maxRel = std::max(e.maxRel, d / std::fabs(r));
-    double excess = d - (tol.atol + tol.rtol * std::fabs(r));
-    if (excess > worstExcess) {
-      worstExcess = excess;
-      e.worst = i;
-    }
-  }
-  return e;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"kiln-run: compile a kiln model for the CPU and run it"};
   std::string modelName, file;
-  int64_t batch = 0;
+  std::optional<int64_t> batch;
   std::vector<std::string> inputFlags, outputFlags, paramFlags;
   bool check = false;
   int repeat = 0;
@@ -178,7 +151,8 @@ int main(int argc, char **argv) {
   app.add_option("--output", outputFlags, "NAME=PATH.npy");
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
   app.add_flag("--check", check, "Compare with the reference interpreter");
-  app.add_option("--repeat", repeat, "Run N times and print the median");
+  app.add_option("--repeat", repeat, "Run N times and print the median")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
   try {
     app.parse(argc, argv);
@@ -231,6 +205,8 @@ int main(int argc, char **argv) {
     HostTensor t;
     if (!readInput(spec, it->second, t, error))
       return fail(error);
+    if (ranges.count(i))
+      warnOutOfRange(spec.name, t, ranges[i]);
     std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
                 dtypeName(spec.dtype), toString(spec.shape).c_str(),
                 it->second.c_str());
@@ -284,9 +260,9 @@ int main(int argc, char **argv) {
     if (!ref)
       return fail("reference interpreter: " + llvm::toString(ref.takeError()));
     for (size_t i = 0; i < sig.outputs.size(); ++i) {
-      Tolerance tol = toleranceFor(sig.outputs[i].dtype);
-      Errors e = compare((*outputs)[i], (*ref)[i], tol);
-      bool ok = e.worst < 0;
+      Tolerance tol = Tolerance::forModelOutput(sig.outputs[i].dtype);
+      Comparison e = compareTensors((*outputs)[i], (*ref)[i], tol);
+      bool ok = e.ok();
       std::printf("check  %s: max_abs_err=%.3g max_rel_err=%.3g atol=%g "
                   "rtol=%g %s\n",
                   sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, tol.atol,

@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
   CLI::App app{"kilnc: compile a kiln model"};
   bool listModels = false;
   std::string modelName, file, output = "-", dumpAfter;
-  int64_t batch = 0;
+  std::optional<int64_t> batch;
   app.add_flag("--list-models", listModels, "List the built-in models");
   app.add_option("--model", modelName, "A built-in model");
   app.add_option("--batch", batch, "Batch size (default: the model's own)");

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/codegen/Passes.h"
+#include "kiln/ir/Model.h"
 #include "kiln/passes/Passes.h"
 
 #include <algorithm>
@@ -138,9 +139,10 @@ llvm::Error runCpuCodegen(ModuleOp module, const CpuCodegenOptions &options,
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-    diagStream << d.getLocation() << ": " << d << "\n";
+    diagStream << locationString(d.getLocation()) << ": " << d << "\n";
     for (Diagnostic &note : d.getNotes())
-      diagStream << note.getLocation() << ": note: " << note << "\n";
+      diagStream << locationString(note.getLocation()) << ": note: " << note
+                 << "\n";
     return success();
   });
   PassManager pm(ctx, ModuleOp::getOperationName());

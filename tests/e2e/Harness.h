@@ -11,6 +11,7 @@
 
 #include "kiln/codegen/cpu/JitModel.h"
 #include "kiln/frontend/ToMlir.h"
+#include "kiln/ir/Compare.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/ParamInit.h"
@@ -26,14 +27,11 @@
 
 namespace kiln::test {
 
-struct Tolerance {
-  double rtol = 1e-5, atol = 1e-6;
-  /// For a sum of `k` products of values in [-1, 1]: f32 rounding grows
-  /// about as sqrt(k), on sums as large as k.
-  static Tolerance reduction(int64_t k) {
-    return {1e-5, 1e-6 * std::sqrt((double)k) * (1 + std::sqrt((double)k))};
-  }
-};
+/// For a sum of `k` products of values in [-1, 1]: f32 rounding grows about
+/// as sqrt(k), on sums as large as k.
+inline Tolerance reductionTolerance(int64_t k) {
+  return {1e-5, 1e-6 * std::sqrt((double)k) * (1 + std::sqrt((double)k))};
+}
 
 /// Inputs are uniform in [lo, hi) (ints: [0, hi)), seeded by name.
 struct InputRange {
@@ -80,22 +78,13 @@ inline void expectMatchesReference(const Graph &g, Tolerance tol,
   for (size_t o = 0; o < sig->outputs.size(); ++o) {
     const HostTensor &a = (*got)[o], &b = (*ref)[o];
     ASSERT_EQ(a.shape(), b.shape());
-    int64_t worst = -1;
-    double worstExcess = 0;
-    for (int64_t i = 0; i < a.size(); ++i) {
-      double d = std::fabs(a.get(i) - b.get(i));
-      if (std::isnan(a.get(i)) != std::isnan(b.get(i)))
-        d = INFINITY;
-      double excess = d - (tol.atol + tol.rtol * std::fabs(b.get(i)));
-      if (excess > worstExcess || (std::isinf(d) && worst < 0)) {
-        worstExcess = excess;
-        worst = i;
-      }
-    }
+    Comparison c = compareTensors(a, b, tol);
+    int64_t worst = c.worst;
     EXPECT_LT(worst, 0) << g.name() << ": output '" << sig->outputs[o].name
                         << "' " << toString(a.shape()) << " (inputs" << shapes
                         << "): worst element " << worst << " compiled "
-                        << a.get(worst) << " vs reference " << b.get(worst)
+                        << (worst < 0 ? 0 : a.get(worst)) << " vs reference "
+                        << (worst < 0 ? 0 : b.get(worst))
                         << " (rtol " << tol.rtol << ", atol " << tol.atol
                         << ")";
   }

@@ -25,7 +25,8 @@ TEST_P(E2EModels, MatchesReference) {
   InputRange range;
   if (GetParam() == "text_transformer")
     range = {0, 1000}; // token ids
-  expectMatchesReference(info->build(batch), {1e-4, 1e-5}, range);
+  expectMatchesReference(info->build(batch),
+                         Tolerance::forModelOutput(DType::F32), range);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seed, E2EModels,

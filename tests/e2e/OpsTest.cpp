@@ -88,7 +88,7 @@ TEST(E2EOps, Matmul) {
     expectMatchesReference(
         opGraph("matmul" + toString(a) + toString(b), {a, b},
                 [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
-        Tolerance::reduction(a.back()));
+        reductionTolerance(a.back()));
 }
 
 TEST(E2EOps, Conv2d) {
@@ -108,7 +108,7 @@ TEST(E2EOps, Conv2d) {
                 [&](std::vector<Tensor> x) {
                   return conv2d(x[0], x[1], c.strides, c.padding, c.dilations);
                 }),
-        Tolerance::reduction(c.filter[0] * c.filter[1] * c.filter[2]));
+        reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
 }
 
 TEST(E2EOps, MaxPool2d) {
@@ -155,7 +155,7 @@ TEST(E2EOps, Reductions) {
                                    {{2, 3, 4}, {0, 1, 2}, true},
                                    {{5, 1}, {1}, false}};
   for (const Case &c : cases) {
-    Tolerance tol = Tolerance::reduction(numElements(c.shape));
+    Tolerance tol = reductionTolerance(numElements(c.shape));
     expectMatchesReference(opGraph("reduce_sum" + toString(c.shape), {c.shape},
                                    [&](std::vector<Tensor> x) {
                                      return reduce_sum(x[0], c.axes, c.keep);

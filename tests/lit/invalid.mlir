@@ -42,7 +42,7 @@ func.func @constant_f64() -> tensor<2xf64> {
 // -----
 
 func.func @cast_shape_change(%x: tensor<4x3xf32>) -> tensor<3x4xi32> {
-  // expected-error @+1 {{'kiln.cast' op requires the same shape for all operands and results}}
+  // expected-error @+1 {{'kiln.cast' op changes only the element type, but the shape changes from [4, 3] to [3, 4]}}
   %0 = kiln.cast %x : tensor<4x3xf32> -> tensor<3x4xi32>
   return %0 : tensor<3x4xi32>
 }
@@ -429,4 +429,94 @@ func.func @gather_float_indices(%t: tensor<10x4xf32>, %i: tensor<3xf32>) -> tens
   // expected-error @+1 {{'kiln.gather' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<3xf32>'}}
   %0 = kiln.gather %t, %i : tensor<10x4xf32>, tensor<3xf32> -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @neg_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.neg' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.neg"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @exp_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.exp' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.exp"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @log_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.log' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.log"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @sqrt_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.sqrt' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.sqrt"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @rsqrt_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.rsqrt' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.rsqrt"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @tanh_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.tanh' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.tanh"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @sigmoid_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.sigmoid' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.sigmoid"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @relu_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.relu' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.relu"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gelu_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.gelu' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.gelu"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @min_broadcast_mismatch(%x: tensor<2x3xf32>, %y: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+2 {{'kiln.min' op shapes [2, 3] and [4, 3] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.min"(%x, %y) : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
 }

@@ -145,3 +145,13 @@ func.func @casts(%x: tensor<8xi32>)
   return %0, %1, %2, %3, %4, %5
       : tensor<8xf16>, tensor<8xbf16>, tensor<8xi8>, tensor<8xi32>, tensor<8xi8>, tensor<8xf32>
 }
+
+// CHECK-LABEL: func.func @exp
+// CHECK:         linalg.generic
+// CHECK:         ^bb0(%[[IN:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:      %[[R:.+]] = math.exp %[[IN]] : f32
+// CHECK-NEXT:      linalg.yield %[[R]] : f32
+func.func @exp(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = kiln.exp %x : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
