@@ -35,10 +35,9 @@ int64_t Tensor::dim(int64_t i) const {
 }
 
 static void checkStaticShape(const std::string &what, const Shape &shape) {
-  for (int64_t d : shape)
-    if (d < 0)
-      throw ShapeError("kiln: " + what + " has a negative dim in " +
-                       toString(shape));
+  if (numElements(shape) < 0)
+    throw ShapeError("kiln: " + what + " has a negative dim or too many "
+                     "elements in " + toString(shape));
 }
 
 Tensor Graph::input(const std::string &name, Shape shape, DType dtype) {

@@ -71,6 +71,21 @@ static uint16_t floatToBf16(float f) {
   return (uint16_t)(b >> 16);
 }
 
+/// Float to a `bits`-wide integer: truncate toward zero, then wrap as two's
+/// complement (what the integer kernels do on overflow); NaN becomes 0 and
+/// magnitudes beyond 2^62 saturate, so no conversion is undefined.
+static int64_t toInt(double x, unsigned bits) {
+  if (std::isnan(x))
+    return 0;
+  x = std::trunc(x);
+  int64_t lo = -(int64_t(1) << (bits - 1)), hi = (int64_t(1) << (bits - 1)) - 1;
+  if (std::fabs(x) >= 0x1p62)
+    return x < 0 ? lo : hi;
+  uint64_t u = (uint64_t)(int64_t)x & ((uint64_t(1) << bits) - 1);
+  int64_t v = (int64_t)u;
+  return v > hi ? v - (int64_t(1) << bits) : v;
+}
+
 double HostTensor::get(int64_t i) const {
   switch (dtype_) {
   case DType::F32: return as<float>()[i];
@@ -87,8 +102,8 @@ void HostTensor::set(int64_t i, double v) {
   case DType::F32: as<float>()[i] = (float)v; return;
   case DType::F16: as<uint16_t>()[i] = floatToHalf((float)v); return;
   case DType::BF16: as<uint16_t>()[i] = floatToBf16((float)v); return;
-  case DType::I8: as<int8_t>()[i] = (int8_t)v; return;
-  case DType::I32: as<int32_t>()[i] = (int32_t)v; return;
+  case DType::I8: as<int8_t>()[i] = (int8_t)toInt(v, 8); return;
+  case DType::I32: as<int32_t>()[i] = (int32_t)toInt(v, 32); return;
   }
 }
 

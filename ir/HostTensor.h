@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 namespace kiln {
@@ -28,17 +30,24 @@ size_t dtypeSize(DType t);
 class HostTensor {
 public:
   HostTensor() = default;
+  /// Throws std::length_error for a shape with a negative dim or too many
+  /// elements, std::bad_alloc when memory runs out.
   HostTensor(DType dtype, Shape shape)
-      : dtype_(dtype), shape_(std::move(shape)),
-        data_(allocate(numElements(shape_) * dtypeSize(dtype_))) {}
+      : dtype_(dtype), shape_(std::move(shape)), data_(allocate(bytesOf())) {}
   HostTensor(const HostTensor &o) : HostTensor(o.dtype_, o.shape_) {
     std::memcpy(data(), o.data(), byteSize());
   }
-  HostTensor(HostTensor &&) = default;
+  /// Leaves `o` a valid scalar.
+  HostTensor(HostTensor &&o) noexcept
+      : dtype_(o.dtype_), shape_(std::move(o.shape_)),
+        data_(std::move(o.data_)) {
+    o.shape_.clear();
+    o.data_ = allocate(64);
+  }
   HostTensor &operator=(HostTensor o) {
-    dtype_ = o.dtype_;
-    shape_ = std::move(o.shape_);
-    data_ = std::move(o.data_);
+    std::swap(dtype_, o.dtype_);
+    std::swap(shape_, o.shape_);
+    std::swap(data_, o.data_);
     return *this;
   }
 
@@ -62,12 +71,20 @@ private:
   struct Free {
     void operator()(void *p) const { std::free(p); }
   };
+  size_t bytesOf() const {
+    int64_t n = numElements(shape_);
+    if (n < 0 || (uint64_t)n > SIZE_MAX / 64)
+      throw std::length_error("tensor of shape " + toString(shape_) +
+                              " has a negative dim or too many elements");
+    return n * dtypeSize(dtype_);
+  }
   // Zeroed, so that a fresh tensor never holds stale bits (or NaNs).
   static std::unique_ptr<void, Free> allocate(size_t bytes) {
     size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
     void *p = std::aligned_alloc(64, rounded);
-    if (p)
-      std::memset(p, 0, rounded);
+    if (!p)
+      throw std::bad_alloc();
+    std::memset(p, 0, rounded);
     return std::unique_ptr<void, Free>(p);
   }
 

@@ -61,32 +61,12 @@ double minOf(double x, double y) {
   return std::isnan(x) || std::isnan(y) ? NAN : std::min(x, y);
 }
 
-/// Integer results wrap as two's complement (what arith.addi and friends do
-/// on the hardware); a float headed for an integer is truncated toward zero
-/// first. Exact for every value an i8 or i32 op can produce in double except
-/// i32 products beyond 2^53. NaN becomes 0 and values beyond 2^62 saturate,
-/// so no input is undefined behaviour here.
-double toInt(DType t, double x) {
-  if (std::isnan(x))
-    return 0;
-  x = std::trunc(x);
-  unsigned bits = t == DType::I8 ? 8 : 32;
-  double lo = -std::ldexp(1.0, bits - 1), hi = std::ldexp(1.0, bits - 1) - 1;
-  if (std::fabs(x) >= 0x1p62)
-    return x < 0 ? lo : hi;
-  uint64_t u = (uint64_t)(int64_t)x & ((uint64_t(1) << bits) - 1);
-  int64_t v = (int64_t)u;
-  if (v > (int64_t)hi)
-    v -= int64_t(1) << bits;
-  return (double)v;
-}
-
 /// Rounds every element to `a.dtype` through HostTensor, so the interpreter
 /// and the host I/O share one definition of f16 and bf16 rounding.
 Array finish(Array a) {
   HostTensor t(a.dtype, a.shape);
   for (size_t i = 0; i < a.data.size(); ++i) {
-    t.set(i, isInt(a.dtype) ? toInt(a.dtype, a.data[i]) : a.data[i]);
+    t.set(i, a.data[i]);
     a.data[i] = t.get(i);
   }
   return a;
@@ -249,12 +229,10 @@ llvm::Expected<Array> evalBinary(Operation *op, const Env &env) {
     double x = a.data[broadcastOffset(idx, a.shape)];
     double y = b.data[broadcastOffset(idx, b.shape)];
     if (intDiv) {
-      // Integer division truncates toward zero, as arith.divsi does; by zero
-      // it has no value, and hardware traps, so say so instead.
-      if (y == 0)
-        return opError(op, "integer division by zero at result element " +
-                               toString(idx));
-      out->data[i] = (double)((int64_t)x / (int64_t)y);
+      // Truncates toward zero; by zero it gives -1, as XLA defines it
+      // (hardware would trap). The i32/i8 overflow of MIN / -1 wraps when the
+      // result is rounded to the element type.
+      out->data[i] = y == 0 ? -1.0 : (double)((int64_t)x / (int64_t)y);
     } else {
       out->data[i] = fn(x, y);
     }

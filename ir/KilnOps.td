@@ -117,6 +117,8 @@ def Kiln_MinOp : Kiln_BinaryOp<"min", "minimum">;
 def Kiln_SubOp : Kiln_BinaryOp<"sub", "subtraction (lhs - rhs)"> {
   let traits = [Pure, InferTypeOpAdaptor];
 }
+// Integer division truncates toward zero; x / 0 is -1 and MIN / -1 is MIN,
+// as in XLA, so that no input traps.
 def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)"> {
   let traits = [Pure, InferTypeOpAdaptor];
 }

@@ -69,6 +69,8 @@ static llvm::Expected<TensorSpec> specOf(Type type, std::string name) {
   auto t = dyn_cast<RankedTensorType>(type);
   if (!t || !t.hasStaticShape())
     return error("'" + name + "' must be a tensor of static shape");
+  if (numElements(Shape(t.getShape().begin(), t.getShape().end())) < 0)
+    return error("'" + name + "' has too many elements");
   auto dtype = dtypeOf(t.getElementType());
   if (!dtype)
     return error("'" + name + "': " + llvm::toString(dtype.takeError()));

@@ -20,7 +20,8 @@ std::string toString(const Shape &s) {
 int64_t numElements(const Shape &s) {
   int64_t n = 1;
   for (int64_t d : s)
-    n *= d;
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
+      return -1;
   return n;
 }
 
@@ -92,10 +93,9 @@ ShapeOr reduceShape(const Shape &x, const std::vector<int64_t> &axes,
 }
 
 ShapeOr reshapeShape(const Shape &x, const Shape &to) {
-  for (int64_t d : to)
-    if (d < 0)
-      return ShapeOr::fail("target shape " + toString(to) +
-                           " has a negative dim");
+  if (numElements(to) < 0 || numElements(x) < 0)
+    return ShapeOr::fail("shape " + toString(numElements(x) < 0 ? x : to) +
+                         " has a negative dim or too many elements");
   if (numElements(x) != numElements(to))
     return ShapeOr::fail("cannot reshape " + toString(x) + " (" +
                          std::to_string(numElements(x)) + " elements) to " +
@@ -167,8 +167,9 @@ ShapeOr sliceShape(const Shape &x, const std::vector<int64_t> &starts,
 }
 
 ShapeOr gatherShape(const Shape &table, const Shape &indices) {
-  if (table.empty())
-    return ShapeOr::fail("table must have rank >= 1, got " + toString(table));
+  if (table.empty() || table[0] < 1)
+    return ShapeOr::fail("table must have rank >= 1 and at least one row, got " +
+                         toString(table));
   Shape out = indices;
   out.insert(out.end(), table.begin() + 1, table.end());
   return {out, ""};

@@ -28,6 +28,8 @@ struct ShapeOr {
 
 /// "[2, 3]".
 std::string toString(const Shape &s);
+/// The product of the dims; -1 when a dim is negative or the product
+/// overflows int64_t, which every shape rule rejects.
 int64_t numElements(const Shape &s);
 
 /// Numpy broadcasting: shapes are aligned on the right; a dim of 1 stretches.

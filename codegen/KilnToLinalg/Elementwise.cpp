@@ -34,7 +34,29 @@ static Value scalarBody(Operation *op, OpBuilder &b, Location loc, Type t,
       .Case([&](AddOp) { return binary(arith::AddFOp(), arith::AddIOp()); })
       .Case([&](SubOp) { return binary(arith::SubFOp(), arith::SubIOp()); })
       .Case([&](MulOp) { return binary(arith::MulFOp(), arith::MulIOp()); })
-      .Case([&](DivOp) { return binary(arith::DivFOp(), arith::DivSIOp()); })
+      .Case([&](DivOp) -> Value {
+        if (isFloat)
+          return b.create<arith::DivFOp>(loc, args[0], args[1]);
+        // As XLA: x / 0 = -1 and MIN / -1 = MIN, where divsi would trap.
+        auto constant = [&](int64_t v) -> Value {
+          return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(t, v));
+        };
+        Value zero = constant(0), minusOne = constant(-1), one = constant(1);
+        Value min = constant(
+            APInt::getSignedMinValue(t.getIntOrFloatBitWidth()).getSExtValue());
+        Value byZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               args[1], zero);
+        Value overflow = b.create<arith::AndIOp>(
+            loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, args[0], min),
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, args[1],
+                                    minusOne));
+        Value safe = b.create<arith::SelectOp>(
+            loc, b.create<arith::OrIOp>(loc, byZero, overflow), one, args[1]);
+        Value q = b.create<arith::DivSIOp>(loc, args[0], safe);
+        q = b.create<arith::SelectOp>(loc, overflow, min, q);
+        return b.create<arith::SelectOp>(loc, byZero, minusOne, q);
+      })
       .Case([&](MaxOp) {
         return binary(arith::MaximumFOp(), arith::MaxSIOp());
       })

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -44,6 +45,15 @@ JitModel::compile(ModuleOp module, const CpuCodegenOptions &options,
   OwningOpRef<ModuleOp> lowered = module.clone();
   if (auto err = runCpuCodegen(*lowered, options, dumpAfter, dumpStream))
     return err;
+  // run() passes one pointer per input, parameter and output.
+  auto entry = lowered->lookupSymbol<LLVM::LLVMFuncOp>(model->entry_);
+  size_t want = model->signature_.inputs.size() +
+                model->signature_.params.size() +
+                model->signature_.outputs.size();
+  if (!entry || entry.getNumArguments() != want)
+    return error("@" + model->entry_ + " compiled to " +
+                 std::to_string(entry ? entry.getNumArguments() : 0) +
+                 " arguments; the signature needs " + std::to_string(want));
 
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)

@@ -33,7 +33,7 @@ inline Tolerance reductionTolerance(int64_t k) {
   return {1e-5, 1e-6 * std::sqrt((double)k) * (1 + std::sqrt((double)k))};
 }
 
-/// Inputs are uniform in [lo, hi) (ints: [0, hi)), seeded by name.
+/// Inputs are uniform in [lo, hi) (ints: the integers of it), seeded by name.
 struct InputRange {
   double lo = -1, hi = 1;
 };
@@ -44,7 +44,7 @@ inline HostTensor seeded(DType dtype, const Shape &shape,
   Rng rng(seedFor(42, name));
   bool isInt = dtype == DType::I32 || dtype == DType::I8;
   for (int64_t i = 0; i < t.size(); ++i)
-    t.set(i, isInt ? std::floor(rng.uniform(0, r.hi)) : rng.uniform(r.lo, r.hi));
+    t.set(i, isInt ? std::floor(rng.uniform(r.lo, r.hi)) : rng.uniform(r.lo, r.hi));
   return t;
 }
 

@@ -32,6 +32,15 @@ TEST(E2EOps, BinaryBroadcastF32) {
           {}, name == std::string("div") ? InputRange{0.5, 2} : InputRange{});
 }
 
+TEST(E2EOps, IntegerDivisionEdgeCases) {
+  // Divisors in [-3, 3): zeros and negatives, defined as in XLA.
+  expectMatchesReference(
+      opGraph("div_i32_zero", {{6, 7}, {6, 7}},
+              [](std::vector<Tensor> x) { return div(x[0], x[1]); },
+              DType::I32),
+      {0, 0}, InputRange{-3, 3});
+}
+
 TEST(E2EOps, BinaryI32) {
   for (auto [name, fn] : kBinary)
     expectMatchesReference(

@@ -417,7 +417,7 @@ func.func @slice_wrong_result(%x: tensor<5x9xf32>) -> tensor<2x2xf32> {
 // -----
 
 func.func @gather_scalar_table(%t: tensor<f32>, %i: tensor<3xi32>) -> tensor<3xf32> {
-  // expected-error @+2 {{'kiln.gather' op table must have rank >= 1, got []}}
+  // expected-error @+2 {{'kiln.gather' op table must have rank >= 1 and at least one row, got []}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = kiln.gather %t, %i : tensor<f32>, tensor<3xi32> -> tensor<3xf32>
   return %0 : tensor<3xf32>
