@@ -1,0 +1,68 @@
+//===- Model.cpp - Checks a run's arguments and runs it -------------------===//
+//
+// The caller's pointers are the one thing the verifier could not check. A
+// null or misaligned buffer is refused with the tensor's name before any
+// kernel runs, so a bad call never leaves outputs half-written.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/runtime/Model.h"
+
+#include <cstdint>
+
+namespace kiln::rt {
+
+namespace {
+
+const char *dtypeName(kiln_dtype dtype) {
+  switch (dtype) {
+  case KILN_F32:
+    return "f32";
+  case KILN_F16:
+    return "f16";
+  case KILN_BF16:
+    return "bf16";
+  case KILN_I8:
+    return "i8";
+  case KILN_I32:
+    return "i32";
+  }
+  return "?";
+}
+
+Status checkPointers(const char *what, const void *const *pointers,
+                     const std::vector<TensorDesc> &tensors) {
+  if (tensors.empty())
+    return Status::ok();
+  if (!pointers)
+    return Status::error(KILN_ERROR_ARGUMENT,
+                         strCat("the ", what, "s array is NULL; the model has ",
+                                tensors.size(), " ", what, "s"));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorDesc &t = tensors[i];
+    if (!pointers[i])
+      return Status::error(KILN_ERROR_ARGUMENT,
+                           strCat(what, " ", i, " ('", t.name, "') is NULL"));
+    // Kernels load whole elements; a misaligned one is undefined behaviour.
+    auto address = reinterpret_cast<uintptr_t>(pointers[i]);
+    if (address % t.elementSize != 0)
+      return Status::error(KILN_ERROR_ARGUMENT,
+                           strCat(what, " ", i, " ('", t.name,
+                                  "') is not aligned to its ", t.elementSize,
+                                  "-byte ", dtypeName(t.dtype),
+                                  " elements"));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Status Model::run(const void *const *inputs, void *const *outputs) {
+  if (Status s = checkPointers("input", inputs, inputs_))
+    return s;
+  if (Status s = checkPointers("output", outputs, outputs_))
+    return s;
+  executor_.run(plan_, inputs, outputs);
+  return Status::ok();
+}
+
+} // namespace kiln::rt
