@@ -15,6 +15,12 @@ namespace kiln {
 
 /// Argument attribute naming the parameter an argument carries.
 inline constexpr const char *kParamAttr = "kiln.param";
+/// Marks the kernel functions of an outlined model.
+inline constexpr const char *kKernelAttr = "kiln.kernel";
+/// Memory plan attributes (--kiln-plan-memory).
+inline constexpr const char *kArenaOffsetsAttr = "kiln.arena_offsets";
+inline constexpr const char *kArenaSizeAttr = "kiln.arena_size";
+inline constexpr const char *kArenaLowerBoundAttr = "kiln.arena_lower_bound";
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

@@ -70,4 +70,39 @@ def ReorderReductionLoops : Pass<"kiln-reorder-reduction-loops",
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def OutlineKernels : Pass<"kiln-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Move each op of the model into a kernel function of its own";
+  let description = [{
+    After it, the model function holds only `func.call`s of private kernel
+    functions (marked `kiln.kernel`): the step list of an ahead-of-time
+    artifact. Constants are cloned into the kernels that use them. An output
+    that is an argument, a constant, or a value returned twice gets a copy
+    kernel, so that every output buffer is written by a step. Expects
+    --kiln-params-to-arguments first.
+
+    ```mlir
+    %0 = kiln.relu %x : tensor<4xf32>
+    // becomes
+    %0 = call @model_k0_relu(%x) : (tensor<4xf32>) -> tensor<4xf32>
+    func.func private @model_k0_relu(%a: tensor<4xf32>) -> tensor<4xf32>
+        attributes {kiln.kernel} { ... }
+    ```
+  }];
+  let dependentDialects = ["kiln::KilnDialect", "mlir::func::FuncDialect"];
+}
+
+def PlanMemory : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Assign arena offsets to the buffers between kernel calls";
+  let description = [{
+    On an outlined model function (--kiln-outline-kernels): each call result
+    that is not an output lives in one scratch arena from the step that
+    writes it to the last step that reads it. Buffers are placed largest
+    first at the lowest 64-byte aligned offset that no buffer live at the
+    same time overlaps (the greedy-by-size planner of TFLite). Each call gets
+    `kiln.arena_offsets` (one per result, -1 for an output) and the function
+    `kiln.arena_size` and `kiln.arena_lower_bound` (the largest sum of
+    buffers live at one step, which no plan can beat).
+  }];
+}
+
 #endif // KILN_CODEGEN_PASSES

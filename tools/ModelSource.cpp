@@ -5,6 +5,7 @@
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/Model.h"
 #include "kiln/tools/InitAll.h"
+#include "kiln/tools/Npy.h"
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -25,6 +26,48 @@ std::unique_ptr<mlir::MLIRContext> makeContext() {
   auto ctx = std::make_unique<mlir::MLIRContext>(registry);
   ctx->loadDialect<KilnDialect, mlir::func::FuncDialect>();
   return ctx;
+}
+
+bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
+                std::map<std::string, std::string> &out, std::string &error) {
+  for (const std::string &p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      error = std::string("--") + flag + "=" + p + ": expected NAME=PATH";
+      return false;
+    }
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return true;
+}
+
+std::string namesOf(const std::vector<TensorSpec> &specs) {
+  std::string s;
+  for (const TensorSpec &t : specs)
+    s += (s.empty() ? "" : ", ") + t.name;
+  return s;
+}
+
+llvm::Expected<ParamValues>
+loadParams(const ModelSignature &sig, uint64_t seed,
+           const std::map<std::string, std::string> &paths) {
+  ParamValues params = initParams(sig, seed);
+  for (auto &[name, path] : paths) {
+    auto it = params.find(name);
+    if (it == params.end())
+      return error("--param=" + name + "=...: the model has no parameter '" +
+                   name + "'; its parameters are: " + namesOf(sig.params));
+    HostTensor t;
+    std::string message;
+    if (!readNpy(path, t, message))
+      return error(message);
+    message = checkTensor(t, "parameter '" + name + "'", it->second.dtype(),
+                          it->second.shape());
+    if (!message.empty())
+      return error(message);
+    it->second = std::move(t);
+  }
+  return params;
 }
 
 std::string knownModelNames() {

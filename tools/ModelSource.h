@@ -11,8 +11,12 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
+#include "kiln/ir/Model.h"
+
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -29,6 +33,20 @@ loadModel(const std::string &name, std::optional<int64_t> batch,
 
 /// "linreg, house_mlp, ...".
 std::string knownModelNames();
+
+/// "NAME=PATH" flag values keyed by NAME; `flag` names the flag in errors.
+bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
+                std::map<std::string, std::string> &out, std::string &error);
+
+/// "a, b, c": the names of `specs`, for messages.
+std::string namesOf(const std::vector<TensorSpec> &specs);
+
+/// Every parameter drawn from `seed`, then those named in `paths` (NAME ->
+/// .npy file) read from their files; an unknown name or a file of the wrong
+/// shape or dtype is an error naming it.
+llvm::Expected<ParamValues>
+loadParams(const ModelSignature &sig, uint64_t seed,
+           const std::map<std::string, std::string> &paths);
 
 /// Writes `bytes` to `path` through a temporary file renamed into place, so
 /// that a failed or interrupted write never leaves a partial file. "-" is

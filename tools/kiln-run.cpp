@@ -1,17 +1,19 @@
 //===- kiln-run.cpp - Compile a model for the CPU and run it --------------===//
 //
-//   kiln-run (--model=NAME [--batch=B] | FILE.mlir)
+//   kiln-run (--model=NAME [--batch=B] | FILE.mlir | FILE.kmod)
 //            [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
 //            [--param=NAME=PATH.npy]... [--check] [--repeat=N] [--seed=S]
 //
 // Inputs come from .npy files or, for image inputs, Fashion-MNIST IDX files
 // (the first rows are taken); inputs not given are seeded random values
 // (token ids in range for the table they index). --check runs the reference
-// interpreter too and fails when an output is beyond tolerance.
+// interpreter too and fails when an output is beyond tolerance. A .kmod
+// artifact runs through the runtime alone.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
 #include "kiln/ir/Compare.h"
+#include "kiln/runtime/include/kiln_runtime.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/ParamInit.h"
@@ -36,27 +38,6 @@ namespace {
 int fail(const std::string &msg) {
   llvm::errs() << "kiln-run: " << msg << "\n";
   return 1;
-}
-
-/// "NAME=PATH" pairs, keyed by NAME.
-bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
-                std::map<std::string, std::string> &out, std::string &error) {
-  for (const std::string &p : pairs) {
-    size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
-      error = std::string("--") + flag + "=" + p + ": expected NAME=PATH";
-      return false;
-    }
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return true;
-}
-
-std::string namesOf(const std::vector<TensorSpec> &specs) {
-  std::string s;
-  for (const TensorSpec &t : specs)
-    s += (s.empty() ? "" : ", ") + t.name;
-  return s;
 }
 
 bool isIdx(const std::string &path) {
@@ -124,6 +105,42 @@ void warnOutOfRange(const std::string &name, const HostTensor &ids,
                  << " = " << (int64_t)ids.get(first) << ")\n";
 }
 
+ModelSignature signatureOfArtifact(const kiln_model *m) {
+  ModelSignature sig;
+  auto specs = [&](size_t n, kiln_status (*info)(const kiln_model *, size_t,
+                                                  kiln_tensor_info *)) {
+    std::vector<TensorSpec> out;
+    for (size_t i = 0; i < n; ++i) {
+      kiln_tensor_info t;
+      info(m, i, &t);
+      out.push_back({t.name, static_cast<DType>(t.dtype),
+                     Shape(t.shape, t.shape + t.rank), ""});
+    }
+    return out;
+  };
+  sig.inputs = specs(kiln_model_num_inputs(m), kiln_model_input_info);
+  sig.outputs = specs(kiln_model_num_outputs(m), kiln_model_output_info);
+  return sig;
+}
+
+llvm::Expected<std::vector<HostTensor>>
+runArtifact(kiln_model *m, const ModelSignature &sig,
+            const std::vector<HostTensor> &inputs) {
+  std::vector<const void *> in;
+  for (const HostTensor &t : inputs)
+    in.push_back(t.data());
+  std::vector<HostTensor> outputs;
+  std::vector<void *> out;
+  for (const TensorSpec &o : sig.outputs) {
+    outputs.emplace_back(o.dtype, o.shape);
+    out.push_back(outputs.back().data());
+  }
+  char message[1024];
+  if (kiln_model_run(m, in.data(), out.data(), message, sizeof message))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  return outputs;
+}
+
 HostTensor randomInput(const TensorSpec &spec, int64_t range, uint64_t seed) {
   HostTensor t(spec.dtype, spec.shape);
   Rng rng(seedFor(seed, spec.name));
@@ -146,7 +163,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   app.add_option("--model", modelName, "A built-in model");
   app.add_option("--batch", batch, "Batch size (default: the model's own)");
-  app.add_option("file", file, "A kiln module (.mlir)");
+  app.add_option("file", file, "A kiln module (.mlir) or artifact (.kmod)");
   app.add_option("--input", inputFlags, "NAME=PATH (.npy or IDX images)");
   app.add_option("--output", outputFlags, "NAME=PATH.npy");
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
@@ -168,15 +185,43 @@ int main(int argc, char **argv) {
     return fail(error);
 
   auto ctx = makeContext();
-  auto module = loadModel(modelName, batch, file, *ctx);
-  if (!module)
-    return fail(llvm::toString(module.takeError()));
-  mlir::func::FuncOp func = llvm::cantFail(modelFunc(**module));
+  bool isArtifact = llvm::StringRef(file).ends_with(".kmod");
+  if (isArtifact && (batch || !modelName.empty() || !paramPaths.empty() ||
+                     check))
+    return fail("a .kmod artifact has its shapes and weights inside and no "
+                "IR: --batch, --model, --param and --check do not apply");
 
-  auto sigOr = signatureOf(func);
-  if (!sigOr)
-    return fail(llvm::toString(sigOr.takeError()));
-  const ModelSignature &sig = *sigOr;
+  // What is run: the artifact through the runtime, or the module compiled
+  // in-process. Either way the signature comes first, so that bad input
+  // files fail before a compile.
+  ModelSignature sig;
+  std::string name;
+  std::unique_ptr<kiln_model, void (*)(kiln_model *)> artifact(
+      nullptr, kiln_model_free);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp func;
+  std::map<unsigned, int64_t> ranges;
+  if (isArtifact) {
+    char message[1024];
+    kiln_model *m = nullptr;
+    if (kiln_model_load_file(file.c_str(), &m, message, sizeof message))
+      return fail(message);
+    artifact.reset(m);
+    name = kiln_model_name(m);
+    sig = signatureOfArtifact(m);
+  } else {
+    auto loaded = loadModel(modelName, batch, file, *ctx);
+    if (!loaded)
+      return fail(llvm::toString(loaded.takeError()));
+    module = std::move(*loaded);
+    func = llvm::cantFail(modelFunc(*module));
+    name = func.getSymName().str();
+    auto sigOr = signatureOf(func);
+    if (!sigOr)
+      return fail(llvm::toString(sigOr.takeError()));
+    sig = std::move(*sigOr);
+    ranges = indexRanges(func);
+  }
 
   for (auto &[name, path] : inputPaths)
     if (std::none_of(sig.inputs.begin(), sig.inputs.end(),
@@ -190,7 +235,6 @@ int main(int argc, char **argv) {
                   name + "'; its outputs are: " + namesOf(sig.outputs));
 
   std::vector<HostTensor> inputs;
-  std::map<unsigned, int64_t> ranges = indexRanges(func);
   for (unsigned i = 0; i < sig.inputs.size(); ++i) {
     const TensorSpec &spec = sig.inputs[i];
     auto it = inputPaths.find(spec.name);
@@ -213,34 +257,33 @@ int main(int argc, char **argv) {
     inputs.push_back(std::move(t));
   }
 
-  ParamValues params = initParams(sig, seed);
-  for (auto &[name, path] : paramPaths) {
-    auto it = params.find(name);
-    if (it == params.end())
-      return fail("--param=" + name + "=...: the model has no parameter '" +
-                  name + "'; its parameters are: " + namesOf(sig.params));
-    HostTensor t;
-    if (!readNpy(path, t, error))
-      return fail(error);
-    error = checkTensor(t, "parameter '" + name + "'", it->second.dtype(),
-                        it->second.shape());
-    if (!error.empty())
-      return fail(error);
-    it->second = std::move(t);
+  ParamValues params;
+  std::unique_ptr<cpu::JitModel> jit;
+  if (!isArtifact) {
+    auto loadedParams = loadParams(sig, seed, paramPaths);
+    if (!loadedParams)
+      return fail(llvm::toString(loadedParams.takeError()));
+    params = std::move(*loadedParams);
+    auto t0 = std::chrono::steady_clock::now();
+    auto compiled = cpu::JitModel::compile(*module);
+    if (!compiled)
+      return fail(llvm::toString(compiled.takeError()));
+    jit = std::move(*compiled);
+    std::printf("model %s: compiled for the CPU in %.0f ms\n", name.c_str(),
+                std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count());
+  } else {
+    std::printf("model %s: loaded from %s (arena %zu bytes)\n", name.c_str(),
+                file.c_str(), kiln_model_arena_size(artifact.get()));
   }
+  auto run = [&]() -> llvm::Expected<std::vector<HostTensor>> {
+    if (jit)
+      return jit->run(inputs, params);
+    return runArtifact(artifact.get(), sig, inputs);
+  };
 
-  // Inputs are checked before compiling, so bad files fail fast.
-  auto t0 = std::chrono::steady_clock::now();
-  auto model = cpu::JitModel::compile(**module);
-  if (!model)
-    return fail(llvm::toString(model.takeError()));
-  double compileMs = std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count();
-  std::printf("model %s: compiled for the CPU in %.0f ms\n",
-              func.getSymName().str().c_str(), compileMs);
-
-  auto outputs = (*model)->run(inputs, params);
+  auto outputs = run();
   if (!outputs)
     return fail(llvm::toString(outputs.takeError()));
   for (size_t i = 0; i < sig.outputs.size(); ++i) {
@@ -280,7 +323,7 @@ int main(int argc, char **argv) {
     std::vector<double> ms;
     for (int r = 0; r < repeat; ++r) {
       auto start = std::chrono::steady_clock::now();
-      auto again = (*model)->run(inputs, params);
+      auto again = run();
       ms.push_back(std::chrono::duration<double, std::milli>(
                        std::chrono::steady_clock::now() - start)
                        .count());

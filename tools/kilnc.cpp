@@ -3,11 +3,15 @@
 //   kilnc --list-models
 //   kilnc --model=NAME [--batch=B] -o NAME.mlir
 //   kilnc FILE.mlir --dump-after=<pass|all>
+//   kilnc (--model=NAME | FILE.mlir) --target=cpu --emit=kmod -o NAME.kmod
+//         [--param=NAME=PATH.npy]... [--seed=S]
+//   kilnc [--model=NAME | FILE.mlir] --memory-report
 //
-// Writes the kiln module of a model, or shows the IR after each stage of the
-// CPU pipeline.
+// Writes the kiln module of a model or its compiled artifact, shows the IR
+// after each stage of the CPU pipeline, or reports memory plans.
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/examples/Models.h"
 #include "kiln/tools/ModelSource.h"
@@ -19,6 +23,43 @@
 #include <cstdio>
 
 using namespace kiln;
+
+static int fail(const std::string &message) {
+  llvm::errs() << "kilnc: " << message << "\n";
+  return 1;
+}
+
+/// One line per model: steps, arena bytes, the lower bound, their ratio.
+static int reportMemory(const std::string &name, std::optional<int64_t> batch,
+                        const std::string &file, mlir::MLIRContext &ctx) {
+  std::vector<std::string> names;
+  if (name.empty() && file.empty())
+    for (const ModelInfo &m : builtinModels())
+      names.push_back(m.name);
+  else
+    names.push_back(name);
+  for (const std::string &n : names) {
+    auto module = loadModel(n, batch, file, ctx);
+    if (!module)
+      return fail(llvm::toString(module.takeError()));
+    auto plan = cpu::planArtifact(**module);
+    if (!plan)
+      return fail(llvm::toString(plan.takeError()));
+    auto func = llvm::cantFail(modelFunc(**module));
+    int64_t b = plan->signature.inputs.empty() ||
+                        plan->signature.inputs[0].shape.empty()
+                    ? 1
+                    : plan->signature.inputs[0].shape[0];
+    std::printf("memory %s batch=%lld steps=%zu arena_bytes=%lld "
+                "lower_bound_bytes=%lld ratio=%.3f\n",
+                func.getSymName().str().c_str(), (long long)b, plan->numSteps,
+                (long long)plan->arenaSize, (long long)plan->arenaLowerBound,
+                plan->arenaLowerBound
+                    ? (double)plan->arenaSize / plan->arenaLowerBound
+                    : 1.0);
+  }
+  return 0;
+}
 
 int main(int argc, char **argv) {
   CLI::App app{"kilnc: compile a kiln model"};
@@ -32,6 +73,18 @@ int main(int argc, char **argv) {
   app.add_option("-o", output, "Output file (- for stdout)");
   app.add_option("--dump-after", dumpAfter,
                  "Print the IR after this CPU pipeline pass, or 'all'");
+  std::string target = "cpu", emit = "mlir";
+  std::vector<std::string> paramFlags;
+  uint64_t seed = 1;
+  bool memoryReport = false;
+  app.add_option("--target", target, "Compile for: cpu")
+      ->check(CLI::IsMember({"cpu"}));
+  app.add_option("--emit", emit, "Output: mlir (the kiln module) or kmod")
+      ->check(CLI::IsMember({"mlir", "kmod"}));
+  app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
+  app.add_option("--seed", seed, "Seed of the parameters not given");
+  app.add_flag("--memory-report", memoryReport,
+               "Print each model's arena size and its lower bound");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -45,6 +98,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   auto ctx = makeContext();
+  if (memoryReport)
+    return reportMemory(modelName, batch, file, *ctx);
   auto module = loadModel(modelName, batch, file, *ctx);
   if (!module) {
     llvm::errs() << "kilnc: " << llvm::toString(module.takeError()) << "\n";
@@ -57,10 +112,28 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  module->get().print(os);
-  std::string error;
+  std::string text, error;
+  if (emit == "kmod") {
+    if (output == "-")
+      return fail("--emit=kmod needs -o FILE.kmod");
+    std::map<std::string, std::string> paramPaths;
+    if (!splitPairs(paramFlags, "param", paramPaths, error))
+      return fail(error);
+    auto func = llvm::cantFail(modelFunc(**module));
+    auto sig = signatureOf(func);
+    if (!sig)
+      return fail(llvm::toString(sig.takeError()));
+    auto params = loadParams(*sig, seed, paramPaths);
+    if (!params)
+      return fail(llvm::toString(params.takeError()));
+    auto artifact = cpu::compileArtifact(**module, *params);
+    if (!artifact)
+      return fail(llvm::toString(artifact.takeError()));
+    text = std::move(artifact->bytes);
+  } else {
+    llvm::raw_string_ostream os(text);
+    module->get().print(os);
+  }
   if (!writeFileAtomically(output, text, error)) {
     llvm::errs() << "kilnc: " << error << "\n";
     return 1;

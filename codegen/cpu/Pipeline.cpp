@@ -48,13 +48,22 @@ using namespace mlir;
 
 namespace kiln::cpu {
 
-void buildCpuCodegenPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
-  // Graph level.
-  pm.addNestedPass<func::FuncOp>(createDecompose());
+void buildGraphPipeline(OpPassManager &pm) {
+  // Parameters become arguments first: as ops, an unused one would be
+  // folded away and shift every argument after it.
   pm.addPass(createParamsToArguments());
+  pm.addNestedPass<func::FuncOp>(createDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
 
+void buildCpuCodegenPipeline(OpPassManager &pm,
+                             const CpuCodegenOptions &options) {
+  buildGraphPipeline(pm);
+  buildCpuKernelPipeline(pm, options);
+}
+
+void buildCpuKernelPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
   // Tensors.
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
@@ -131,6 +140,15 @@ static llvm::Error error(const llvm::Twine &msg) {
 
 llvm::Error runCpuCodegen(ModuleOp module, const CpuCodegenOptions &options,
                           const std::string &dumpAfter, llvm::raw_ostream *dump) {
+  return runPasses(
+      module,
+      [&](OpPassManager &pm) { buildCpuCodegenPipeline(pm, options); },
+      dumpAfter, dump);
+}
+
+llvm::Error runPasses(ModuleOp module,
+                      llvm::function_ref<void(OpPassManager &)> build,
+                      const std::string &dumpAfter, llvm::raw_ostream *dump) {
   MLIRContext *ctx = module.getContext();
   DialectRegistry registry;
   registerCpuCodegenDialects(registry);
@@ -146,7 +164,7 @@ llvm::Error runCpuCodegen(ModuleOp module, const CpuCodegenOptions &options,
     return success();
   });
   PassManager pm(ctx, ModuleOp::getOperationName());
-  buildCpuCodegenPipeline(pm, options);
+  build(pm);
   std::vector<std::string> stages;
   bool dumped = false;
   if (!dumpAfter.empty() && dump) {
@@ -165,7 +183,7 @@ llvm::Error runCpuCodegen(ModuleOp module, const CpuCodegenOptions &options,
         /*printAfterOnlyOnFailure=*/false, *dump);
   }
   if (failed(pm.run(module)))
-    return error("CPU codegen failed:\n" + diagnostics);
+    return error("compilation failed:\n" + diagnostics);
   if (!dumpAfter.empty() && dump && !dumped)
     return error("--dump-after=" + dumpAfter + ": no stage has that name; "
                  "the stages are: all, " + llvm::join(stages, ", "));

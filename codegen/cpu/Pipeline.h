@@ -20,12 +20,25 @@ struct CpuCodegenOptions {};
 void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
                              const CpuCodegenOptions &options);
 
+/// The graph-level part: parameters to arguments, decompose, canonicalize.
+void buildGraphPipeline(mlir::OpPassManager &pm);
+/// The rest, for every function of the module: linalg, buffers, LLVM.
+void buildCpuKernelPipeline(mlir::OpPassManager &pm,
+                            const CpuCodegenOptions &options);
+
 /// Registers the pipeline as --kiln-cpu-codegen.
 void registerCpuCodegenPipeline();
 
 /// The dialects the pipeline produces and the external interfaces
 /// (bufferization, LLVM translation) it relies on.
 void registerCpuCodegenDialects(mlir::DialectRegistry &registry);
+
+/// Runs the passes `build` adds on `module` in place, with the dialects of
+/// registerCpuCodegenDialects; see runCpuCodegen for `dumpAfter`.
+llvm::Error runPasses(mlir::ModuleOp module,
+                      llvm::function_ref<void(mlir::OpPassManager &)> build,
+                      const std::string &dumpAfter = "",
+                      llvm::raw_ostream *dump = nullptr);
 
 /// Runs the pipeline on `module` in place. When `dumpAfter` is a pass name
 /// ("kiln-lower-to-linalg") or "all", the module is printed to `dump` after

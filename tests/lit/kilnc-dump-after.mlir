@@ -7,12 +7,12 @@
 // prints the IR right after that stage (every stage with `all`), so a user
 // can see what each stage does. An unknown stage fails and lists the names.
 
-// Exactly one dump, taken after the softmax was decomposed and before the
-// parameters became arguments.
+// Exactly one dump, taken after the softmax was decomposed (parameters are
+// arguments by then).
 // CHECK:      // -----// IR Dump After Decompose (kiln-decompose) ('func.func' operation: @classify) //----- //
 // CHECK-NEXT: module {
 // CHECK-NOT:  kiln.softmax
-// CHECK:      kiln.param "dense.w"
+// CHECK:      kiln.param = "dense.w"
 // CHECK:      kiln.reduce_max
 // CHECK:      kiln.exp
 // CHECK:      kiln.reduce_sum
@@ -25,15 +25,15 @@
 // LINALG-NOT: IR Dump After
 
 // The pipeline's stages, in order.
-// ALL: IR Dump After Decompose (kiln-decompose)
 // ALL: IR Dump After ParamsToArguments (kiln-params-to-arguments)
+// ALL: IR Dump After Decompose (kiln-decompose)
 // ALL: IR Dump After LowerToLinalg (kiln-lower-to-linalg)
 // ALL: IR Dump After OneShotBufferize (one-shot-bufferize)
 // ALL: IR Dump After ConvertLinalgToLoopsPass (convert-linalg-to-loops)
 // ALL: IR Dump After ConvertFuncToLLVMPass (convert-func-to-llvm)
 // ALL: llvm.func @classify
 
-// BOGUS: kilnc: --dump-after=bogus: no stage has that name; the stages are: all, kiln-decompose, kiln-params-to-arguments, {{.*}}kiln-lower-to-linalg, {{.*}}convert-func-to-llvm
+// BOGUS: kilnc: --dump-after=bogus: no stage has that name; the stages are: all, kiln-params-to-arguments, kiln-decompose, {{.*}}kiln-lower-to-linalg, {{.*}}convert-func-to-llvm
 
 func.func @classify(%x: tensor<2x4xf32> {kiln.name = "x"})
     -> (tensor<2x3xf32> {kiln.name = "probs"}) {

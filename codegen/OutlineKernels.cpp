@@ -1,0 +1,130 @@
+//===- OutlineKernels.cpp - Each op of a model becomes a kernel function --===//
+//
+// Ahead-of-time artifacts run a model as an ordered list of kernel calls
+// over planned buffers. This pass makes that structure explicit: every op of
+// the model function moves into a private function of its own (a kernel) and
+// the model function keeps only the calls, which is the step list. Constants
+// are cloned into the kernels that use them rather than becoming buffers.
+// One op per kernel is what --fusion=none means; fusion regions, when they
+// exist, outline the same way.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/Passes.h"
+#include "kiln/ir/Model.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_OUTLINEKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+struct OutlineKernelsPass
+    : kiln::impl::OutlineKernelsBase<OutlineKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto model = modelFunc(module);
+    if (!model) {
+      module.emitError(llvm::toString(model.takeError()));
+      return signalPassFailure();
+    }
+    func::FuncOp func = *model;
+    SymbolTable symbols(module);
+    OpBuilder moduleBuilder(module.getBodyRegion());
+    moduleBuilder.setInsertionPointToEnd(module.getBody());
+    unsigned count = 0;
+
+    // A kernel computing `body` from `inputs`, placed at the module's end.
+    auto makeKernel = [&](StringRef what, ValueRange inputs,
+                          TypeRange results, Location loc,
+                          function_ref<SmallVector<Value>(OpBuilder &,
+                                                          IRMapping &)>
+                              body) {
+      std::string name = (func.getSymName() + "_k" + Twine(count++) + "_" +
+                          what)
+                             .str();
+      auto kernel = moduleBuilder.create<func::FuncOp>(
+          loc, name,
+          FunctionType::get(&getContext(), TypeRange(inputs), results));
+      kernel.setPrivate();
+      kernel->setAttr(kKernelAttr, UnitAttr::get(&getContext()));
+      Block *entry = kernel.addEntryBlock();
+      OpBuilder b = OpBuilder::atBlockEnd(entry);
+      IRMapping map;
+      for (auto [from, to] : llvm::zip(inputs, entry->getArguments()))
+        map.map(from, to);
+      b.create<func::ReturnOp>(loc, body(b, map));
+      // Kernel arguments are buffers other steps may still read.
+      for (unsigned i = 0; i < kernel.getNumArguments(); ++i)
+        kernel.setArgAttr(i, "bufferization.writable",
+                          BoolAttr::get(&getContext(), false));
+      symbols.insert(kernel);
+      return kernel;
+    };
+
+    SmallVector<Operation *> ops;
+    for (Operation &op : func.getBody().front().without_terminator())
+      if (!isa<ConstantOp>(op))
+        ops.push_back(&op);
+    for (Operation *op : ops) {
+      SmallVector<Value> inputs;
+      for (Value v : op->getOperands())
+        if (!v.getDefiningOp<ConstantOp>() && !llvm::is_contained(inputs, v))
+          inputs.push_back(v);
+      StringRef what = op->getName().stripDialect();
+      func::FuncOp kernel = makeKernel(
+          what, inputs, op->getResultTypes(), op->getLoc(),
+          [&](OpBuilder &b, IRMapping &map) -> SmallVector<Value> {
+            for (Value v : op->getOperands())
+              if (auto c = v.getDefiningOp<ConstantOp>())
+                if (!map.contains(v))
+                  map.map(v, b.clone(*c, map)->getResult(0));
+            return SmallVector<Value>(b.clone(*op, map)->getResults());
+          });
+      OpBuilder b(op);
+      auto call = b.create<func::CallOp>(op->getLoc(), kernel, inputs);
+      op->replaceAllUsesWith(call.getResults());
+      op->erase();
+    }
+
+    // Every output is written by a step of its own: an argument returned as
+    // is, or one value returned twice, gets a copy kernel.
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    llvm::SmallPtrSet<Value, 4> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      bool needsCopy = isa<BlockArgument>(v) || v.getDefiningOp<ConstantOp>() ||
+                       !seen.insert(v).second;
+      if (!needsCopy)
+        continue;
+      Value input = v.getDefiningOp<ConstantOp>() ? Value() : v;
+      SmallVector<Value> inputs;
+      if (input)
+        inputs.push_back(input);
+      func::FuncOp kernel = makeKernel(
+          "copy", inputs, v.getType(), ret.getLoc(),
+          [&](OpBuilder &b, IRMapping &map) -> SmallVector<Value> {
+            if (auto c = v.getDefiningOp<ConstantOp>())
+              return {b.clone(*c)->getResult(0)};
+            return {map.lookup(v)};
+          });
+      OpBuilder b(ret);
+      operand.set(
+          b.create<func::CallOp>(ret.getLoc(), kernel, inputs).getResult(0));
+    }
+
+    // Constants now live inside the kernels.
+    for (Operation &op : llvm::make_early_inc_range(
+             func.getBody().front().without_terminator()))
+      if (isa<ConstantOp>(op) && op.use_empty())
+        op.erase();
+  }
+};
+
+} // namespace

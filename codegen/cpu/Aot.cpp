@@ -1,0 +1,348 @@
+//===- Aot.cpp - Ahead-of-time compilation to a .kmod artifact ------------===//
+//
+// The model function is outlined into kernels (--kiln-outline-kernels) and
+// planned (--kiln-plan-memory); its calls become the artifact's steps and
+// its values the buffers. The kernels alone go through the CPU kernel
+// pipeline, each gets a `void NAME_packed(void **args)` entry so that the
+// runtime calls every kernel the same way, and LLVM emits them for the host
+// CPU into an object that the system linker turns into a shared object.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/cpu/Aot.h"
+#include "kiln/codegen/Passes.h"
+#include "kiln/runtime/CodeHash.h"
+
+#include "schema/kmod_generated.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+
+namespace kiln::cpu {
+
+/// Format version written into every artifact (kmod.fbs: Module.version).
+constexpr uint32_t kKmodVersion = 1;
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static int64_t bytesOf(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  return t.getNumElements() *
+         dtypeSize(llvm::cantFail(dtypeOf(t.getElementType())));
+}
+
+/// A clone of `module` outlined into kernels with a memory plan.
+static llvm::Expected<OwningOpRef<ModuleOp>> outlineAndPlan(ModuleOp module) {
+  OwningOpRef<ModuleOp> clone = module.clone();
+  if (auto err = runPasses(*clone, [](OpPassManager &pm) {
+        buildGraphPipeline(pm);
+        pm.addPass(createOutlineKernels());
+        pm.addPass(createPlanMemory());
+      }))
+    return err;
+  return clone;
+}
+
+static int64_t intAttr(Operation *op, const char *name) {
+  auto attr = op->getAttrOfType<IntegerAttr>(name);
+  return attr ? attr.getInt() : 0;
+}
+
+llvm::Expected<Artifact> planArtifact(ModuleOp module) {
+  Artifact a;
+  auto func = modelFunc(module);
+  if (!func)
+    return func.takeError();
+  auto sig = signatureOf(*func);
+  if (!sig)
+    return sig.takeError();
+  a.signature = std::move(*sig);
+  auto outlined = outlineAndPlan(module);
+  if (!outlined)
+    return outlined.takeError();
+  func::FuncOp planned = llvm::cantFail(modelFunc(**outlined));
+  a.arenaSize = intAttr(planned, kArenaSizeAttr);
+  a.arenaLowerBound = intAttr(planned, kArenaLowerBoundAttr);
+  a.numSteps = planned.getBody().front().getOperations().size() - 1;
+  return a;
+}
+
+namespace {
+
+/// The step list and buffers of an outlined, planned model function.
+struct Schedule {
+  struct Buffer {
+    kmod::BufferKind kind;
+    uint32_t index;
+    uint64_t offset, size;
+  };
+  std::vector<Buffer> buffers;
+  struct Step {
+    std::string kernel;
+    std::vector<uint32_t> args;
+  };
+  std::vector<Step> steps;
+};
+
+Schedule scheduleOf(func::FuncOp func, const ModelSignature &sig,
+                    const std::vector<uint64_t> &paramOffsets) {
+  Schedule s;
+  llvm::DenseMap<Value, uint32_t> bufferOf;
+  auto add = [&](Value v, kmod::BufferKind kind, uint32_t index,
+                 uint64_t offset) {
+    bufferOf[v] = s.buffers.size();
+    s.buffers.push_back({kind, index, offset, (uint64_t)bytesOf(v.getType())});
+  };
+  size_t numInputs = sig.inputs.size();
+  for (BlockArgument arg : func.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    if (i < numInputs)
+      add(arg, kmod::BufferKind::Input, i, 0);
+    else
+      add(arg, kmod::BufferKind::Param, 0, paramOffsets[i - numInputs]);
+  }
+  Operation *ret = func.getBody().front().getTerminator();
+  for (OpOperand &out : ret->getOpOperands())
+    add(out.get(), kmod::BufferKind::Output, out.getOperandNumber(), 0);
+  for (auto call : func.getOps<func::CallOp>()) {
+    auto offsets = call->getAttrOfType<DenseI64ArrayAttr>(kArenaOffsetsAttr);
+    for (auto [v, offset] : llvm::zip(call.getResults(), offsets.asArrayRef()))
+      if (offset >= 0)
+        add(v, kmod::BufferKind::Arena, 0, offset);
+    Schedule::Step step{call.getCallee().str(), {}};
+    for (Value v : call.getOperands())
+      step.args.push_back(bufferOf[v]);
+    for (Value v : call.getResults())
+      step.args.push_back(bufferOf[v]);
+    s.steps.push_back(std::move(step));
+  }
+  return s;
+}
+
+/// `void NAME_packed(void **args)` calling kernel NAME with args[0..n).
+void addPackedEntry(ModuleOp module, LLVM::LLVMFuncOp kernel) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  Location loc = kernel.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto entry = b.create<LLVM::LLVMFuncOp>(
+      loc, (kernel.getName() + "_packed").str(),
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
+  Block *block = entry.addEntryBlock(b);
+  b.setInsertionPointToEnd(block);
+  SmallVector<Value> args;
+  for (unsigned i = 0; i < kernel.getNumArguments(); ++i) {
+    Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, block->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
+    args.push_back(b.create<LLVM::LoadOp>(loc, ptr, slot));
+  }
+  b.create<LLVM::CallOp>(loc, kernel, args);
+  b.create<LLVM::ReturnOp>(loc, ValueRange{});
+}
+
+/// Object code for the host CPU, position independent.
+llvm::Expected<std::string> emitObject(ModuleOp module, std::string &cpu) {
+  static bool targetsReady = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)targetsReady;
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateModuleToLLVMIR(module, llvmContext, "kernels");
+  if (!llvmModule)
+    return error("cannot translate the kernels to LLVM IR");
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  cpu = builder->getCPU();
+  auto tm = builder->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  llvmModule->setTargetTriple((*tm)->getTargetTriple().str());
+  if (auto err = makeOptimizingTransformer(3, 0, tm->get())(llvmModule.get()))
+    return err;
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager passes;
+  if ((*tm)->addPassesToEmitFile(passes, os, nullptr,
+                                 llvm::CodeGenFileType::ObjectFile))
+    return error("the target cannot emit object files");
+  passes.run(*llvmModule);
+  return std::string(object.begin(), object.end());
+}
+
+/// The system linker turns the object into a shared object the runtime can
+/// load with dlopen.
+llvm::Expected<std::string> linkSharedObject(const std::string &object) {
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return error("no C compiler driver 'cc' on PATH to link the kernels");
+  llvm::SmallString<128> dir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("kiln-link", dir))
+    return error("cannot create a temporary directory: " + ec.message());
+  std::string obj = (dir + "/kernels.o").str(), so = (dir + "/kernels.so").str(),
+              log = (dir + "/link.log").str();
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (const std::string &f : {obj, so, log})
+      llvm::sys::fs::remove(f);
+    llvm::sys::fs::remove(dir);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(obj, ec);
+    if (ec)
+      return error("cannot write '" + obj + "': " + ec.message());
+    out << object;
+  }
+  llvm::SmallVector<llvm::StringRef> args = {
+      *cc, "-shared", "-o", so, obj, "-lm", "-Wl,-z,noexecstack",
+      "-Wl,--build-id=none"};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, log, log};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, redirects, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    auto text = llvm::MemoryBuffer::getFile(log);
+    return error("linking the kernels failed (" + *cc + "): " + message +
+                 (text ? (*text)->getBuffer().str() : ""));
+  }
+  auto bytes = llvm::MemoryBuffer::getFile(so);
+  if (!bytes)
+    return error("cannot read the linked kernels: " +
+                 bytes.getError().message());
+  return (*bytes)->getBuffer().str();
+}
+
+kmod::DType toKmod(DType t) { return static_cast<kmod::DType>(t); }
+
+} // namespace
+
+llvm::Expected<Artifact> compileArtifact(ModuleOp module,
+                                         const ParamValues &params,
+                                         const CpuCodegenOptions &options) {
+  Artifact a;
+  auto plan = planArtifact(module);
+  if (!plan)
+    return plan.takeError();
+  a = std::move(*plan);
+  const ModelSignature &sig = a.signature;
+
+  // Weights, each 64-byte aligned, in signature order.
+  std::string weights;
+  std::vector<uint64_t> paramOffsets;
+  for (const TensorSpec &p : sig.params) {
+    auto it = params.find(p.name);
+    if (it == params.end())
+      return error("parameter '" + p.name + "' has no value");
+    std::string bad = checkTensor(it->second, "parameter '" + p.name + "'",
+                                  p.dtype, p.shape);
+    if (!bad.empty())
+      return error(bad);
+    weights.resize((weights.size() + 63) / 64 * 64, '\0');
+    paramOffsets.push_back(weights.size());
+    weights.append(static_cast<const char *>(it->second.data()),
+                   it->second.byteSize());
+  }
+
+  auto outlined = outlineAndPlan(module);
+  if (!outlined)
+    return outlined.takeError();
+  func::FuncOp func = llvm::cantFail(modelFunc(**outlined));
+  std::string name = func.getSymName().str();
+  Schedule schedule = scheduleOf(func, sig, paramOffsets);
+  func.erase();
+
+  if (auto err = runPasses(**outlined, [&](OpPassManager &pm) {
+        buildCpuKernelPipeline(pm, options);
+      }))
+    return err;
+  std::vector<std::string> kernels;
+  for (const Schedule::Step &step : schedule.steps)
+    if (!llvm::is_contained(kernels, step.kernel))
+      kernels.push_back(step.kernel);
+  std::vector<uint32_t> numArgs;
+  for (const std::string &k : kernels) {
+    auto fn = (*outlined)->lookupSymbol<LLVM::LLVMFuncOp>(k);
+    if (!fn)
+      return error("kernel @" + k + " did not compile");
+    numArgs.push_back(fn.getNumArguments());
+    addPackedEntry(**outlined, fn);
+  }
+  std::string cpu;
+  auto object = emitObject(**outlined, cpu);
+  if (!object)
+    return object.takeError();
+  auto code = linkSharedObject(*object);
+  if (!code)
+    return code.takeError();
+
+  flatbuffers::FlatBufferBuilder fb;
+  auto sigs = [&](const std::vector<TensorSpec> &specs) {
+    std::vector<flatbuffers::Offset<kmod::TensorSig>> out;
+    for (const TensorSpec &t : specs)
+      out.push_back(kmod::CreateTensorSig(fb, fb.CreateString(t.name),
+                                          toKmod(t.dtype),
+                                          fb.CreateVector(t.shape)));
+    return fb.CreateVector(out);
+  };
+  auto inputs = sigs(sig.inputs), outputs = sigs(sig.outputs),
+       paramSigs = sigs(sig.params);
+  std::vector<flatbuffers::Offset<kmod::Buffer>> bufferTables;
+  for (const Schedule::Buffer &b : schedule.buffers)
+    bufferTables.push_back(
+        kmod::CreateBuffer(fb, b.kind, b.index, b.offset, b.size));
+  auto buffers = fb.CreateVector(bufferTables);
+  std::vector<flatbuffers::Offset<kmod::Kernel>> kernelTables;
+  for (size_t i = 0; i < kernels.size(); ++i)
+    kernelTables.push_back(kmod::CreateKernel(
+        fb, fb.CreateString(kernels[i] + "_packed"), numArgs[i]));
+  auto kernelVector = fb.CreateVector(kernelTables);
+  std::vector<flatbuffers::Offset<kmod::Step>> steps;
+  for (const Schedule::Step &step : schedule.steps) {
+    uint32_t k = std::find(kernels.begin(), kernels.end(), step.kernel) -
+                 kernels.begin();
+    if (step.args.size() != numArgs[k])
+      return error("kernel @" + step.kernel + " takes " +
+                   llvm::Twine(numArgs[k]) + " buffers, its step passes " +
+                   llvm::Twine(step.args.size()));
+    steps.push_back(kmod::CreateStep(fb, k, fb.CreateVector(step.args)));
+  }
+  auto stepVector = fb.CreateVector(steps);
+  fb.ForceVectorAlignment(code->size(), 1, 64);
+  auto codeVector = fb.CreateVector(
+      reinterpret_cast<const uint8_t *>(code->data()), code->size());
+  fb.ForceVectorAlignment(weights.size(), 1, 64);
+  auto weightVector = fb.CreateVector(
+      reinterpret_cast<const uint8_t *>(weights.data()), weights.size());
+  auto root = kmod::CreateModule(
+      fb, kKmodVersion, fb.CreateString(name), fb.CreateString("x86_64-cpu"),
+      fb.CreateString(cpu), inputs, outputs, paramSigs, buffers, kernelVector,
+      stepVector, a.arenaSize, codeVector, weightVector,
+      rt::codeHash(reinterpret_cast<const uint8_t *>(code->data()),
+                   code->size()));
+  kmod::FinishModuleBuffer(fb, root);
+  a.bytes.assign(reinterpret_cast<const char *>(fb.GetBufferPointer()),
+                 fb.GetSize());
+  return a;
+}
+
+} // namespace kiln::cpu
