@@ -30,13 +30,29 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
     One conversion per op family (KilnToLinalg/*.cpp), on tensors. Expects
     composite ops to be gone (--kiln-decompose) and parameters to be
     arguments (--kiln-params-to-arguments); a kiln op left over fails the
-    pass and is named. A returned argument, or a value returned twice, is
-    copied, so that every output owns its buffer.
+    pass and is named.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
+}
+
+def CopyAliasedResults : Pass<"kiln-copy-aliased-results",
+                              "mlir::func::FuncOp"> {
+  let summary = "Give every returned tensor a buffer of its own";
+  let description = [{
+    Each result of a compiled function is written into a caller buffer of
+    its own, so a returned argument (an input or parameter returned as is)
+    and a value returned twice are copied with linalg.copy first.
+    Bufferization would otherwise alias two caller buffers, and MLIR 19's
+    buffer-results-to-out-params crashes on a returned argument. Runs on
+    tensors, after the last canonicalization before bufferization: folding
+    (x / 1, an identity transpose) can make a result an argument at any
+    earlier point.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def ReorderReductionLoops : Pass<"kiln-reorder-reduction-loops",

@@ -73,29 +73,7 @@ struct LowerToLinalgPass
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
-    copyAliasedResults(getOperation());
   }
 
-  /// Outputs are caller buffers of their own, so a result that is an
-  /// argument (an input or parameter returned as is) or that is returned
-  /// twice gets a copy of its own. Bufferization would otherwise have to
-  /// alias two caller buffers (and MLIR 19's buffer-results-to-out-params
-  /// crashes on a returned argument).
-  static void copyAliasedResults(func::FuncOp func) {
-    func.walk([](func::ReturnOp ret) {
-      OpBuilder b(ret);
-      llvm::SmallPtrSet<Value, 4> seen;
-      for (OpOperand &operand : ret->getOpOperands()) {
-        Value v = operand.get();
-        if (!isa<BlockArgument>(v) && seen.insert(v).second)
-          continue;
-        auto type = cast<RankedTensorType>(v.getType());
-        Value init = b.create<tensor::EmptyOp>(ret.getLoc(), type.getShape(),
-                                               type.getElementType());
-        operand.set(
-            b.create<linalg::CopyOp>(ret.getLoc(), v, init).getResult(0));
-      }
-    });
-  }
 };
 } // namespace

@@ -72,6 +72,7 @@ void buildCpuKernelPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
   // After fusion: as generics, matmul and conv would take in elementwise
   // producers and recompute them in their innermost loop.
   pm.addNestedPass<func::FuncOp>(createReorderReductionLoops());
+  pm.addNestedPass<func::FuncOp>(createCopyAliasedResults());
 
   // Buffers: caller-owned arguments and outputs, temporaries freed. Copies
   // are linalg.copy, which becomes loops: memref.copy of a strided view
