@@ -1,7 +1,7 @@
 //===- Harness.h - Compiled vs reference, for e2e tests ---------*- C++ -*-===//
 //
-// Builds a DSL graph, compiles it for the CPU, runs it and the reference
-// interpreter on the same seeded inputs and parameters, and compares every
+// Builds a DSL graph, compiles it for the CPU (JIT or .kmod artifact), runs
+// it and the reference interpreter on the same seeded inputs and parameters, and compares every
 // output element within |got - ref| <= atol + rtol * |ref|. A failure names
 // the graph, the output, the shapes and the worst element.
 //
@@ -9,12 +9,14 @@
 #ifndef KILN_TESTS_E2E_HARNESS_H
 #define KILN_TESTS_E2E_HARNESS_H
 
+#include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/JitModel.h"
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/ir/Compare.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/ParamInit.h"
+#include "kiln/runtime/include/kiln_runtime.h"
 #include "kiln/tools/ModelSource.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -48,9 +50,49 @@ inline HostTensor seeded(DType dtype, const Shape &shape,
   return t;
 }
 
+/// How a test runs the compiled model: in-process through the JIT, or as a
+/// .kmod artifact through the runtime's C API.
+enum class Backend { Jit, Artifact };
+
+inline llvm::Expected<std::vector<HostTensor>>
+runCompiled(Backend backend, mlir::ModuleOp module, const ModelSignature &sig,
+            const std::vector<HostTensor> &inputs, const ParamValues &params) {
+  if (backend == Backend::Jit) {
+    auto model = cpu::JitModel::compile(module);
+    if (!model)
+      return model.takeError();
+    return (*model)->run(inputs, params);
+  }
+  auto artifact = cpu::compileArtifact(module, params);
+  if (!artifact)
+    return artifact.takeError();
+  char message[1024];
+  kiln_model *m = nullptr;
+  auto fail = [&] {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  if (kiln_model_load_bytes(artifact->bytes.data(), artifact->bytes.size(), &m,
+                            message, sizeof message))
+    return fail();
+  std::unique_ptr<kiln_model, void (*)(kiln_model *)> owner(m, kiln_model_free);
+  std::vector<const void *> in;
+  for (const HostTensor &t : inputs)
+    in.push_back(t.data());
+  std::vector<HostTensor> outputs;
+  std::vector<void *> out;
+  for (const TensorSpec &o : sig.outputs)
+    outputs.emplace_back(o.dtype, o.shape);
+  for (HostTensor &o : outputs)
+    out.push_back(o.data());
+  if (kiln_model_run(m, in.data(), out.data(), message, sizeof message))
+    return fail();
+  return outputs;
+}
+
 /// Compiles `g` and checks every output against the interpreter.
 inline void expectMatchesReference(const Graph &g, Tolerance tol,
-                                   InputRange range = {}) {
+                                   InputRange range = {},
+                                   Backend backend = Backend::Jit) {
   SCOPED_TRACE("graph " + g.name());
   auto ctx = makeContext();
   auto module = toModule(g, *ctx);
@@ -67,9 +109,7 @@ inline void expectMatchesReference(const Graph &g, Tolerance tol,
 
   auto ref = interpret(*func, inputs, params);
   ASSERT_TRUE((bool)ref) << llvm::toString(ref.takeError());
-  auto model = cpu::JitModel::compile(*module);
-  ASSERT_TRUE((bool)model) << llvm::toString(model.takeError());
-  auto got = (*model)->run(inputs, params);
+  auto got = runCompiled(backend, *module, *sig, inputs, params);
   ASSERT_TRUE((bool)got) << llvm::toString(got.takeError());
 
   std::string shapes;

@@ -29,6 +29,22 @@ TEST_P(E2EModels, MatchesReference) {
                          Tolerance::forModelOutput(DType::F32), range);
 }
 
+// The same models as .kmod artifacts run by the runtime: one kernel per op,
+// buffers in a planned arena, weights from the artifact.
+TEST_P(E2EModels, ArtifactMatchesReference) {
+  const ModelInfo *info = findModel(GetParam());
+  ASSERT_NE(info, nullptr);
+  int64_t batch = GetParam() == "cnn" || GetParam() == "text_transformer"
+                      ? 1
+                      : 3;
+  InputRange range;
+  if (GetParam() == "text_transformer")
+    range = {0, 1000};
+  expectMatchesReference(info->build(batch),
+                         Tolerance::forModelOutput(DType::F32), range,
+                         Backend::Artifact);
+}
+
 INSTANTIATE_TEST_SUITE_P(Seed, E2EModels,
                          ::testing::Values("linreg", "house_mlp", "binary_mlp",
                                            "fashion_mlp", "cnn",

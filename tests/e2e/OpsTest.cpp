@@ -12,6 +12,14 @@ using namespace kiln::test;
 
 namespace {
 
+/// Every op test runs twice: JIT and .kmod artifact through the runtime.
+class E2EOps : public ::testing::TestWithParam<Backend> {
+protected:
+  void expectMatches(const Graph &g, Tolerance tol, InputRange range = {}) {
+    expectMatchesReference(g, tol, range, GetParam());
+  }
+};
+
 const std::vector<std::pair<Shape, Shape>> kBroadcastPairs = {
     {{4, 3}, {4, 3}}, {{4, 3}, {3}},    {{2, 1, 5}, {3, 1}},
     {{1}, {2, 2}},    {{}, {3, 2}},     {{5, 1, 1}, {1, 4, 1}},
@@ -23,27 +31,27 @@ const std::vector<std::pair<const char *, Binary>> kBinary = {
     {"div", div}, {"max", maximum}, {"min", minimum},
 };
 
-TEST(E2EOps, BinaryBroadcastF32) {
+TEST_P(E2EOps, BinaryBroadcastF32) {
   for (auto [name, fn] : kBinary)
     for (auto &[a, b] : kBroadcastPairs)
-      expectMatchesReference(
+      expectMatches(
           opGraph(std::string(name) + toString(a) + toString(b), {a, b},
                   [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); }),
           {}, name == std::string("div") ? InputRange{0.5, 2} : InputRange{});
 }
 
-TEST(E2EOps, IntegerDivisionEdgeCases) {
+TEST_P(E2EOps, IntegerDivisionEdgeCases) {
   // Divisors in [-3, 3): zeros and negatives, defined as in XLA.
-  expectMatchesReference(
+  expectMatches(
       opGraph("div_i32_zero", {{6, 7}, {6, 7}},
               [](std::vector<Tensor> x) { return div(x[0], x[1]); },
               DType::I32),
       {0, 0}, InputRange{-3, 3});
 }
 
-TEST(E2EOps, BinaryI32) {
+TEST_P(E2EOps, BinaryI32) {
   for (auto [name, fn] : kBinary)
-    expectMatchesReference(
+    expectMatches(
         opGraph(std::string(name) + "_i32", {{3, 4}, {4}},
                 [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); },
                 DType::I32),
@@ -51,7 +59,7 @@ TEST(E2EOps, BinaryI32) {
 }
 
 using Unary = Tensor (*)(Tensor);
-TEST(E2EOps, Unary) {
+TEST_P(E2EOps, Unary) {
   const std::vector<std::tuple<const char *, Unary, InputRange>> ops = {
       {"neg", neg, {}},          {"exp", exp, {-3, 3}},
       {"log", log, {0.01, 10}},  {"sqrt", sqrt, {0, 10}},
@@ -61,25 +69,25 @@ TEST(E2EOps, Unary) {
   };
   for (auto [name, fn, range] : ops)
     for (Shape s : {Shape{7}, Shape{3, 1, 4}, Shape{}})
-      expectMatchesReference(
+      expectMatches(
           opGraph(std::string(name) + toString(s), {s},
                   [fn = fn](std::vector<Tensor> x) { return fn(x[0]); }),
           {}, range);
 }
 
-TEST(E2EOps, Cast) {
-  expectMatchesReference(opGraph("f32_to_i32", {{4, 5}},
+TEST_P(E2EOps, Cast) {
+  expectMatches(opGraph("f32_to_i32", {{4, 5}},
                                  [](std::vector<Tensor> x) {
                                    return cast(x[0], DType::I32);
                                  }),
                          {0, 0}, InputRange{-50, 50});
-  expectMatchesReference(opGraph("i32_to_f32", {{4, 5}},
+  expectMatches(opGraph("i32_to_f32", {{4, 5}},
                                  [](std::vector<Tensor> x) {
                                    return cast(x[0], DType::F32);
                                  },
                                  DType::I32),
                          {0, 0}, InputRange{0, 1000});
-  expectMatchesReference(opGraph("f32_to_f16_to_f32", {{9}},
+  expectMatches(opGraph("f32_to_f16_to_f32", {{9}},
                                  [](std::vector<Tensor> x) {
                                    return cast(cast(x[0], DType::F16),
                                                DType::F32);
@@ -87,20 +95,20 @@ TEST(E2EOps, Cast) {
                          {0, 0}, InputRange{-100, 100});
 }
 
-TEST(E2EOps, Matmul) {
+TEST_P(E2EOps, Matmul) {
   const std::vector<std::pair<Shape, Shape>> cases = {
       {{5, 7}, {7, 3}},           {{1, 1}, {1, 1}},
       {{2, 5, 7}, {7, 3}},        {{2, 3, 4, 5}, {2, 3, 5, 6}},
       {{1, 4, 3}, {2, 3, 2}},     {{3, 64}, {64, 33}},
   };
   for (auto &[a, b] : cases)
-    expectMatchesReference(
+    expectMatches(
         opGraph("matmul" + toString(a) + toString(b), {a, b},
                 [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
         reductionTolerance(a.back()));
 }
 
-TEST(E2EOps, Conv2d) {
+TEST_P(E2EOps, Conv2d) {
   struct Case {
     Shape input, filter;
     std::vector<int64_t> strides, padding, dilations;
@@ -112,7 +120,7 @@ TEST(E2EOps, Conv2d) {
       {{1, 4, 4, 8}, {1, 1, 8, 5}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
   };
   for (const Case &c : cases)
-    expectMatchesReference(
+    expectMatches(
         opGraph("conv2d" + toString(c.input) + toString(c.filter), {c.input, c.filter},
                 [&](std::vector<Tensor> x) {
                   return conv2d(x[0], x[1], c.strides, c.padding, c.dilations);
@@ -120,13 +128,13 @@ TEST(E2EOps, Conv2d) {
         reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
 }
 
-TEST(E2EOps, MaxPool2d) {
-  expectMatchesReference(opGraph("pool2x2", {{1, 6, 6, 2}},
+TEST_P(E2EOps, MaxPool2d) {
+  expectMatches(opGraph("pool2x2", {{1, 6, 6, 2}},
                                  [](std::vector<Tensor> x) {
                                    return max_pool2d(x[0], {2, 2}, {2, 2});
                                  }),
                          {0, 0});
-  expectMatchesReference(opGraph("pool3x3_padded", {{2, 5, 5, 3}},
+  expectMatches(opGraph("pool3x3_padded", {{2, 5, 5, 3}},
                                  [](std::vector<Tensor> x) {
                                    return max_pool2d(x[0], {3, 3}, {2, 2},
                                                      {1, 1, 1, 1});
@@ -134,16 +142,16 @@ TEST(E2EOps, MaxPool2d) {
                          {0, 0});
 }
 
-TEST(E2EOps, SoftmaxAndLogSoftmax) {
+TEST_P(E2EOps, SoftmaxAndLogSoftmax) {
   for (auto [s, axis] : std::vector<std::pair<Shape, int64_t>>{
            {{3, 5}, 1}, {{3, 5}, 0}, {{2, 3, 4}, 2}, {{2, 1, 4}, 1}}) {
-    expectMatchesReference(
+    expectMatches(
         opGraph("softmax" + toString(s), {s},
                 [axis = axis](std::vector<Tensor> x) {
                   return softmax(x[0] * 10.0f, axis);
                 }),
         {1e-5, 1e-7});
-    expectMatchesReference(
+    expectMatches(
         opGraph("log_softmax" + toString(s), {s},
                 [axis = axis](std::vector<Tensor> x) {
                   return log_softmax(x[0] * 10.0f, axis);
@@ -152,7 +160,7 @@ TEST(E2EOps, SoftmaxAndLogSoftmax) {
   }
 }
 
-TEST(E2EOps, Reductions) {
+TEST_P(E2EOps, Reductions) {
   struct Case {
     Shape shape;
     std::vector<int64_t> axes;
@@ -165,17 +173,17 @@ TEST(E2EOps, Reductions) {
                                    {{5, 1}, {1}, false}};
   for (const Case &c : cases) {
     Tolerance tol = reductionTolerance(numElements(c.shape));
-    expectMatchesReference(opGraph("reduce_sum" + toString(c.shape), {c.shape},
+    expectMatches(opGraph("reduce_sum" + toString(c.shape), {c.shape},
                                    [&](std::vector<Tensor> x) {
                                      return reduce_sum(x[0], c.axes, c.keep);
                                    }),
                            tol);
-    expectMatchesReference(opGraph("reduce_mean" + toString(c.shape), {c.shape},
+    expectMatches(opGraph("reduce_mean" + toString(c.shape), {c.shape},
                                    [&](std::vector<Tensor> x) {
                                      return reduce_mean(x[0], c.axes, c.keep);
                                    }),
                            tol);
-    expectMatchesReference(opGraph("reduce_max" + toString(c.shape), {c.shape},
+    expectMatches(opGraph("reduce_max" + toString(c.shape), {c.shape},
                                    [&](std::vector<Tensor> x) {
                                      return reduce_max(x[0], c.axes, c.keep);
                                    }),
@@ -183,22 +191,22 @@ TEST(E2EOps, Reductions) {
   }
 }
 
-TEST(E2EOps, LayerNorm) {
+TEST_P(E2EOps, LayerNorm) {
   for (Shape s : {Shape{4, 8}, Shape{2, 3, 16}, Shape{1, 1}}) {
     Graph g("layer_norm" + toString(s));
     Tensor x = g.input("x", s);
     Tensor gamma = g.input("gamma", {s.back()});
     Tensor beta = g.input("beta", {s.back()});
     g.output("out", layer_norm(x, gamma, beta));
-    expectMatchesReference(g, {1e-4, 1e-5});
+    expectMatches(g, {1e-4, 1e-5});
   }
 }
 
-TEST(E2EOps, Reshape) {
+TEST_P(E2EOps, Reshape) {
   for (auto [from, to] : std::vector<std::pair<Shape, Shape>>{
            {{2, 3, 4}, {6, 4}}, {{6}, {1, 2, 3}}, {{}, {1, 1}},
            {{1, 1}, {}}, {{2, 6}, {12}}, {{4, 1}, {2, 2}}})
-    expectMatchesReference(opGraph("reshape" + toString(from) + toString(to),
+    expectMatches(opGraph("reshape" + toString(from) + toString(to),
                                    {from},
                                    [to = to](std::vector<Tensor> x) {
                                      return reshape(x[0], to);
@@ -206,51 +214,58 @@ TEST(E2EOps, Reshape) {
                            {0, 0});
 }
 
-TEST(E2EOps, Transpose) {
+TEST_P(E2EOps, Transpose) {
   for (auto [s, perm] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
            {{2, 3}, {1, 0}}, {{2, 3, 4}, {2, 0, 1}}, {{1, 3, 1, 2}, {3, 1, 0, 2}}})
-    expectMatchesReference(opGraph("transpose" + toString(s), {s},
+    expectMatches(opGraph("transpose" + toString(s), {s},
                                    [perm = perm](std::vector<Tensor> x) {
                                      return transpose(x[0], perm);
                                    }),
                            {0, 0});
 }
 
-TEST(E2EOps, Concat) {
-  expectMatchesReference(opGraph("concat_axis1", {{2, 3}, {2, 1}, {2, 4}},
+TEST_P(E2EOps, Concat) {
+  expectMatches(opGraph("concat_axis1", {{2, 3}, {2, 1}, {2, 4}},
                                  [](std::vector<Tensor> x) {
                                    return concat(x, 1);
                                  }),
                          {0, 0});
-  expectMatchesReference(opGraph("concat_axis0", {{1, 2, 2}, {3, 2, 2}},
+  expectMatches(opGraph("concat_axis0", {{1, 2, 2}, {3, 2, 2}},
                                  [](std::vector<Tensor> x) {
                                    return concat(x, 0);
                                  }),
                          {0, 0});
 }
 
-TEST(E2EOps, Slice) {
-  expectMatchesReference(opGraph("slice_strided", {{10, 6}},
+TEST_P(E2EOps, Slice) {
+  expectMatches(opGraph("slice_strided", {{10, 6}},
                                  [](std::vector<Tensor> x) {
                                    return slice(x[0], {1, 0}, {10, 6}, {3, 2});
                                  }),
                          {0, 0});
-  expectMatchesReference(opGraph("slice_box", {{2, 5, 4}},
+  expectMatches(opGraph("slice_box", {{2, 5, 4}},
                                  [](std::vector<Tensor> x) {
                                    return slice(x[0], {1, 1, 0}, {2, 4, 4});
                                  }),
                          {0, 0});
 }
 
-TEST(E2EOps, Gather) {
+TEST_P(E2EOps, Gather) {
   // Indices in [0, 14) on a 10-row table: the last ones are clamped.
   for (Shape idx : {Shape{2, 3}, Shape{5}, Shape{}}) {
     Graph g("gather" + toString(idx));
     Tensor table = g.input("table", {10, 4});
     Tensor ids = g.input("ids", idx, DType::I32);
     g.output("out", gather(table, ids));
-    expectMatchesReference(g, {0, 0}, InputRange{0, 14});
+    expectMatches(g, {0, 0}, InputRange{0, 14});
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, E2EOps,
+                         ::testing::Values(Backend::Jit, Backend::Artifact),
+                         [](const auto &info) {
+                           return info.param == Backend::Jit ? "Jit"
+                                                             : "Artifact";
+                         });
 
 } // namespace
