@@ -9,7 +9,7 @@
 #ifndef KILN_IR_MODEL_H
 #define KILN_IR_MODEL_H
 
-#include "kiln/ir/HostTensor.h"
+#include "kiln/ir/Signature.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -24,19 +24,6 @@ namespace kiln {
 
 /// Name of the argument/result attribute that names a model's tensors.
 inline constexpr const char *kNameAttr = "kiln.name";
-
-struct TensorSpec {
-  std::string name;
-  DType dtype;
-  Shape shape;
-  std::string init; // parameters only
-};
-
-struct ModelSignature {
-  std::vector<TensorSpec> inputs, outputs, params;
-};
-
-using ParamValues = std::map<std::string, HostTensor>;
 
 /// The model's entry function, or an error if the module has none or
 /// several public functions.

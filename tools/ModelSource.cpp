@@ -28,35 +28,15 @@ std::unique_ptr<mlir::MLIRContext> makeContext() {
   return ctx;
 }
 
-bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
-                std::map<std::string, std::string> &out, std::string &error) {
-  for (const std::string &p : pairs) {
-    size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
-      error = std::string("--") + flag + "=" + p + ": expected NAME=PATH";
-      return false;
-    }
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return true;
-}
-
-std::string namesOf(const std::vector<TensorSpec> &specs) {
-  std::string s;
-  for (const TensorSpec &t : specs)
-    s += (s.empty() ? "" : ", ") + t.name;
-  return s;
-}
-
 llvm::Expected<ParamValues>
 loadParams(const ModelSignature &sig, uint64_t seed,
            const std::map<std::string, std::string> &paths) {
+  std::string bad = checkNames("param", "parameter", paths, sig.params);
+  if (!bad.empty())
+    return error(bad);
   ParamValues params = initParams(sig, seed);
   for (auto &[name, path] : paths) {
     auto it = params.find(name);
-    if (it == params.end())
-      return error("--param=" + name + "=...: the model has no parameter '" +
-                   name + "'; its parameters are: " + namesOf(sig.params));
     HostTensor t;
     std::string message;
     if (!readNpy(path, t, message))

@@ -12,6 +12,7 @@
 #include "llvm/Support/Error.h"
 
 #include "kiln/ir/Model.h"
+#include "kiln/tools/Driver.h"
 
 #include <map>
 #include <optional>
@@ -24,22 +25,15 @@ namespace kiln {
 std::unique_ptr<mlir::MLIRContext> makeContext();
 
 /// The built-in model `name` at `batch` (none: its default batch), or the
-/// module in `file` (whose shapes are fixed: no batch). An unknown name lists the known ones; a malformed file
-/// gives the parser's diagnostics with line and column.
+/// module in `file` (whose shapes are fixed: no batch). An unknown name lists
+/// the known ones; a malformed file gives the parser's diagnostics with line
+/// and column.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(const std::string &name, std::optional<int64_t> batch,
-          const std::string &file,
-          mlir::MLIRContext &ctx);
+          const std::string &file, mlir::MLIRContext &ctx);
 
 /// "linreg, house_mlp, ...".
 std::string knownModelNames();
-
-/// "NAME=PATH" flag values keyed by NAME; `flag` names the flag in errors.
-bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
-                std::map<std::string, std::string> &out, std::string &error);
-
-/// "a, b, c": the names of `specs`, for messages.
-std::string namesOf(const std::vector<TensorSpec> &specs);
 
 /// Every parameter drawn from `seed`, then those named in `paths` (NAME ->
 /// .npy file) read from their files; an unknown name or a file of the wrong

@@ -13,21 +13,17 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
 #include "kiln/ir/Compare.h"
-#include "kiln/runtime/include/kiln_runtime.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
-#include "kiln/ir/ParamInit.h"
+#include "kiln/tools/Driver.h"
 #include "kiln/tools/Idx.h"
 #include "kiln/tools/ModelSource.h"
-#include "kiln/tools/Npy.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -47,31 +43,22 @@ bool isIdx(const std::string &path) {
 /// Reads input `spec` from `path`: .npy as is, IDX images as the first rows.
 bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
                std::string &error) {
-  if (isIdx(path)) {
-    if (spec.shape.empty()) {
-      error = "input '" + spec.name + "' is a scalar; IDX images need rows";
-      return false;
-    }
-    if (!readIdxImages(path, spec.shape[0], t, error))
-      return false;
-    if (t.shape()[0] == spec.shape[0] &&
-        numElements(t.shape()) == numElements(spec.shape)) {
-      HostTensor reshaped(t.dtype(), spec.shape);
-      std::memcpy(reshaped.data(), t.data(), t.byteSize());
-      t = std::move(reshaped);
-    }
-  } else if (!readNpy(path, t, error)) {
+  if (!isIdx(path))
+    return readNpyInput(spec, path, t, error);
+  if (spec.shape.empty()) {
+    error = "input '" + spec.name + "' is a scalar; IDX images need rows";
     return false;
   }
-  error = checkTensor(t, "input '" + spec.name + "'", spec.dtype, spec.shape);
-  if (!error.empty())
+  if (!readIdxImages(path, spec.shape[0], t, error))
     return false;
-  error = findNonFinite(t);
-  if (!error.empty()) {
-    error = "input '" + spec.name + "' (" + path + "): " + error;
-    return false;
+  if (t.shape()[0] == spec.shape[0] &&
+      numElements(t.shape()) == numElements(spec.shape)) {
+    HostTensor reshaped(t.dtype(), spec.shape);
+    std::memcpy(reshaped.data(), t.data(), t.byteSize());
+    t = std::move(reshaped);
   }
-  return true;
+  error = checkInput(spec, path, t);
+  return error.empty();
 }
 
 /// Number of rows of the table each integer input indexes into, so random
@@ -103,52 +90,6 @@ void warnOutOfRange(const std::string &name, const HostTensor &ids,
                  << " ids outside [0, " << rows
                  << ") are clamped into the table (first: element " << first
                  << " = " << (int64_t)ids.get(first) << ")\n";
-}
-
-ModelSignature signatureOfArtifact(const kiln_model *m) {
-  ModelSignature sig;
-  auto specs = [&](size_t n, kiln_status (*info)(const kiln_model *, size_t,
-                                                  kiln_tensor_info *)) {
-    std::vector<TensorSpec> out;
-    for (size_t i = 0; i < n; ++i) {
-      kiln_tensor_info t;
-      info(m, i, &t);
-      out.push_back({t.name, static_cast<DType>(t.dtype),
-                     Shape(t.shape, t.shape + t.rank), ""});
-    }
-    return out;
-  };
-  sig.inputs = specs(kiln_model_num_inputs(m), kiln_model_input_info);
-  sig.outputs = specs(kiln_model_num_outputs(m), kiln_model_output_info);
-  return sig;
-}
-
-llvm::Expected<std::vector<HostTensor>>
-runArtifact(kiln_model *m, const ModelSignature &sig,
-            const std::vector<HostTensor> &inputs) {
-  std::vector<const void *> in;
-  for (const HostTensor &t : inputs)
-    in.push_back(t.data());
-  std::vector<HostTensor> outputs;
-  std::vector<void *> out;
-  for (const TensorSpec &o : sig.outputs) {
-    outputs.emplace_back(o.dtype, o.shape);
-    out.push_back(outputs.back().data());
-  }
-  char message[1024];
-  if (kiln_model_run(m, in.data(), out.data(), message, sizeof message))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-  return outputs;
-}
-
-HostTensor randomInput(const TensorSpec &spec, int64_t range, uint64_t seed) {
-  HostTensor t(spec.dtype, spec.shape);
-  Rng rng(seedFor(seed, spec.name));
-  bool isInt = spec.dtype == DType::I32 || spec.dtype == DType::I8;
-  for (int64_t i = 0; i < t.size(); ++i)
-    t.set(i, isInt ? std::floor(rng.uniform(0, (double)range))
-                   : rng.uniform(-1.0, 1.0));
-  return t;
 }
 
 } // namespace
@@ -186,8 +127,8 @@ int main(int argc, char **argv) {
 
   auto ctx = makeContext();
   bool isArtifact = llvm::StringRef(file).ends_with(".kmod");
-  if (isArtifact && (batch || !modelName.empty() || !paramPaths.empty() ||
-                     check))
+  if (isArtifact &&
+      (batch || !modelName.empty() || !paramPaths.empty() || check))
     return fail("a .kmod artifact has its shapes and weights inside and no "
                 "IR: --batch, --model, --param and --check do not apply");
 
@@ -196,19 +137,16 @@ int main(int argc, char **argv) {
   // files fail before a compile.
   ModelSignature sig;
   std::string name;
-  std::unique_ptr<kiln_model, void (*)(kiln_model *)> artifact(
-      nullptr, kiln_model_free);
+  std::unique_ptr<Artifact> artifact;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlir::func::FuncOp func;
   std::map<unsigned, int64_t> ranges;
   if (isArtifact) {
-    char message[1024];
-    kiln_model *m = nullptr;
-    if (kiln_model_load_file(file.c_str(), &m, message, sizeof message))
-      return fail(message);
-    artifact.reset(m);
-    name = kiln_model_name(m);
-    sig = signatureOfArtifact(m);
+    artifact = Artifact::loadFile(file, error);
+    if (!artifact)
+      return fail(error);
+    name = artifact->name();
+    sig = artifact->signature();
   } else {
     auto loaded = loadModel(modelName, batch, file, *ctx);
     if (!loaded)
@@ -223,27 +161,20 @@ int main(int argc, char **argv) {
     ranges = indexRanges(func);
   }
 
-  for (auto &[name, path] : inputPaths)
-    if (std::none_of(sig.inputs.begin(), sig.inputs.end(),
-                     [&](const TensorSpec &s) { return s.name == name; }))
-      return fail("--input=" + name + "=...: the model has no input '" + name +
-                  "'; its inputs are: " + namesOf(sig.inputs));
-  for (auto &[name, path] : outputPaths)
-    if (std::none_of(sig.outputs.begin(), sig.outputs.end(),
-                     [&](const TensorSpec &s) { return s.name == name; }))
-      return fail("--output=" + name + "=...: the model has no output '" +
-                  name + "'; its outputs are: " + namesOf(sig.outputs));
+  for (std::string bad :
+       {checkNames("input", "input", inputPaths, sig.inputs),
+        checkNames("output", "output", outputPaths, sig.outputs)})
+    if (!bad.empty())
+      return fail(bad);
 
   std::vector<HostTensor> inputs;
   for (unsigned i = 0; i < sig.inputs.size(); ++i) {
     const TensorSpec &spec = sig.inputs[i];
     auto it = inputPaths.find(spec.name);
     if (it == inputPaths.end()) {
-      int64_t range = ranges.count(i) ? ranges[i] : 10;
-      inputs.push_back(randomInput(spec, range, seed));
-      std::printf("input  %s %s %s <- random (seed %llu)\n", spec.name.c_str(),
-                  dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                  (unsigned long long)seed);
+      inputs.push_back(
+          randomInput(spec, seed, ranges.count(i) ? ranges[i] : 10));
+      printInput(spec, "random (seed " + std::to_string(seed) + ")");
       continue;
     }
     HostTensor t;
@@ -251,9 +182,7 @@ int main(int argc, char **argv) {
       return fail(error);
     if (ranges.count(i))
       warnOutOfRange(spec.name, t, ranges[i]);
-    std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
-                dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                it->second.c_str());
+    printInput(spec, it->second);
     inputs.push_back(std::move(t));
   }
 
@@ -275,27 +204,23 @@ int main(int argc, char **argv) {
                     .count());
   } else {
     std::printf("model %s: loaded from %s (arena %zu bytes)\n", name.c_str(),
-                file.c_str(), kiln_model_arena_size(artifact.get()));
+                file.c_str(), artifact->arenaSize());
   }
-  auto run = [&]() -> llvm::Expected<std::vector<HostTensor>> {
-    if (jit)
-      return jit->run(inputs, params);
-    return runArtifact(artifact.get(), sig, inputs);
+  std::vector<HostTensor> outputs;
+  auto run = [&](std::string &error) {
+    if (artifact)
+      return artifact->run(inputs, outputs, error);
+    auto got = jit->run(inputs, params);
+    if (!got) {
+      error = llvm::toString(got.takeError());
+      return false;
+    }
+    outputs = std::move(*got);
+    return true;
   };
 
-  auto outputs = run();
-  if (!outputs)
-    return fail(llvm::toString(outputs.takeError()));
-  for (size_t i = 0; i < sig.outputs.size(); ++i) {
-    const TensorSpec &spec = sig.outputs[i];
-    auto it = outputPaths.find(spec.name);
-    std::string where = it == outputPaths.end() ? "(not saved)" : it->second;
-    if (it != outputPaths.end() && !writeNpy(it->second, (*outputs)[i], error))
-      return fail(error);
-    std::printf("output %s %s %s -> %s\n", spec.name.c_str(),
-                dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                where.c_str());
-  }
+  if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error))
+    return fail(error);
 
   int status = 0;
   if (check) {
@@ -304,34 +229,23 @@ int main(int argc, char **argv) {
       return fail("reference interpreter: " + llvm::toString(ref.takeError()));
     for (size_t i = 0; i < sig.outputs.size(); ++i) {
       Tolerance tol = Tolerance::forModelOutput(sig.outputs[i].dtype);
-      Comparison e = compareTensors((*outputs)[i], (*ref)[i], tol);
+      Comparison e = compareTensors(outputs[i], (*ref)[i], tol);
       bool ok = e.ok();
       std::printf("check  %s: max_abs_err=%.3g max_rel_err=%.3g atol=%g "
                   "rtol=%g %s\n",
                   sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, tol.atol,
                   tol.rtol, ok ? "ok" : "FAILED");
       if (!ok) {
-        std::printf("       worst element %lld: compiled %.9g, reference %.9g\n",
-                    (long long)e.worst, (*outputs)[i].get(e.worst),
-                    (*ref)[i].get(e.worst));
+        std::printf(
+            "       worst element %lld: compiled %.9g, reference %.9g\n",
+            (long long)e.worst, outputs[i].get(e.worst),
+            (*ref)[i].get(e.worst));
         status = 1;
       }
     }
   }
 
-  if (repeat > 0) {
-    std::vector<double> ms;
-    for (int r = 0; r < repeat; ++r) {
-      auto start = std::chrono::steady_clock::now();
-      auto again = run();
-      ms.push_back(std::chrono::duration<double, std::milli>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-      if (!again)
-        return fail(llvm::toString(again.takeError()));
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf("latency median_ms=%.4f runs=%d\n", ms[ms.size() / 2], repeat);
-  }
+  if (!reportLatency(repeat, run, error))
+    return fail(error);
   return status;
 }

@@ -12,19 +12,12 @@
 // the same reason.
 //
 //===----------------------------------------------------------------------===//
-#include "kiln/ir/HostTensor.h"
-#include "kiln/ir/ParamInit.h"
-#include "kiln/runtime/include/kiln_runtime.h"
-#include "kiln/tools/Npy.h"
+#include "kiln/tools/Driver.h"
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,50 +51,6 @@ void printUsage() {
       programName.c_str());
 }
 
-struct Spec {
-  std::string name;
-  DType dtype;
-  Shape shape;
-};
-
-std::vector<Spec> specsOf(const kiln_model *m, bool inputs) {
-  std::vector<Spec> specs;
-  size_t n = inputs ? kiln_model_num_inputs(m) : kiln_model_num_outputs(m);
-  for (size_t i = 0; i < n; ++i) {
-    kiln_tensor_info t;
-    if (inputs)
-      kiln_model_input_info(m, i, &t);
-    else
-      kiln_model_output_info(m, i, &t);
-    specs.push_back({t.name, static_cast<DType>(t.dtype),
-                     Shape(t.shape, t.shape + t.rank)});
-  }
-  return specs;
-}
-
-std::string namesOf(const std::vector<Spec> &specs) {
-  std::string s;
-  for (const Spec &t : specs)
-    s += (s.empty() ? "" : ", ") + t.name;
-  return s;
-}
-
-bool hasName(const std::vector<Spec> &specs, const std::string &name) {
-  return std::any_of(specs.begin(), specs.end(),
-                     [&](const Spec &s) { return s.name == name; });
-}
-
-/// kiln-run's random input for a .kmod, value for value: the same seed
-/// gives the same inputs in both, so their outputs can be compared.
-HostTensor randomInput(const Spec &spec, uint64_t seed) {
-  HostTensor t(spec.dtype, spec.shape);
-  Rng rng(seedFor(seed, spec.name));
-  bool isInt = spec.dtype == DType::I32 || spec.dtype == DType::I8;
-  for (int64_t i = 0; i < t.size(); ++i)
-    t.set(i, isInt ? std::floor(rng.uniform(0, 10.0)) : rng.uniform(-1, 1));
-  return t;
-}
-
 /// A whole decimal number in [lo, hi], or false.
 bool parseNumber(const std::string &text, unsigned long long lo,
                  unsigned long long hi, unsigned long long &value) {
@@ -113,7 +62,7 @@ bool parseNumber(const std::string &text, unsigned long long lo,
 }
 
 struct Options {
-  std::map<std::string, std::string> inputs, outputs;
+  std::vector<std::string> inputs, outputs; // NAME=PATH
   unsigned long long repeat = 0, seed = 1;
   bool help = false;
 };
@@ -140,13 +89,7 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
       value = argv[++i];
     }
     if (flag == "--input" || flag == "--output") {
-      size_t sep = value.find('=');
-      if (sep == std::string::npos || sep == 0 || sep + 1 == value.size()) {
-        error = flag + "=" + value + ": expected NAME=PATH";
-        return false;
-      }
-      (flag == "--input" ? o.inputs : o.outputs)[value.substr(0, sep)] =
-          value.substr(sep + 1);
+      (flag == "--input" ? o.inputs : o.outputs).push_back(value);
     } else if (flag == "--repeat") {
       if (!parseNumber(value, 0, 1000000, o.repeat)) {
         error = "--repeat=" + value + ": expected a count in [0, 1000000]";
@@ -165,21 +108,6 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
   return true;
 }
 
-bool readInput(const Spec &spec, const std::string &path, HostTensor &t,
-               std::string &error) {
-  if (!readNpy(path, t, error))
-    return false;
-  error = checkTensor(t, "input '" + spec.name + "'", spec.dtype, spec.shape);
-  if (!error.empty())
-    return false;
-  error = findNonFinite(t);
-  if (!error.empty()) {
-    error = "input '" + spec.name + "' (" + path + "): " + error;
-    return false;
-  }
-  return true;
-}
-
 int runMain(int argc, char **argv) {
   Options opts;
   std::string error;
@@ -190,87 +118,45 @@ int runMain(int argc, char **argv) {
     return 0;
   }
 
-  char message[1024];
-  kiln_model *raw = nullptr;
-  if (kiln_model_load_bytes(kiln_embedded_kmod,
-                            kiln_embedded_kmod_end - kiln_embedded_kmod, &raw,
-                            message, sizeof message))
-    return fail(std::string("the embedded model does not load: ") + message);
-  std::unique_ptr<kiln_model, void (*)(kiln_model *)> model(raw,
-                                                            kiln_model_free);
-  std::vector<Spec> ins = specsOf(raw, true), outs = specsOf(raw, false);
-
-  for (auto &[name, path] : opts.inputs)
-    if (!hasName(ins, name))
-      return fail("--input=" + name + "=...: the model has no input '" + name +
-                  "'; its inputs are: " + namesOf(ins));
-  for (auto &[name, path] : opts.outputs)
-    if (!hasName(outs, name))
-      return fail("--output=" + name + "=...: the model has no output '" +
-                  name + "'; its outputs are: " + namesOf(outs));
+  std::map<std::string, std::string> inputPaths, outputPaths;
+  if (!splitPairs(opts.inputs, "input", inputPaths, error) ||
+      !splitPairs(opts.outputs, "output", outputPaths, error))
+    return fail(error);
+  auto model = Artifact::loadBytes(
+      kiln_embedded_kmod, kiln_embedded_kmod_end - kiln_embedded_kmod, error);
+  if (!model)
+    return fail("the embedded model does not load: " + error);
+  const ModelSignature &sig = model->signature();
+  for (std::string bad :
+       {checkNames("input", "input", inputPaths, sig.inputs),
+        checkNames("output", "output", outputPaths, sig.outputs)})
+    if (!bad.empty())
+      return fail(bad);
 
   std::vector<HostTensor> inputs;
-  for (const Spec &spec : ins) {
-    auto it = opts.inputs.find(spec.name);
-    if (it == opts.inputs.end()) {
+  for (const TensorSpec &spec : sig.inputs) {
+    auto it = inputPaths.find(spec.name);
+    if (it == inputPaths.end()) {
       inputs.push_back(randomInput(spec, opts.seed));
-      std::printf("input  %s %s %s <- random (seed %llu)\n", spec.name.c_str(),
-                  dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                  opts.seed);
+      printInput(spec, "random (seed " + std::to_string(opts.seed) + ")");
       continue;
     }
     HostTensor t;
-    if (!readInput(spec, it->second, t, error))
+    if (!readNpyInput(spec, it->second, t, error))
       return fail(error);
-    std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
-                dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                it->second.c_str());
+    printInput(spec, it->second);
     inputs.push_back(std::move(t));
   }
-  std::printf("model %s: embedded (arena %zu bytes)\n", kiln_model_name(raw),
-              kiln_model_arena_size(raw));
+  std::printf("model %s: embedded (arena %zu bytes)\n", model->name().c_str(),
+              model->arenaSize());
 
-  std::vector<const void *> in;
-  for (const HostTensor &t : inputs)
-    in.push_back(t.data());
   std::vector<HostTensor> outputs;
-  std::vector<void *> out;
-  for (const Spec &o : outs) {
-    outputs.emplace_back(o.dtype, o.shape);
-    out.push_back(outputs.back().data());
-  }
-  auto run = [&] {
-    return kiln_model_run(raw, in.data(), out.data(), message, sizeof message);
+  auto run = [&](std::string &error) {
+    return model->run(inputs, outputs, error);
   };
-
-  if (run())
-    return fail(message);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    const Spec &spec = outs[i];
-    auto it = opts.outputs.find(spec.name);
-    std::string where = it == opts.outputs.end() ? "(not saved)" : it->second;
-    if (it != opts.outputs.end() && !writeNpy(it->second, outputs[i], error))
-      return fail(error);
-    std::printf("output %s %s %s -> %s\n", spec.name.c_str(),
-                dtypeName(spec.dtype), toString(spec.shape).c_str(),
-                where.c_str());
-  }
-
-  if (opts.repeat > 0) {
-    std::vector<double> ms;
-    for (unsigned long long r = 0; r < opts.repeat; ++r) {
-      auto start = std::chrono::steady_clock::now();
-      kiln_status status = run();
-      ms.push_back(std::chrono::duration<double, std::milli>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-      if (status)
-        return fail(message);
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf("latency median_ms=%.4f runs=%llu\n", ms[ms.size() / 2],
-                opts.repeat);
-  }
+  if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error) ||
+      !reportLatency(static_cast<int>(opts.repeat), run, error))
+    return fail(error);
   return 0;
 }
 

@@ -1,9 +1,9 @@
 //===- Harness.h - Compiled vs reference, for e2e tests ---------*- C++ -*-===//
 //
 // Builds a DSL graph, compiles it for the CPU (JIT or .kmod artifact), runs
-// it and the reference interpreter on the same seeded inputs and parameters, and compares every
-// output element within |got - ref| <= atol + rtol * |ref|. A failure names
-// the graph, the output, the shapes and the worst element.
+// it and the reference interpreter on the same seeded inputs and parameters,
+// and compares every output element within |got - ref| <= atol + rtol * |ref|.
+// A failure names the graph, the output, the shapes and the worst element.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TESTS_E2E_HARNESS_H
@@ -16,7 +16,7 @@
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/ir/ParamInit.h"
-#include "kiln/runtime/include/kiln_runtime.h"
+#include "kiln/tools/Driver.h"
 #include "kiln/tools/ModelSource.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -46,7 +46,8 @@ inline HostTensor seeded(DType dtype, const Shape &shape,
   Rng rng(seedFor(42, name));
   bool isInt = dtype == DType::I32 || dtype == DType::I8;
   for (int64_t i = 0; i < t.size(); ++i)
-    t.set(i, isInt ? std::floor(rng.uniform(r.lo, r.hi)) : rng.uniform(r.lo, r.hi));
+    t.set(i, isInt ? std::floor(rng.uniform(r.lo, r.hi))
+                   : rng.uniform(r.lo, r.hi));
   return t;
 }
 
@@ -66,26 +67,12 @@ runCompiled(Backend backend, mlir::ModuleOp module, const ModelSignature &sig,
   auto artifact = cpu::compileArtifact(module, params);
   if (!artifact)
     return artifact.takeError();
-  char message[1024];
-  kiln_model *m = nullptr;
-  auto fail = [&] {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-  };
-  if (kiln_model_load_bytes(artifact->bytes.data(), artifact->bytes.size(), &m,
-                            message, sizeof message))
-    return fail();
-  std::unique_ptr<kiln_model, void (*)(kiln_model *)> owner(m, kiln_model_free);
-  std::vector<const void *> in;
-  for (const HostTensor &t : inputs)
-    in.push_back(t.data());
+  std::string error;
   std::vector<HostTensor> outputs;
-  std::vector<void *> out;
-  for (const TensorSpec &o : sig.outputs)
-    outputs.emplace_back(o.dtype, o.shape);
-  for (HostTensor &o : outputs)
-    out.push_back(o.data());
-  if (kiln_model_run(m, in.data(), out.data(), message, sizeof message))
-    return fail();
+  auto loaded = Artifact::loadBytes(artifact->bytes.data(),
+                                    artifact->bytes.size(), error);
+  if (!loaded || !loaded->run(inputs, outputs, error))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
   return outputs;
 }
 
@@ -124,9 +111,8 @@ inline void expectMatchesReference(const Graph &g, Tolerance tol,
                         << "' " << toString(a.shape()) << " (inputs" << shapes
                         << "): worst element " << worst << " compiled "
                         << (worst < 0 ? 0 : a.get(worst)) << " vs reference "
-                        << (worst < 0 ? 0 : b.get(worst))
-                        << " (rtol " << tol.rtol << ", atol " << tol.atol
-                        << ")";
+                        << (worst < 0 ? 0 : b.get(worst)) << " (rtol "
+                        << tol.rtol << ", atol " << tol.atol << ")";
   }
 }
 

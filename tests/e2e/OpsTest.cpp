@@ -21,13 +21,13 @@ protected:
 };
 
 const std::vector<std::pair<Shape, Shape>> kBroadcastPairs = {
-    {{4, 3}, {4, 3}}, {{4, 3}, {3}},    {{2, 1, 5}, {3, 1}},
-    {{1}, {2, 2}},    {{}, {3, 2}},     {{5, 1, 1}, {1, 4, 1}},
+    {{4, 3}, {4, 3}}, {{4, 3}, {3}}, {{2, 1, 5}, {3, 1}},
+    {{1}, {2, 2}},    {{}, {3, 2}},  {{5, 1, 1}, {1, 4, 1}},
 };
 
 using Binary = Tensor (*)(Tensor, Tensor);
 const std::vector<std::pair<const char *, Binary>> kBinary = {
-    {"add", add}, {"sub", sub},         {"mul", mul},
+    {"add", add}, {"sub", sub},     {"mul", mul},
     {"div", div}, {"max", maximum}, {"min", minimum},
 };
 
@@ -42,29 +42,34 @@ TEST_P(E2EOps, BinaryBroadcastF32) {
 
 TEST_P(E2EOps, IntegerDivisionEdgeCases) {
   // Divisors in [-3, 3): zeros and negatives, defined as in XLA.
-  expectMatches(
-      opGraph("div_i32_zero", {{6, 7}, {6, 7}},
-              [](std::vector<Tensor> x) { return div(x[0], x[1]); },
-              DType::I32),
-      {0, 0}, InputRange{-3, 3});
+  expectMatches(opGraph(
+                    "div_i32_zero", {{6, 7}, {6, 7}},
+                    [](std::vector<Tensor> x) { return div(x[0], x[1]); },
+                    DType::I32),
+                {0, 0}, InputRange{-3, 3});
 }
 
 TEST_P(E2EOps, BinaryI32) {
   for (auto [name, fn] : kBinary)
     expectMatches(
-        opGraph(std::string(name) + "_i32", {{3, 4}, {4}},
-                [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); },
-                DType::I32),
+        opGraph(
+            std::string(name) + "_i32", {{3, 4}, {4}},
+            [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); },
+            DType::I32),
         {0, 0}, InputRange{1, 50});
 }
 
 using Unary = Tensor (*)(Tensor);
 TEST_P(E2EOps, Unary) {
   const std::vector<std::tuple<const char *, Unary, InputRange>> ops = {
-      {"neg", neg, {}},          {"exp", exp, {-3, 3}},
-      {"log", log, {0.01, 10}},  {"sqrt", sqrt, {0, 10}},
-      {"rsqrt", rsqrt, {0.1, 10}}, {"tanh", tanh, {-4, 4}},
-      {"sigmoid", sigmoid, {-8, 8}}, {"relu", relu, {}},
+      {"neg", neg, {}},
+      {"exp", exp, {-3, 3}},
+      {"log", log, {0.01, 10}},
+      {"sqrt", sqrt, {0, 10}},
+      {"rsqrt", rsqrt, {0.1, 10}},
+      {"tanh", tanh, {-4, 4}},
+      {"sigmoid", sigmoid, {-8, 8}},
+      {"relu", relu, {}},
       {"gelu", gelu, {-4, 4}},
   };
   for (auto [name, fn, range] : ops)
@@ -76,30 +81,28 @@ TEST_P(E2EOps, Unary) {
 }
 
 TEST_P(E2EOps, Cast) {
-  expectMatches(opGraph("f32_to_i32", {{4, 5}},
-                                 [](std::vector<Tensor> x) {
-                                   return cast(x[0], DType::I32);
-                                 }),
-                         {0, 0}, InputRange{-50, 50});
-  expectMatches(opGraph("i32_to_f32", {{4, 5}},
-                                 [](std::vector<Tensor> x) {
-                                   return cast(x[0], DType::F32);
-                                 },
-                                 DType::I32),
-                         {0, 0}, InputRange{0, 1000});
+  expectMatches(
+      opGraph("f32_to_i32", {{4, 5}},
+              [](std::vector<Tensor> x) { return cast(x[0], DType::I32); }),
+      {0, 0}, InputRange{-50, 50});
+  expectMatches(
+      opGraph(
+          "i32_to_f32", {{4, 5}},
+          [](std::vector<Tensor> x) { return cast(x[0], DType::F32); },
+          DType::I32),
+      {0, 0}, InputRange{0, 1000});
   expectMatches(opGraph("f32_to_f16_to_f32", {{9}},
-                                 [](std::vector<Tensor> x) {
-                                   return cast(cast(x[0], DType::F16),
-                                               DType::F32);
-                                 }),
-                         {0, 0}, InputRange{-100, 100});
+                        [](std::vector<Tensor> x) {
+                          return cast(cast(x[0], DType::F16), DType::F32);
+                        }),
+                {0, 0}, InputRange{-100, 100});
 }
 
 TEST_P(E2EOps, Matmul) {
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{5, 7}, {7, 3}},           {{1, 1}, {1, 1}},
-      {{2, 5, 7}, {7, 3}},        {{2, 3, 4, 5}, {2, 3, 5, 6}},
-      {{1, 4, 3}, {2, 3, 2}},     {{3, 64}, {64, 33}},
+      {{5, 7}, {7, 3}},       {{1, 1}, {1, 1}},
+      {{2, 5, 7}, {7, 3}},    {{2, 3, 4, 5}, {2, 3, 5, 6}},
+      {{1, 4, 3}, {2, 3, 2}}, {{3, 64}, {64, 33}},
   };
   for (auto &[a, b] : cases)
     expectMatches(
@@ -120,43 +123,41 @@ TEST_P(E2EOps, Conv2d) {
       {{1, 4, 4, 8}, {1, 1, 8, 5}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
   };
   for (const Case &c : cases)
-    expectMatches(
-        opGraph("conv2d" + toString(c.input) + toString(c.filter), {c.input, c.filter},
-                [&](std::vector<Tensor> x) {
-                  return conv2d(x[0], x[1], c.strides, c.padding, c.dilations);
-                }),
-        reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                          {c.input, c.filter},
+                          [&](std::vector<Tensor> x) {
+                            return conv2d(x[0], x[1], c.strides, c.padding,
+                                          c.dilations);
+                          }),
+                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
 }
 
 TEST_P(E2EOps, MaxPool2d) {
   expectMatches(opGraph("pool2x2", {{1, 6, 6, 2}},
-                                 [](std::vector<Tensor> x) {
-                                   return max_pool2d(x[0], {2, 2}, {2, 2});
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) {
+                          return max_pool2d(x[0], {2, 2}, {2, 2});
+                        }),
+                {0, 0});
   expectMatches(opGraph("pool3x3_padded", {{2, 5, 5, 3}},
-                                 [](std::vector<Tensor> x) {
-                                   return max_pool2d(x[0], {3, 3}, {2, 2},
-                                                     {1, 1, 1, 1});
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) {
+                          return max_pool2d(x[0], {3, 3}, {2, 2}, {1, 1, 1, 1});
+                        }),
+                {0, 0});
 }
 
 TEST_P(E2EOps, SoftmaxAndLogSoftmax) {
   for (auto [s, axis] : std::vector<std::pair<Shape, int64_t>>{
            {{3, 5}, 1}, {{3, 5}, 0}, {{2, 3, 4}, 2}, {{2, 1, 4}, 1}}) {
-    expectMatches(
-        opGraph("softmax" + toString(s), {s},
-                [axis = axis](std::vector<Tensor> x) {
-                  return softmax(x[0] * 10.0f, axis);
-                }),
-        {1e-5, 1e-7});
-    expectMatches(
-        opGraph("log_softmax" + toString(s), {s},
-                [axis = axis](std::vector<Tensor> x) {
-                  return log_softmax(x[0] * 10.0f, axis);
-                }),
-        {1e-5, 1e-6});
+    expectMatches(opGraph("softmax" + toString(s), {s},
+                          [axis = axis](std::vector<Tensor> x) {
+                            return softmax(x[0] * 10.0f, axis);
+                          }),
+                  {1e-5, 1e-7});
+    expectMatches(opGraph("log_softmax" + toString(s), {s},
+                          [axis = axis](std::vector<Tensor> x) {
+                            return log_softmax(x[0] * 10.0f, axis);
+                          }),
+                  {1e-5, 1e-6});
   }
 }
 
@@ -174,20 +175,20 @@ TEST_P(E2EOps, Reductions) {
   for (const Case &c : cases) {
     Tolerance tol = reductionTolerance(numElements(c.shape));
     expectMatches(opGraph("reduce_sum" + toString(c.shape), {c.shape},
-                                   [&](std::vector<Tensor> x) {
-                                     return reduce_sum(x[0], c.axes, c.keep);
-                                   }),
-                           tol);
+                          [&](std::vector<Tensor> x) {
+                            return reduce_sum(x[0], c.axes, c.keep);
+                          }),
+                  tol);
     expectMatches(opGraph("reduce_mean" + toString(c.shape), {c.shape},
-                                   [&](std::vector<Tensor> x) {
-                                     return reduce_mean(x[0], c.axes, c.keep);
-                                   }),
-                           tol);
+                          [&](std::vector<Tensor> x) {
+                            return reduce_mean(x[0], c.axes, c.keep);
+                          }),
+                  tol);
     expectMatches(opGraph("reduce_max" + toString(c.shape), {c.shape},
-                                   [&](std::vector<Tensor> x) {
-                                     return reduce_max(x[0], c.axes, c.keep);
-                                   }),
-                           {0, 0});
+                          [&](std::vector<Tensor> x) {
+                            return reduce_max(x[0], c.axes, c.keep);
+                          }),
+                  {0, 0});
   }
 }
 
@@ -203,51 +204,51 @@ TEST_P(E2EOps, LayerNorm) {
 }
 
 TEST_P(E2EOps, Reshape) {
-  for (auto [from, to] : std::vector<std::pair<Shape, Shape>>{
-           {{2, 3, 4}, {6, 4}}, {{6}, {1, 2, 3}}, {{}, {1, 1}},
-           {{1, 1}, {}}, {{2, 6}, {12}}, {{4, 1}, {2, 2}}})
-    expectMatches(opGraph("reshape" + toString(from) + toString(to),
-                                   {from},
-                                   [to = to](std::vector<Tensor> x) {
-                                     return reshape(x[0], to);
-                                   }),
-                           {0, 0});
+  for (auto [from, to] :
+       std::vector<std::pair<Shape, Shape>>{{{2, 3, 4}, {6, 4}},
+                                            {{6}, {1, 2, 3}},
+                                            {{}, {1, 1}},
+                                            {{1, 1}, {}},
+                                            {{2, 6}, {12}},
+                                            {{4, 1}, {2, 2}}})
+    expectMatches(
+        opGraph("reshape" + toString(from) + toString(to), {from},
+                [to = to](std::vector<Tensor> x) { return reshape(x[0], to); }),
+        {0, 0});
 }
 
 TEST_P(E2EOps, Transpose) {
   for (auto [s, perm] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
-           {{2, 3}, {1, 0}}, {{2, 3, 4}, {2, 0, 1}}, {{1, 3, 1, 2}, {3, 1, 0, 2}}})
+           {{2, 3}, {1, 0}},
+           {{2, 3, 4}, {2, 0, 1}},
+           {{1, 3, 1, 2}, {3, 1, 0, 2}}})
     expectMatches(opGraph("transpose" + toString(s), {s},
-                                   [perm = perm](std::vector<Tensor> x) {
-                                     return transpose(x[0], perm);
-                                   }),
-                           {0, 0});
+                          [perm = perm](std::vector<Tensor> x) {
+                            return transpose(x[0], perm);
+                          }),
+                  {0, 0});
 }
 
 TEST_P(E2EOps, Concat) {
   expectMatches(opGraph("concat_axis1", {{2, 3}, {2, 1}, {2, 4}},
-                                 [](std::vector<Tensor> x) {
-                                   return concat(x, 1);
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) { return concat(x, 1); }),
+                {0, 0});
   expectMatches(opGraph("concat_axis0", {{1, 2, 2}, {3, 2, 2}},
-                                 [](std::vector<Tensor> x) {
-                                   return concat(x, 0);
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) { return concat(x, 0); }),
+                {0, 0});
 }
 
 TEST_P(E2EOps, Slice) {
   expectMatches(opGraph("slice_strided", {{10, 6}},
-                                 [](std::vector<Tensor> x) {
-                                   return slice(x[0], {1, 0}, {10, 6}, {3, 2});
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) {
+                          return slice(x[0], {1, 0}, {10, 6}, {3, 2});
+                        }),
+                {0, 0});
   expectMatches(opGraph("slice_box", {{2, 5, 4}},
-                                 [](std::vector<Tensor> x) {
-                                   return slice(x[0], {1, 1, 0}, {2, 4, 4});
-                                 }),
-                         {0, 0});
+                        [](std::vector<Tensor> x) {
+                          return slice(x[0], {1, 1, 0}, {2, 4, 4});
+                        }),
+                {0, 0});
 }
 
 TEST_P(E2EOps, Gather) {

@@ -1,0 +1,34 @@
+//===- Signature.h - A model's named tensors --------------------*- C++ -*-===//
+//
+// What a caller needs to know to run a model: each tensor's name, element
+// type and shape. Read from the IR (signatureOf in Model.h) or from an
+// artifact (Driver.h); plain C++, no MLIR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_IR_SIGNATURE_H
+#define KILN_IR_SIGNATURE_H
+
+#include "kiln/ir/HostTensor.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct TensorSpec {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  std::string init; // parameters only
+};
+
+struct ModelSignature {
+  std::vector<TensorSpec> inputs, outputs, params;
+};
+
+using ParamValues = std::map<std::string, HostTensor>;
+
+} // namespace kiln
+
+#endif // KILN_IR_SIGNATURE_H

@@ -1,0 +1,183 @@
+//===- Driver.cpp - Running a compiled artifact from a tool ---------------===//
+#include "kiln/tools/Driver.h"
+
+#include "kiln/ir/ParamInit.h"
+#include "kiln/runtime/include/kiln_runtime.h"
+#include "kiln/tools/Npy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace kiln {
+
+Artifact::Artifact(kiln_model *model) : model_(model) {
+  name_ = kiln_model_name(model);
+  auto specs = [&](size_t n, kiln_status (*info)(const kiln_model *, size_t,
+                                                 kiln_tensor_info *)) {
+    std::vector<TensorSpec> out;
+    for (size_t i = 0; i < n; ++i) {
+      kiln_tensor_info t;
+      info(model, i, &t);
+      out.push_back({t.name, static_cast<DType>(t.dtype),
+                     Shape(t.shape, t.shape + t.rank), ""});
+    }
+    return out;
+  };
+  sig_.inputs = specs(kiln_model_num_inputs(model), kiln_model_input_info);
+  sig_.outputs = specs(kiln_model_num_outputs(model), kiln_model_output_info);
+}
+
+Artifact::~Artifact() { kiln_model_free(model_); }
+
+std::unique_ptr<Artifact> Artifact::loadFile(const std::string &path,
+                                             std::string &error) {
+  char message[1024];
+  kiln_model *m = nullptr;
+  if (kiln_model_load_file(path.c_str(), &m, message, sizeof message)) {
+    error = message;
+    return nullptr;
+  }
+  return std::unique_ptr<Artifact>(new Artifact(m));
+}
+
+std::unique_ptr<Artifact> Artifact::loadBytes(const void *data, size_t size,
+                                              std::string &error) {
+  char message[1024];
+  kiln_model *m = nullptr;
+  if (kiln_model_load_bytes(data, size, &m, message, sizeof message)) {
+    error = message;
+    return nullptr;
+  }
+  return std::unique_ptr<Artifact>(new Artifact(m));
+}
+
+size_t Artifact::arenaSize() const { return kiln_model_arena_size(model_); }
+
+bool Artifact::run(const std::vector<HostTensor> &inputs,
+                   std::vector<HostTensor> &outputs, std::string &error) {
+  std::vector<const void *> in;
+  for (const HostTensor &t : inputs)
+    in.push_back(t.data());
+  if (outputs.size() != sig_.outputs.size()) {
+    outputs.clear();
+    for (const TensorSpec &o : sig_.outputs)
+      outputs.emplace_back(o.dtype, o.shape);
+  }
+  std::vector<void *> out;
+  for (HostTensor &t : outputs)
+    out.push_back(t.data());
+  char message[1024];
+  if (kiln_model_run(model_, in.data(), out.data(), message, sizeof message)) {
+    error = message;
+    return false;
+  }
+  return true;
+}
+
+bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
+                std::map<std::string, std::string> &out, std::string &error) {
+  for (const std::string &p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      error = std::string("--") + flag + "=" + p + ": expected NAME=PATH";
+      return false;
+    }
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return true;
+}
+
+std::string namesOf(const std::vector<TensorSpec> &specs) {
+  std::string s;
+  for (const TensorSpec &t : specs)
+    s += (s.empty() ? "" : ", ") + t.name;
+  return s;
+}
+
+std::string checkNames(const char *flag, const char *kind,
+                       const std::map<std::string, std::string> &paths,
+                       const std::vector<TensorSpec> &specs) {
+  for (const auto &[name, path] : paths)
+    if (std::none_of(specs.begin(), specs.end(),
+                     [&](const TensorSpec &s) { return s.name == name; }))
+      return std::string("--") + flag + "=" + name + "=...: the model has no " +
+             kind + " '" + name + "'; its " + kind + "s are: " + namesOf(specs);
+  return "";
+}
+
+HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
+                       int64_t indexRange) {
+  HostTensor t(spec.dtype, spec.shape);
+  Rng rng(seedFor(seed, spec.name));
+  bool isInt = spec.dtype == DType::I32 || spec.dtype == DType::I8;
+  for (int64_t i = 0; i < t.size(); ++i)
+    t.set(i, isInt ? std::floor(rng.uniform(0, (double)indexRange))
+                   : rng.uniform(-1.0, 1.0));
+  return t;
+}
+
+std::string checkInput(const TensorSpec &spec, const std::string &path,
+                       const HostTensor &t) {
+  std::string error =
+      checkTensor(t, "input '" + spec.name + "'", spec.dtype, spec.shape);
+  if (!error.empty())
+    return error;
+  error = findNonFinite(t);
+  if (!error.empty())
+    return "input '" + spec.name + "' (" + path + "): " + error;
+  return "";
+}
+
+bool readNpyInput(const TensorSpec &spec, const std::string &path,
+                  HostTensor &t, std::string &error) {
+  if (!readNpy(path, t, error))
+    return false;
+  error = checkInput(spec, path, t);
+  return error.empty();
+}
+
+void printInput(const TensorSpec &spec, const std::string &from) {
+  std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
+              dtypeName(spec.dtype), toString(spec.shape).c_str(),
+              from.c_str());
+}
+
+bool writeOutputs(const std::vector<TensorSpec> &specs,
+                  const std::vector<HostTensor> &outputs,
+                  const std::map<std::string, std::string> &paths,
+                  std::string &error) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const TensorSpec &spec = specs[i];
+    auto it = paths.find(spec.name);
+    std::string where = it == paths.end() ? "(not saved)" : it->second;
+    if (it != paths.end() && !writeNpy(it->second, outputs[i], error))
+      return false;
+    std::printf("output %s %s %s -> %s\n", spec.name.c_str(),
+                dtypeName(spec.dtype), toString(spec.shape).c_str(),
+                where.c_str());
+  }
+  return true;
+}
+
+bool reportLatency(int repeat, const std::function<bool(std::string &)> &run,
+                   std::string &error) {
+  if (repeat <= 0)
+    return true;
+  std::vector<double> ms;
+  for (int r = 0; r < repeat; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    bool ok = run(error);
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+    if (!ok)
+      return false;
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("latency median_ms=%.4f runs=%d\n", ms[ms.size() / 2], repeat);
+  return true;
+}
+
+} // namespace kiln

@@ -1,0 +1,100 @@
+//===- Driver.h - Running a compiled artifact from a tool -------*- C++ -*-===//
+//
+// What kiln-run and the programs of `kilnc --emit=exe` share, so that the
+// two take the same flags, print the same lines and compute the same
+// values: a C++ handle on the runtime's C API, seeded random inputs,
+// checking input files, writing outputs and timing repeats. Plain C++ over
+// the runtime (no LLVM, no MLIR, no zlib): standalone programs link it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_DRIVER_H
+#define KILN_TOOLS_DRIVER_H
+
+#include "kiln/ir/Signature.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct kiln_model;
+
+namespace kiln {
+
+/// A loaded and verified artifact, with its signature read once.
+class Artifact {
+public:
+  /// The artifact at `path`, or null with the runtime's message in `error`.
+  static std::unique_ptr<Artifact> loadFile(const std::string &path,
+                                            std::string &error);
+  /// The same from bytes in memory (the runtime copies them).
+  static std::unique_ptr<Artifact> loadBytes(const void *data, size_t size,
+                                             std::string &error);
+  ~Artifact();
+  Artifact(const Artifact &) = delete;
+  Artifact &operator=(const Artifact &) = delete;
+
+  const std::string &name() const { return name_; }
+  const ModelSignature &signature() const { return sig_; }
+  size_t arenaSize() const;
+
+  /// Runs once; `outputs` becomes one tensor per output of the signature.
+  bool run(const std::vector<HostTensor> &inputs,
+           std::vector<HostTensor> &outputs, std::string &error);
+
+private:
+  explicit Artifact(kiln_model *model);
+  kiln_model *model_;
+  std::string name_;
+  ModelSignature sig_;
+};
+
+/// "NAME=PATH" flag values keyed by NAME; `flag` names the flag in errors.
+bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
+                std::map<std::string, std::string> &out, std::string &error);
+
+/// "a, b, c": the names of `specs`, for messages.
+std::string namesOf(const std::vector<TensorSpec> &specs);
+
+/// "" when every NAME of `--flag=NAME=PATH` (keys of `paths`) is one of
+/// `specs`, else a message listing the names there are; `kind` is "input",
+/// "output" or "parameter".
+std::string checkNames(const char *flag, const char *kind,
+                       const std::map<std::string, std::string> &paths,
+                       const std::vector<TensorSpec> &specs);
+
+/// Seeded random values for input `spec`, the same in every tool: floats
+/// uniform in [-1, 1), integers whole numbers in [0, indexRange).
+HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
+                       int64_t indexRange = 10);
+
+/// Reads input `spec` from the .npy file `path` and checks its dtype,
+/// shape and values (NaN and Inf are refused, by element).
+bool readNpyInput(const TensorSpec &spec, const std::string &path,
+                  HostTensor &t, std::string &error);
+
+/// "" when `t` (from `path`) has `spec`'s dtype and shape and finite values.
+std::string checkInput(const TensorSpec &spec, const std::string &path,
+                       const HostTensor &t);
+
+/// Prints "input  NAME DTYPE SHAPE <- FROM".
+void printInput(const TensorSpec &spec, const std::string &from);
+
+/// Writes each output named in `paths` to its .npy file and prints
+/// "output NAME DTYPE SHAPE -> PATH" (or "(not saved)") for every output.
+bool writeOutputs(const std::vector<TensorSpec> &specs,
+                  const std::vector<HostTensor> &outputs,
+                  const std::map<std::string, std::string> &paths,
+                  std::string &error);
+
+/// Calls `run` `repeat` times and prints "latency median_ms=X runs=N";
+/// false with the failing run's message in `error`.
+bool reportLatency(int repeat, const std::function<bool(std::string &)> &run,
+                   std::string &error);
+
+} // namespace kiln
+
+#endif // KILN_TOOLS_DRIVER_H
