@@ -140,7 +140,8 @@ bool peekVersion(const uint8_t *data, size_t size, uint32_t &version) {
 
 Status checkSignatures(const char *what,
                        const flatbuffers::Vector<
-                           flatbuffers::Offset<kmod::TensorSig>> &sigs) {
+                           flatbuffers::Offset<kmod::TensorSig>> &sigs,
+                       const uint8_t *base) {
   for (size_t i = 0; i < sigs.size(); ++i) {
     const kmod::TensorSig &sig = *sigs.Get(i);
     std::string where = strCat(what, " ", i);
@@ -155,6 +156,14 @@ Status checkSignatures(const char *what,
     if (shape.size() > kMaxRank)
       return formatError(where, ": rank ", shape.size(),
                          " exceeds the maximum of ", kMaxRank);
+    // flatbuffers' Verifier checks the alignment of a vector's length, not
+    // of its elements: a corrupt file can place the dimensions off their
+    // 8-byte alignment, and reading them would be undefined behaviour.
+    uint64_t dimsAt = static_cast<uint64_t>(shape.Data() - base);
+    if (dimsAt % alignof(int64_t) != 0)
+      return formatError(where, ": the dimensions of its shape start at byte ",
+                         dimsAt, " of the artifact, not at a multiple of ",
+                         alignof(int64_t), " (the file is corrupt)");
     for (size_t d = 0; d < shape.size(); ++d)
       if (shape[d] < 0)
         return formatError(where, ": dimension ", d, " of shape ",
@@ -338,11 +347,11 @@ Status verifyArtifact(const uint8_t *data, size_t size,
   const kmod::Module &m = *kmod::GetModule(data);
   if (m.version() != kSupportedVersion)
     return versionError(m.version());
-  if (Status s = checkSignatures("input", *m.inputs()))
+  if (Status s = checkSignatures("input", *m.inputs(), data))
     return s;
-  if (Status s = checkSignatures("output", *m.outputs()))
+  if (Status s = checkSignatures("output", *m.outputs(), data))
     return s;
-  if (Status s = checkSignatures("param", *m.params()))
+  if (Status s = checkSignatures("param", *m.params(), data))
     return s;
   if (Status s = checkBuffers(m))
     return s;

@@ -25,12 +25,39 @@ namespace {
 using TensorVector =
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<kmod::TensorSig>>>;
 
+/// A [long] vector whose elements start 4 bytes past an 8-byte boundary.
+/// The builder aligns int64 elements, so it is carved out of a [uint]
+/// vector instead: {n, lo0, hi0, lo1, hi1, ...} read from its second word on
+/// is a vector of n int64 values, little-endian.
+flatbuffers::Offset<flatbuffers::Vector<int64_t>>
+buildMisalignedShape(flatbuffers::FlatBufferBuilder &fbb,
+                     const std::vector<int64_t> &shape) {
+  std::vector<uint32_t> words = {static_cast<uint32_t>(shape.size())};
+  for (int64_t d : shape) {
+    words.push_back(static_cast<uint32_t>(static_cast<uint64_t>(d)));
+    words.push_back(static_cast<uint32_t>(static_cast<uint64_t>(d) >> 32));
+  }
+  // The builder grows downward and the finished buffer is a multiple of 64
+  // bytes long: ending the words' vector (its length word, then the words)
+  // 4 bytes short of an 8-byte boundary puts the carved vector's elements,
+  // 8 bytes past its start, 4 bytes off.
+  fbb.PreAlign(words.size() * sizeof(uint32_t) + 8, 8);
+  flatbuffers::uoffset_t whole = fbb.CreateVector(words).o;
+  return flatbuffers::Offset<flatbuffers::Vector<int64_t>>(
+      whole - sizeof(uint32_t));
+}
+
 TensorVector buildSignature(flatbuffers::FlatBufferBuilder &fbb,
-                            const std::vector<TensorSpec> &tensors) {
+                            const std::vector<TensorSpec> &tensors,
+                            bool misalignFirstShape = false) {
   std::vector<flatbuffers::Offset<kmod::TensorSig>> sigs;
-  for (const TensorSpec &t : tensors)
+  for (const TensorSpec &t : tensors) {
+    auto shape = misalignFirstShape && sigs.empty()
+                     ? buildMisalignedShape(fbb, t.shape)
+                     : fbb.CreateVector(t.shape);
     sigs.push_back(kmod::CreateTensorSig(fbb, fbb.CreateString(t.name),
-                                         t.dtype, fbb.CreateVector(t.shape)));
+                                         t.dtype, shape));
+  }
   return fbb.CreateVector(sigs);
 }
 
@@ -48,7 +75,8 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
   auto name = fbb.CreateString(spec.name);
   auto target = fbb.CreateString(spec.target);
   auto cpu = fbb.CreateString(spec.cpu);
-  auto inputs = buildSignature(fbb, spec.inputs);
+  auto inputs =
+      buildSignature(fbb, spec.inputs, spec.misalignFirstInputShape);
   auto outputs = buildSignature(fbb, spec.outputs);
   auto params = buildSignature(fbb, spec.params);
 

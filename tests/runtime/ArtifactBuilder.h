@@ -59,6 +59,9 @@ struct ArtifactSpec {
   /// Places the weights 4 bytes past a 64-byte boundary, as a writer that
   /// forgot force_align might.
   bool misalignWeights = false;
+  /// Places the dimensions of input 0's shape 4 bytes past an 8-byte
+  /// boundary, in a layout flatbuffers' Verifier accepts.
+  bool misalignFirstInputShape = false;
 };
 
 /// Serializes `spec` as a finished .kmod buffer.
