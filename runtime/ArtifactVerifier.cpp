@@ -148,6 +148,10 @@ Status checkSignatures(const char *what,
     if (sig.name()->size() == 0)
       return formatError(where, ": the name is empty");
     where += strCat(" (", quoted(sig.name()), ")");
+    // The C API hands names out as C strings: an embedded NUL would cut one
+    // short, to "" when it comes first.
+    if (std::memchr(sig.name()->c_str(), '\0', sig.name()->size()))
+      return formatError(where, ": the name contains a NUL byte");
     if (dtypeSize(sig.dtype()) == 0)
       return formatError(where, ": unknown dtype ",
                          static_cast<int>(sig.dtype()),

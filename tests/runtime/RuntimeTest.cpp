@@ -636,6 +636,14 @@ TEST(RuntimeBadInput, EmptyTensorName) {
   expectLoadError(spec, KILN_ERROR_FORMAT, {"output 1: the name is empty"});
 }
 
+TEST(RuntimeBadInput, TensorNameWithNul) {
+  // Through the C API this name would read as "" (found by fuzzing).
+  ArtifactSpec spec = reference();
+  spec.inputs[1].name = std::string("\0b", 2);
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"input 1 ('\\x00b'): the name contains a NUL byte"});
+}
+
 TEST(RuntimeBadInput, RankAboveEight) {
   ArtifactSpec spec = reference();
   spec.params[0].shape = {1, 1, 1, 1, 1, 1, 1, 1, 4};
