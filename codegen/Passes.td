@@ -112,12 +112,15 @@ def PlanMemory : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   let description = [{
     On an outlined model function (--kiln-outline-kernels): each call result
     that is not an output lives in one scratch arena from the step that
-    writes it to the last step that reads it. Buffers are placed largest
-    first at the lowest 64-byte aligned offset that no buffer live at the
-    same time overlaps (the greedy-by-size planner of TFLite). Each call gets
+    writes it to the last step that reads it. A step whose kernel is one
+    elementwise kiln op (Kiln_Elementwise) writes its result in place over
+    an operand of the same type that no later step reads. Buffers are
+    placed largest first at the lowest 64-byte aligned offset that no buffer
+    live at the same time overlaps (the greedy-by-size planner of TFLite). Each call gets
     `kiln.arena_offsets` (one per result, -1 for an output) and the function
     `kiln.arena_size` and `kiln.arena_lower_bound` (the largest sum of
-    buffers live at one step, which no plan can beat).
+    buffers live at one step, counting an in-place pair once, which no plan
+    with the same in-place choices can beat).
   }];
 }
 

@@ -1,9 +1,11 @@
 //===- PlanMemory.cpp - Arena offsets for the buffers between kernels -----===//
 //
 // A compiled model runs in one scratch arena sized at compile time, so a run
-// allocates nothing. Buffers whose lifetimes do not overlap share memory;
-// the greedy-by-size order (largest first, lowest fitting offset) is simple
-// and lands close to the lower bound on the seed models.
+// allocates nothing. An elementwise step writes its result over an operand
+// that nothing reads later (in place); buffers whose lifetimes do not
+// overlap share memory; the greedy-by-size order (largest first, lowest
+// fitting offset) is simple and lands close to the lower bound on the seed
+// models.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -29,7 +31,19 @@ constexpr int64_t kAlign = 64;
 struct Interval {
   int64_t size, first, last; // bytes; steps that write and last read it
   int64_t offset = -1;
+  bool inPlace = false; // shares the buffer of an operand; not placed
 };
+
+/// Whether `call`'s kernel is one elementwise kiln op (OpTrait::Elementwise),
+/// whose result may then overwrite an operand of the same type.
+bool isElementwiseStep(func::CallOp call, SymbolTable &symbols) {
+  auto kernel = symbols.lookup<func::FuncOp>(call.getCallee());
+  if (!kernel || kernel.isDeclaration() || call.getNumResults() != 1)
+    return false;
+  Operation *ret = kernel.getBody().front().getTerminator();
+  Operation *root = ret->getOperand(0).getDefiningOp();
+  return root && root->hasTrait<kiln::OpTrait::Elementwise>();
+}
 
 int64_t byteSize(Type type) {
   auto t = cast<RankedTensorType>(type);
@@ -78,9 +92,34 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
         values.push_back(v);
       }
 
-    std::vector<unsigned> order(buffers.size());
-    for (unsigned i = 0; i < order.size(); ++i)
-      order[i] = i;
+    // In place: the result of an elementwise step takes the buffer of an
+    // operand of its type whose last reader is that step. Each result
+    // element reads only its own operand elements, so the kernel may write
+    // over what it reads.
+    SymbolTable symbols(getOperation());
+    for (auto [step, call] : llvm::enumerate(steps)) {
+      if (!isElementwiseStep(call, symbols) ||
+          !index.count(call->getResult(0)))
+        continue;
+      Value result = call->getResult(0);
+      for (Value operand : call.getOperands()) {
+        auto it = index.find(operand);
+        if (it == index.end() || operand.getType() != result.getType() ||
+            buffers[it->second].last != (int64_t)step)
+          continue;
+        Interval &merged = buffers[it->second];
+        Interval &own = buffers[index[result]];
+        merged.last = own.last;
+        own.inPlace = true;
+        index[result] = it->second;
+        break;
+      }
+    }
+
+    std::vector<unsigned> order;
+    for (unsigned i = 0; i < buffers.size(); ++i)
+      if (!buffers[i].inPlace)
+        order.push_back(i);
     std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
       return buffers[a].size > buffers[b].size;
     });
@@ -110,7 +149,7 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
     for (int64_t step = 0; step < (int64_t)steps.size(); ++step) {
       int64_t live = 0;
       for (const Interval &b : buffers)
-        if (b.first <= step && step <= b.last)
+        if (!b.inPlace && b.first <= step && step <= b.last)
           live += b.size;
       lowerBound = std::max(lowerBound, live);
     }

@@ -15,6 +15,13 @@
 
 #include "ir/KilnOpsDialect.h.inc"
 
+namespace kiln::OpTrait {
+/// Ops marked Kiln_Elementwise in KilnOps.td (see there).
+template <typename ConcreteType>
+class Elementwise
+    : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
+} // namespace kiln::OpTrait
+
 #define GET_OP_CLASSES
 #include "ir/KilnOps.h.inc"
 

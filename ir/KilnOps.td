@@ -93,8 +93,14 @@ def Kiln_CastOp : Kiln_Op<"cast"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-class Kiln_BinaryOp<string mnemonic, string what>
-    : Kiln_InferredOp<mnemonic, [Commutative]> {
+// Result element i reads only the operand elements that i maps to, so the
+// result may take the buffer of an operand of its own type (in place).
+def Kiln_Elementwise : NativeOpTrait<"Elementwise"> {
+  let cppNamespace = "::kiln::OpTrait";
+}
+
+class Kiln_BinaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : Kiln_InferredOp<mnemonic, !listconcat(traits, [Kiln_Elementwise])> {
   let summary = "Elementwise " # what # " with numpy broadcasting";
   let description = [{
     Shapes are aligned on the right and dims of size 1 stretch, as in numpy.
@@ -109,24 +115,19 @@ class Kiln_BinaryOp<string mnemonic, string what>
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def Kiln_AddOp : Kiln_BinaryOp<"add", "addition">;
-def Kiln_MulOp : Kiln_BinaryOp<"mul", "multiplication">;
-def Kiln_MaxOp : Kiln_BinaryOp<"max", "maximum">;
-def Kiln_MinOp : Kiln_BinaryOp<"min", "minimum">;
-// Not commutative: drop the trait by redefining the traits list.
-def Kiln_SubOp : Kiln_BinaryOp<"sub", "subtraction (lhs - rhs)"> {
-  let traits = [Pure, InferTypeOpAdaptor];
-}
+def Kiln_AddOp : Kiln_BinaryOp<"add", "addition", [Commutative]>;
+def Kiln_MulOp : Kiln_BinaryOp<"mul", "multiplication", [Commutative]>;
+def Kiln_MaxOp : Kiln_BinaryOp<"max", "maximum", [Commutative]>;
+def Kiln_MinOp : Kiln_BinaryOp<"min", "minimum", [Commutative]>;
+def Kiln_SubOp : Kiln_BinaryOp<"sub", "subtraction (lhs - rhs)">;
 // Integer division truncates toward zero; x / 0 is -1 and MIN / -1 is MIN,
 // as in XLA, so that no input traps.
-def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)"> {
-  let traits = [Pure, InferTypeOpAdaptor];
-}
+def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)">;
 
 // The result type is the operand's; inferring it (rather than a
 // same-type trait) makes a wrong declared result an error that names both.
 class Kiln_UnaryOp<string mnemonic, string what>
-    : Kiln_InferredOp<mnemonic> {
+    : Kiln_InferredOp<mnemonic, [Kiln_Elementwise]> {
   let summary = "Elementwise " # what;
   let description = [{
     ```mlir

@@ -3,12 +3,14 @@
 
 #include "kiln/ir/ParamInit.h"
 #include "kiln/runtime/include/kiln_runtime.h"
+#include "kiln/tools/Idx.h"
 #include "kiln/tools/Npy.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace kiln {
 
@@ -118,8 +120,9 @@ HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
   return t;
 }
 
-std::string checkInput(const TensorSpec &spec, const std::string &path,
-                       const HostTensor &t) {
+/// "" when `t` (from `path`) has `spec`'s dtype and shape and finite values.
+static std::string checkInput(const TensorSpec &spec, const std::string &path,
+                              const HostTensor &t) {
   std::string error =
       checkTensor(t, "input '" + spec.name + "'", spec.dtype, spec.shape);
   if (!error.empty())
@@ -130,9 +133,29 @@ std::string checkInput(const TensorSpec &spec, const std::string &path,
   return "";
 }
 
-bool readNpyInput(const TensorSpec &spec, const std::string &path,
-                  HostTensor &t, std::string &error) {
-  if (!readNpy(path, t, error))
+/// IDX images come as [N, rows * cols]; an input of N rows of the same
+/// size (e.g. [N, 28, 28, 1] for the cnn) takes them reshaped.
+static bool readIdxInput(const TensorSpec &spec, const std::string &path,
+                         HostTensor &t, std::string &error) {
+  if (spec.shape.empty()) {
+    error = "input '" + spec.name + "' is a scalar; IDX images need rows";
+    return false;
+  }
+  if (!readIdxImages(path, spec.shape[0], t, error))
+    return false;
+  if (t.shape()[0] == spec.shape[0] &&
+      numElements(t.shape()) == numElements(spec.shape)) {
+    HostTensor reshaped(t.dtype(), spec.shape);
+    std::memcpy(reshaped.data(), t.data(), t.byteSize());
+    t = std::move(reshaped);
+  }
+  return true;
+}
+
+bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
+               std::string &error) {
+  bool idx = path.find("idx3-ubyte") != std::string::npos;
+  if (!(idx ? readIdxInput(spec, path, t, error) : readNpy(path, t, error)))
     return false;
   error = checkInput(spec, path, t);
   return error.empty();

@@ -3,8 +3,8 @@
 // What kiln-run and the programs of `kilnc --emit=exe` share, so that the
 // two take the same flags, print the same lines and compute the same
 // values: a C++ handle on the runtime's C API, seeded random inputs,
-// checking input files, writing outputs and timing repeats. Plain C++ over
-// the runtime (no LLVM, no MLIR, no zlib): standalone programs link it.
+// reading input files, writing outputs and timing repeats. Plain C++ over
+// the runtime and zlib (no LLVM, no MLIR): standalone programs link it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TOOLS_DRIVER_H
@@ -71,14 +71,12 @@ std::string checkNames(const char *flag, const char *kind,
 HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
                        int64_t indexRange = 10);
 
-/// Reads input `spec` from the .npy file `path` and checks its dtype,
-/// shape and values (NaN and Inf are refused, by element).
-bool readNpyInput(const TensorSpec &spec, const std::string &path,
-                  HostTensor &t, std::string &error);
-
-/// "" when `t` (from `path`) has `spec`'s dtype and shape and finite values.
-std::string checkInput(const TensorSpec &spec, const std::string &path,
-                       const HostTensor &t);
+/// Reads input `spec` from `path`, a .npy file or an IDX image file
+/// (Fashion-MNIST's, gzip-compressed or plain; the first rows are taken),
+/// and checks its dtype, shape and values (NaN and Inf are refused, by
+/// element).
+bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
+               std::string &error);
 
 /// Prints "input  NAME DTYPE SHAPE <- FROM".
 void printInput(const TensorSpec &spec, const std::string &from);

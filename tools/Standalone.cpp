@@ -172,6 +172,7 @@ llvm::Error emitExe(const std::string &kmod, const std::string &output) {
       KILN_CXX_COMPILER,
       {"-o", *linked, *object, KILN_STANDALONE_MAIN_ARCHIVE,
        KILN_TOOL_SUPPORT_ARCHIVE, KILN_RUNTIME_ARCHIVE, KILN_BASE_ARCHIVE,
+       KILN_ZLIB_ARCHIVE,
        "-Wl,--as-needed", "-ldl", "-lpthread", "-lm", "-Wl,--build-id=none"});
   if (!err)
     if (std::error_code ec = llvm::sys::fs::rename(*linked, output))

@@ -2,13 +2,15 @@
 //
 //   kiln-run (--model=NAME [--batch=B] | FILE.mlir | FILE.kmod)
 //            [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
-//            [--param=NAME=PATH.npy]... [--check] [--repeat=N] [--seed=S]
+//            [--param=NAME=PATH.npy]... [--check [--compare=NAME=PATH.npy]...]
+//            [--repeat=N] [--seed=S]
 //
 // Inputs come from .npy files or, for image inputs, Fashion-MNIST IDX files
 // (the first rows are taken); inputs not given are seeded random values
 // (token ids in range for the table they index). --check runs the reference
-// interpreter too and fails when an output is beyond tolerance. A .kmod
-// artifact runs through the runtime alone.
+// interpreter too and fails when an output is beyond tolerance; --compare
+// holds a file made elsewhere (a standalone program's output) to the same
+// check. A .kmod artifact runs through the runtime alone.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
@@ -16,8 +18,8 @@
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
 #include "kiln/tools/Driver.h"
-#include "kiln/tools/Idx.h"
 #include "kiln/tools/ModelSource.h"
+#include "kiln/tools/Npy.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -34,31 +36,6 @@ namespace {
 int fail(const std::string &msg) {
   llvm::errs() << "kiln-run: " << msg << "\n";
   return 1;
-}
-
-bool isIdx(const std::string &path) {
-  return path.find("idx3-ubyte") != std::string::npos;
-}
-
-/// Reads input `spec` from `path`: .npy as is, IDX images as the first rows.
-bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
-               std::string &error) {
-  if (!isIdx(path))
-    return readNpyInput(spec, path, t, error);
-  if (spec.shape.empty()) {
-    error = "input '" + spec.name + "' is a scalar; IDX images need rows";
-    return false;
-  }
-  if (!readIdxImages(path, spec.shape[0], t, error))
-    return false;
-  if (t.shape()[0] == spec.shape[0] &&
-      numElements(t.shape()) == numElements(spec.shape)) {
-    HostTensor reshaped(t.dtype(), spec.shape);
-    std::memcpy(reshaped.data(), t.data(), t.byteSize());
-    t = std::move(reshaped);
-  }
-  error = checkInput(spec, path, t);
-  return error.empty();
 }
 
 /// Number of rows of the table each integer input indexes into, so random
@@ -98,7 +75,7 @@ int main(int argc, char **argv) {
   CLI::App app{"kiln-run: compile a kiln model for the CPU and run it"};
   std::string modelName, file;
   std::optional<int64_t> batch;
-  std::vector<std::string> inputFlags, outputFlags, paramFlags;
+  std::vector<std::string> inputFlags, outputFlags, paramFlags, compareFlags;
   bool check = false;
   int repeat = 0;
   uint64_t seed = 1;
@@ -109,6 +86,9 @@ int main(int argc, char **argv) {
   app.add_option("--output", outputFlags, "NAME=PATH.npy");
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
   app.add_flag("--check", check, "Compare with the reference interpreter");
+  app.add_option("--compare", compareFlags,
+                 "NAME=PATH.npy: with --check, also check this file (another "
+                 "program's output NAME) against the reference");
   app.add_option("--repeat", repeat, "Run N times and print the median")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
@@ -118,12 +98,17 @@ int main(int argc, char **argv) {
     return app.exit(e) == 0 ? 0 : 1; // usage errors exit 1, like all others
   }
 
-  std::map<std::string, std::string> inputPaths, outputPaths, paramPaths;
+  std::map<std::string, std::string> inputPaths, outputPaths, paramPaths,
+      comparePaths;
   std::string error;
   if (!splitPairs(inputFlags, "input", inputPaths, error) ||
       !splitPairs(outputFlags, "output", outputPaths, error) ||
-      !splitPairs(paramFlags, "param", paramPaths, error))
+      !splitPairs(paramFlags, "param", paramPaths, error) ||
+      !splitPairs(compareFlags, "compare", comparePaths, error))
     return fail(error);
+  if (!comparePaths.empty() && !check)
+    return fail("--compare needs --check: files are compared with the "
+                "reference interpreter");
 
   auto ctx = makeContext();
   bool isArtifact = llvm::StringRef(file).ends_with(".kmod");
@@ -163,9 +148,24 @@ int main(int argc, char **argv) {
 
   for (std::string bad :
        {checkNames("input", "input", inputPaths, sig.inputs),
-        checkNames("output", "output", outputPaths, sig.outputs)})
+        checkNames("output", "output", outputPaths, sig.outputs),
+        checkNames("compare", "output", comparePaths, sig.outputs)})
     if (!bad.empty())
       return fail(bad);
+  std::map<std::string, HostTensor> compared;
+  for (const TensorSpec &spec : sig.outputs) {
+    auto it = comparePaths.find(spec.name);
+    if (it == comparePaths.end())
+      continue;
+    HostTensor t;
+    if (!readNpy(it->second, t, error))
+      return fail(error);
+    error = checkTensor(t, "--compare file for '" + spec.name + "'",
+                        spec.dtype, spec.shape);
+    if (!error.empty())
+      return fail(error);
+    compared.emplace(spec.name, std::move(t));
+  }
 
   std::vector<HostTensor> inputs;
   for (unsigned i = 0; i < sig.inputs.size(); ++i) {
@@ -227,21 +227,28 @@ int main(int argc, char **argv) {
     auto ref = interpret(func, inputs, params);
     if (!ref)
       return fail("reference interpreter: " + llvm::toString(ref.takeError()));
-    for (size_t i = 0; i < sig.outputs.size(); ++i) {
-      Tolerance tol = Tolerance::forModelOutput(sig.outputs[i].dtype);
-      Comparison e = compareTensors(outputs[i], (*ref)[i], tol);
-      bool ok = e.ok();
+    auto report = [&](const std::string &label, const HostTensor &got,
+                      const HostTensor &want, DType dtype) {
+      Tolerance tol = Tolerance::forModelOutput(dtype);
+      Comparison e = compareTensors(got, want, tol);
       std::printf("check  %s: max_abs_err=%.3g max_rel_err=%.3g atol=%g "
                   "rtol=%g %s\n",
-                  sig.outputs[i].name.c_str(), e.maxAbs, e.maxRel, tol.atol,
-                  tol.rtol, ok ? "ok" : "FAILED");
-      if (!ok) {
+                  label.c_str(), e.maxAbs, e.maxRel, tol.atol, tol.rtol,
+                  e.ok() ? "ok" : "FAILED");
+      if (!e.ok()) {
         std::printf(
             "       worst element %lld: compiled %.9g, reference %.9g\n",
-            (long long)e.worst, outputs[i].get(e.worst),
-            (*ref)[i].get(e.worst));
+            (long long)e.worst, got.get(e.worst), want.get(e.worst));
         status = 1;
       }
+    };
+    for (size_t i = 0; i < sig.outputs.size(); ++i) {
+      const TensorSpec &spec = sig.outputs[i];
+      report(spec.name, outputs[i], (*ref)[i], spec.dtype);
+      auto it = compared.find(spec.name);
+      if (it != compared.end())
+        report(spec.name + " (" + comparePaths[spec.name] + ")", it->second,
+               (*ref)[i], spec.dtype);
     }
   }
 

@@ -1,15 +1,15 @@
 //===- Main.cpp - main() of a standalone kiln executable ------------------===//
 //
-//   NAME [--input=NAME=PATH.npy]... [--output=NAME=PATH.npy]...
+//   NAME [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
 //        [--repeat=N] [--seed=S]
 //
 // `kilnc --emit=exe` links this main, the runtime and one artifact embedded
 // as data (kiln_embedded_kmod .. kiln_embedded_kmod_end) into a program that
 // runs that model with nothing else installed. Its flags and its lines of
 // output are kiln-run's for a .kmod, so that the two can be swapped in
-// scripts. No CLI11 and nothing of LLVM: the program must depend on libc,
-// libm, libstdc++ and libgcc_s alone, and IDX inputs (zlib) are left out for
-// the same reason.
+// scripts (tools/Driver holds what they share). No CLI11 and nothing of
+// LLVM: the program must depend on libc, libm, libstdc++ and libgcc_s alone
+// (zlib, for gzip IDX inputs, is linked in statically).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/tools/Driver.h"
@@ -39,10 +39,10 @@ int fail(const std::string &message) {
 void printUsage() {
   std::printf(
       "Runs the kiln model compiled into this program.\n\n"
-      "usage: %s [--input=NAME=PATH.npy]... [--output=NAME=PATH.npy]...\n"
+      "usage: %s [--input=NAME=PATH]... [--output=NAME=PATH.npy]...\n"
       "       [--repeat=N] [--seed=S]\n\n"
-      "  --input=NAME=PATH.npy   input NAME from a .npy file (inputs not\n"
-      "                          given are seeded random values)\n"
+      "  --input=NAME=PATH       input NAME from a .npy file or IDX images\n"
+      "                          (inputs not given are seeded random values)\n"
       "  --output=NAME=PATH.npy  write output NAME to a .npy file\n"
       "  --repeat=N              run N more times and print the median\n"
       "                          latency\n"
@@ -142,7 +142,7 @@ int runMain(int argc, char **argv) {
       continue;
     }
     HostTensor t;
-    if (!readNpyInput(spec, it->second, t, error))
+    if (!readInput(spec, it->second, t, error))
       return fail(error);
     printInput(spec, it->second);
     inputs.push_back(std::move(t));

@@ -166,3 +166,63 @@ func.func @no_arena(%x: tensor<16xf32>) -> tensor<16xf32> {
   return %y : tensor<16xf32>
 }
 func.func private @k(tensor<16xf32>) -> tensor<16xf32> attributes {kiln.kernel}
+
+// -----
+
+// In place: an elementwise kernel (one kiln op marked Kiln_Elementwise)
+// writes its result over an operand of the same type that no later step
+// reads. %r overwrites %a (relu), %s overwrites %r (add with a broadcast
+// bias: the [256] operand has the result's type, the [1] one does not), so
+// the three share offset 0 and one buffer lives at a time. %m, a matmul,
+// is not elementwise and gets a buffer of its own.
+// CHECK-LABEL: func.func @in_place
+// CHECK-SAME:    attributes {kiln.arena_lower_bound = 2048 : i64, kiln.arena_size = 2048 : i64}
+// CHECK-NEXT:    %[[A:.+]] = call @k(%{{.+}}) {kiln.arena_offsets = array<i64: 0>}
+// CHECK-NEXT:    %[[R:.+]] = call @relu(%[[A]]) {kiln.arena_offsets = array<i64: 0>}
+// CHECK-NEXT:    %[[S:.+]] = call @bias(%[[R]], %{{.+}}) {kiln.arena_offsets = array<i64: 0>}
+// CHECK-NEXT:    %[[M:.+]] = call @matmul(%[[S]]) {kiln.arena_offsets = array<i64: 1024>}
+// CHECK-NEXT:    call @k(%[[M]]) {kiln.arena_offsets = array<i64: -1>}
+func.func @in_place(%x: tensor<256xf32>, %b: tensor<1xf32>) -> tensor<256xf32> {
+  %a = call @k(%x) : (tensor<256xf32>) -> tensor<256xf32>
+  %r = call @relu(%a) : (tensor<256xf32>) -> tensor<256xf32>
+  %s = call @bias(%r, %b) : (tensor<256xf32>, tensor<1xf32>) -> tensor<256xf32>
+  %m = call @matmul(%s) : (tensor<256xf32>) -> tensor<256xf32>
+  %y = call @k(%m) : (tensor<256xf32>) -> tensor<256xf32>
+  return %y : tensor<256xf32>
+}
+func.func private @k(tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel}
+func.func private @relu(%a: tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel} {
+  %0 = kiln.relu %a : tensor<256xf32>
+  return %0 : tensor<256xf32>
+}
+func.func private @bias(%a: tensor<256xf32>, %b: tensor<1xf32>) -> tensor<256xf32> attributes {kiln.kernel} {
+  %0 = kiln.add %a, %b : tensor<256xf32>, tensor<1xf32> -> tensor<256xf32>
+  return %0 : tensor<256xf32>
+}
+func.func private @matmul(%a: tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel} {
+  %0 = kiln.reshape %a : tensor<256xf32> -> tensor<16x16xf32>
+  %1 = kiln.matmul %0, %0 : tensor<16x16xf32>, tensor<16x16xf32> -> tensor<16x16xf32>
+  %2 = kiln.reshape %1 : tensor<16x16xf32> -> tensor<256xf32>
+  return %2 : tensor<256xf32>
+}
+
+// -----
+
+// Not in place: %a is read again after the relu (a skip connection), so
+// the relu's result gets a buffer of its own.
+// CHECK-LABEL: func.func @not_in_place
+// CHECK-NEXT:    %[[A:.+]] = call @k(%{{.+}}) {kiln.arena_offsets = array<i64: 0>}
+// CHECK-NEXT:    %[[R:.+]] = call @relu(%[[A]]) {kiln.arena_offsets = array<i64: 1024>}
+// CHECK-NEXT:    call @add(%[[R]], %[[A]]) {kiln.arena_offsets = array<i64: -1>}
+func.func @not_in_place(%x: tensor<256xf32>) -> tensor<256xf32> {
+  %a = call @k(%x) : (tensor<256xf32>) -> tensor<256xf32>
+  %r = call @relu(%a) : (tensor<256xf32>) -> tensor<256xf32>
+  %y = call @add(%r, %a) : (tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32>
+  return %y : tensor<256xf32>
+}
+func.func private @k(tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel}
+func.func private @relu(%a: tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel} {
+  %0 = kiln.relu %a : tensor<256xf32>
+  return %0 : tensor<256xf32>
+}
+func.func private @add(tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel}

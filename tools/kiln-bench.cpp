@@ -1,0 +1,244 @@
+//===- kiln-bench.cpp - Measure compiled models ---------------------------===//
+//
+//   kiln-bench artifact NAME [--batch=B] [--repeat=N]
+//   kiln-bench dispatch [--steps=S] [--repeat=N]
+//
+// One `key=value` line per measurement, for scripts:
+//
+//   artifact NAME batch=B steps=S kmod_bytes=.. weights_bytes=..
+//            exe_bytes=.. exe_bytes_without_weights=.. start_to_result_ms=..
+//            jit_ms=.. runtime_ms=.. runtime_vs_jit=.. arena_bytes=..
+//            lower_bound_bytes=.. arena_ratio=..
+//   dispatch steps=S runtime_us_per_step=.. jit_us_per_step=..
+//
+// `artifact` compiles a built-in model into a .kmod and a standalone
+// program, times the program from spawn to exit (load, one run, exit; the
+// median of N spawns) and the steady-state latency of the same model through
+// the runtime and through the in-process JIT (medians of N runs, same
+// inputs and weights). `dispatch` runs a chain of S one-op steps on a
+// 16-element tensor, so that the time per step is the runtime's dispatch
+// cost plus a negligible kernel.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/cpu/Aot.h"
+#include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/frontend/ToMlir.h"
+#include "kiln/frontend/kiln.h"
+#include "kiln/tools/Driver.h"
+#include "kiln/tools/ModelSource.h"
+#include "kiln/tools/Standalone.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+using namespace kiln;
+
+namespace {
+
+int fail(const std::string &message) {
+  llvm::errs() << "kiln-bench: " << message << "\n";
+  return 1;
+}
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// Median of `repeat` timings of `fn` in milliseconds; false if a call fails.
+template <typename Fn>
+bool medianMs(int repeat, Fn fn, double &median, std::string &error) {
+  std::vector<double> ms;
+  for (int i = 0; i < repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (!fn(error))
+      return false;
+    ms.push_back(msSince(start));
+  }
+  std::sort(ms.begin(), ms.end());
+  median = ms[ms.size() / 2];
+  return true;
+}
+
+/// A compiled model, ready to time both ways on the same inputs.
+struct Compiled {
+  cpu::Artifact artifact;
+  std::unique_ptr<cpu::JitModel> jit;
+  std::unique_ptr<kiln::Artifact> loaded;
+  ParamValues params;
+  std::vector<HostTensor> inputs;
+  size_t weightsBytes = 0;
+};
+
+llvm::Expected<Compiled> compile(mlir::ModuleOp module) {
+  Compiled c;
+  auto func = modelFunc(module);
+  if (!func)
+    return func.takeError();
+  auto sig = signatureOf(*func);
+  if (!sig)
+    return sig.takeError();
+  c.params = initParams(*sig, /*seed=*/1);
+  for (auto &[name, value] : c.params)
+    c.weightsBytes += value.byteSize();
+  for (const TensorSpec &spec : sig->inputs)
+    c.inputs.push_back(randomInput(spec, /*seed=*/1));
+  auto artifact = cpu::compileArtifact(module, c.params);
+  if (!artifact)
+    return artifact.takeError();
+  c.artifact = std::move(*artifact);
+  auto jit = cpu::JitModel::compile(module);
+  if (!jit)
+    return jit.takeError();
+  c.jit = std::move(*jit);
+  std::string error;
+  c.loaded = kiln::Artifact::loadBytes(c.artifact.bytes.data(),
+                                       c.artifact.bytes.size(), error);
+  if (!c.loaded)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
+  return c;
+}
+
+/// Median runtime and JIT latency of `c` in milliseconds.
+bool timeBoth(Compiled &c, int repeat, double &runtimeMs, double &jitMs,
+              std::string &error) {
+  std::vector<HostTensor> outputs;
+  auto runtime = [&](std::string &error) {
+    return c.loaded->run(c.inputs, outputs, error);
+  };
+  auto jit = [&](std::string &error) {
+    auto got = c.jit->run(c.inputs, c.params);
+    if (!got)
+      error = llvm::toString(got.takeError());
+    return (bool)got;
+  };
+  // One warm-up run each: first-touch page faults are not steady state.
+  return runtime(error) && jit(error) &&
+         medianMs(repeat, runtime, runtimeMs, error) &&
+         medianMs(repeat, jit, jitMs, error);
+}
+
+/// Median wall time of `repeat` runs of the program `exe` from spawn to
+/// exit, its output discarded.
+bool timeStartToResult(const std::string &exe, int repeat, double &median,
+                       std::string &error) {
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt,
+                                                llvm::StringRef(""),
+                                                std::nullopt};
+  return medianMs(
+      repeat,
+      [&](std::string &error) {
+        std::string message;
+        int rc = llvm::sys::ExecuteAndWait(exe, {exe}, std::nullopt, redirects,
+                                           0, 0, &message);
+        if (rc != 0)
+          error = "'" + exe + "' failed: " +
+                  (rc < 0 ? message : "exit status " + std::to_string(rc));
+        return rc == 0;
+      },
+      median, error);
+}
+
+int benchArtifact(const std::string &name, std::optional<int64_t> batch,
+                  int repeat) {
+  auto ctx = makeContext();
+  auto module = loadModel(name, batch, "", *ctx);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+  auto c = compile(**module);
+  if (!c)
+    return fail(llvm::toString(c.takeError()));
+
+  llvm::SmallString<128> exe;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-bench", "", exe))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeExe(exe);
+  if (auto err = emitExe(c->artifact.bytes, std::string(exe)))
+    return fail(llvm::toString(std::move(err)));
+  uint64_t exeBytes = 0;
+  llvm::sys::fs::file_size(exe, exeBytes);
+
+  std::string error;
+  double startMs = 0, runtimeMs = 0, jitMs = 0;
+  if (!timeStartToResult(std::string(exe), std::min(repeat, 20), startMs,
+                         error) ||
+      !timeBoth(*c, repeat, runtimeMs, jitMs, error))
+    return fail(error);
+
+  const cpu::Artifact &a = c->artifact;
+  std::printf(
+      "artifact %s batch=%lld steps=%zu kmod_bytes=%zu weights_bytes=%zu "
+      "exe_bytes=%llu exe_bytes_without_weights=%llu start_to_result_ms=%.3f "
+      "jit_ms=%.4f runtime_ms=%.4f runtime_vs_jit=%.3f arena_bytes=%lld "
+      "lower_bound_bytes=%lld arena_ratio=%.3f\n",
+      name.c_str(), (long long)a.signature.inputs[0].shape[0], a.numSteps,
+      a.bytes.size(), c->weightsBytes, (unsigned long long)exeBytes,
+      (unsigned long long)(exeBytes - c->weightsBytes), startMs, jitMs,
+      runtimeMs, runtimeMs / jitMs, (long long)a.arenaSize,
+      (long long)a.arenaLowerBound,
+      a.arenaLowerBound ? (double)a.arenaSize / a.arenaLowerBound : 1.0);
+  return 0;
+}
+
+int benchDispatch(int steps, int repeat) {
+  Graph g("dispatch_chain");
+  Tensor x = g.input("x", {16});
+  for (int i = 0; i < steps; ++i)
+    x = neg(x);
+  g.output("y", x);
+  auto ctx = makeContext();
+  auto module = toModule(g, *ctx);
+  auto c = compile(*module);
+  if (!c)
+    return fail(llvm::toString(c.takeError()));
+  std::string error;
+  double runtimeMs = 0, jitMs = 0;
+  if (!timeBoth(*c, repeat, runtimeMs, jitMs, error))
+    return fail(error);
+  std::printf("dispatch steps=%zu runtime_us_per_step=%.4f "
+              "jit_us_per_step=%.4f\n",
+              c->artifact.numSteps, runtimeMs * 1000 / c->artifact.numSteps,
+              jitMs * 1000 / c->artifact.numSteps);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"kiln-bench: measure compiled kiln models"};
+  app.require_subcommand(1);
+  std::string name;
+  std::optional<int64_t> batch;
+  int repeat = 200, steps = 500;
+  CLI::App *artifact = app.add_subcommand(
+      "artifact", "Artifact and program sizes, start-up time, runtime vs JIT "
+                  "latency and memory plan of a built-in model");
+  artifact->add_option("name", name, "A built-in model")->required();
+  artifact->add_option("--batch", batch, "Batch size (default: the model's)");
+  artifact->add_option("--repeat", repeat, "Timed runs (median)")
+      ->check(CLI::Range(1, 1000000));
+  CLI::App *dispatch = app.add_subcommand(
+      "dispatch", "The runtime's cost per step, on a chain of tiny steps");
+  dispatch->add_option("--steps", steps, "Steps in the chain")
+      ->check(CLI::Range(1, 100000));
+  dispatch->add_option("--repeat", repeat, "Timed runs (median)")
+      ->check(CLI::Range(1, 1000000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  if (artifact->parsed())
+    return benchArtifact(name, batch, repeat);
+  return benchDispatch(steps, repeat);
+}
