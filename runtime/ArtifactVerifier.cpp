@@ -162,9 +162,11 @@ Status checkSignatures(const char *what,
                          " exceeds the maximum of ", kMaxRank);
     // flatbuffers' Verifier checks the alignment of a vector's length, not
     // of its elements: a corrupt file can place the dimensions off their
-    // 8-byte alignment, and reading them would be undefined behaviour.
+    // 8-byte alignment, and reading them would be undefined behaviour. A
+    // scalar's empty shape has none to read, and flatbuffers' builder does
+    // not align empty vectors at all.
     uint64_t dimsAt = static_cast<uint64_t>(shape.Data() - base);
-    if (dimsAt % alignof(int64_t) != 0)
+    if (shape.size() != 0 && dimsAt % alignof(int64_t) != 0)
       return formatError(where, ": the dimensions of its shape start at byte ",
                          dimsAt, " of the artifact, not at a multiple of ",
                          alignof(int64_t), " (the file is corrupt)");
