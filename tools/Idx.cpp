@@ -24,7 +24,7 @@ namespace kiln {
 namespace {
 
 struct GzClose {
-  void operator()(gzFile_s *f) const { gzclose(f); }
+  void operator()(gzFile_s *f) const { gzclose_r(f); } // read-only: no deflate
 };
 using GzFile = std::unique_ptr<gzFile_s, GzClose>;
 

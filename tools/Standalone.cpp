@@ -167,13 +167,15 @@ llvm::Error emitExe(const std::string &kmod, const std::string &output) {
   if (!linked)
     return linked.takeError();
   // --as-needed drops libraries nothing uses (glibc's libdl and libpthread
-  // stubs); no build id keeps two links of the same inputs identical.
+  // stubs); no build id keeps two links of the same inputs identical;
+  // --gc-sections and -s keep only the code and data the program uses.
   llvm::Error err = runTool(
       KILN_CXX_COMPILER,
       {"-o", *linked, *object, KILN_STANDALONE_MAIN_ARCHIVE,
        KILN_TOOL_SUPPORT_ARCHIVE, KILN_RUNTIME_ARCHIVE, KILN_BASE_ARCHIVE,
        KILN_ZLIB_ARCHIVE,
-       "-Wl,--as-needed", "-ldl", "-lpthread", "-lm", "-Wl,--build-id=none"});
+       "-Wl,--as-needed", "-ldl", "-lpthread", "-lm", "-Wl,--build-id=none",
+       "-Wl,--gc-sections", "-s"});
   if (!err)
     if (std::error_code ec = llvm::sys::fs::rename(*linked, output))
       err = makeError("cannot write '" + output + "': " + ec.message());
