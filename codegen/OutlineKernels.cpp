@@ -69,9 +69,17 @@ struct OutlineKernelsPass
     };
 
     SmallVector<Operation *> ops;
-    for (Operation &op : func.getBody().front().without_terminator())
+    for (Operation &op : func.getBody().front().without_terminator()) {
+      // A parameter is a buffer the caller passes, not something a step
+      // computes.
+      if (isa<ParamOp>(op)) {
+        op.emitOpError("is still an op; run --kiln-params-to-arguments "
+                       "before --kiln-outline-kernels");
+        return signalPassFailure();
+      }
       if (!isa<ConstantOp>(op))
         ops.push_back(&op);
+    }
     for (Operation *op : ops) {
       SmallVector<Value> inputs;
       for (Value v : op->getOperands())

@@ -74,24 +74,30 @@ int main(int argc, char **argv) {
   app.add_option("--model", modelName, "A built-in model");
   app.add_option("--batch", batch, "Batch size (default: the model's own)");
   app.add_option("file", file, "A kiln module (.mlir)");
-  app.add_option("-o", output, "Output file (- for stdout)");
-  app.add_option("--dump-after", dumpAfter,
-                 "Print the IR after this CPU pipeline pass, or 'all'");
+  CLI::Option *outputOpt =
+      app.add_option("-o", output, "Output file (- for stdout)");
+  CLI::Option *dumpOpt =
+      app.add_option("--dump-after", dumpAfter,
+                     "Print the IR after this CPU pipeline pass, or 'all'");
   std::string target = "cpu", emit = "mlir";
   std::vector<std::string> paramFlags;
   uint64_t seed = 1;
   bool memoryReport = false;
   app.add_option("--target", target, "Compile for: cpu")
       ->check(CLI::IsMember({"cpu"}));
-  app.add_option("--emit", emit,
+  CLI::Option *emitOpt = app.add_option("--emit", emit,
                  "Output: mlir (the kiln module), kmod (the artifact), exe "
                  "(a program that runs it, weights inside) or lib "
                  "(libNAME.a with int NAME_run(...), and NAME.h beside it)")
       ->check(CLI::IsMember({"mlir", "kmod", "exe", "lib"}));
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
   app.add_option("--seed", seed, "Seed of the parameters not given");
+  // The report goes to standard output and compiles nothing to keep.
   app.add_flag("--memory-report", memoryReport,
-               "Print each model's arena size and its lower bound");
+               "Print each model's arena size and its lower bound")
+      ->excludes(outputOpt)
+      ->excludes(dumpOpt)
+      ->excludes(emitOpt);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
