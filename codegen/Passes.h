@@ -21,6 +21,11 @@ inline constexpr const char *kKernelAttr = "kiln.kernel";
 inline constexpr const char *kArenaOffsetsAttr = "kiln.arena_offsets";
 inline constexpr const char *kArenaSizeAttr = "kiln.arena_size";
 inline constexpr const char *kArenaLowerBoundAttr = "kiln.arena_lower_bound";
+/// Workgroup attributes (--kiln-tile-to-workgroups): the kernel's two
+/// leading index arguments and the most workgroups worth running it on.
+inline constexpr const char *kWorkgroupIdAttr = "kiln.workgroup_id";
+inline constexpr const char *kWorkgroupCountAttr = "kiln.workgroup_count";
+inline constexpr const char *kMaxWorkgroupsAttr = "kiln.max_workgroups";
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

@@ -124,4 +124,46 @@ def PlanMemory : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   }];
 }
 
+def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
+  let summary = "Let each kernel compute one workgroup's share of its output";
+  let description = [{
+    Every function marked `kiln.kernel` gets two leading `index` arguments,
+    `workgroup_id` and `workgroup_count` (marked `kiln.workgroup_id` and
+    `kiln.workgroup_count`), and an attribute `kiln.max_workgroups`: the most
+    workgroups its work is worth splitting into. The runtime calls the
+    kernel once per workgroup, ids 0 to count - 1, count at most that.
+
+    When the kernel returns the one result of a linalg op whose output
+    starts as a `tensor.empty` (possibly filled), and its static loop
+    extents multiply to at least 2 * `min-work-per-workgroup` iterations,
+    that op is tiled along one parallel loop that indexes its output (the
+    outermost at least 16 long, else the longest), its producers are fused
+    into the tile, and the tile loop is cut down to this workgroup's chunk:
+
+    ```mlir
+    // chunk = ceil(E / count)
+    scf.for %i = (id * chunk) to min(id * chunk + chunk, E) step chunk
+        iter_args(%out = %empty) { fill, op on the slice, insert_slice }
+    ```
+
+    `kiln.max_workgroups` is then min(E, iterations /
+    min-work-per-workgroup); otherwise it is 1 and the arguments are unused.
+    Splitting a parallel loop keeps every output element's reduction order,
+    so the results are bitwise those of one workgroup. Runs on tensors, on
+    kernels without callers (after --kiln-outline-kernels, with the model
+    function gone), before bufferization.
+  }];
+  let options = [
+    Option<"minWorkPerWorkgroup", "min-work-per-workgroup", "int64_t",
+           /*default=*/"16384",
+           "Loop iterations of the root op below which one more workgroup "
+           "is not worth a dispatch">
+  ];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // KILN_CODEGEN_PASSES

@@ -244,6 +244,10 @@ Status checkKernels(const kmod::Module &m) {
     if (std::memchr(symbol.c_str(), '\0', symbol.size()))
       return formatError("kernel ", i, ": symbol ", quoted(&symbol),
                          " contains a NUL byte");
+    if (kernels.Get(i)->max_workgroups() == 0)
+      return formatError("kernel ", i, " (", quoted(&symbol),
+                         "): max_workgroups is 0; every kernel runs as at "
+                         "least one workgroup");
   }
   return Status::ok();
 }

@@ -142,6 +142,19 @@ size_t kiln_model_arena_size(const kiln_model *model) {
   return model ? model->impl->arenaSize() : 0;
 }
 
+kiln_status kiln_model_set_num_threads(kiln_model *model, size_t threads,
+                                       char *error, size_t error_size) {
+  return guarded(error, error_size, [&]() -> Status {
+    if (!model)
+      return Status::error(KILN_ERROR_ARGUMENT, "the model is NULL");
+    return model->impl->setNumThreads(threads);
+  });
+}
+
+size_t kiln_model_num_threads(const kiln_model *model) {
+  return model ? model->impl->numThreads() : 0;
+}
+
 kiln_status kiln_model_run(kiln_model *model, const void *const *inputs,
                            void *const *outputs, char *error,
                            size_t error_size) {

@@ -1,15 +1,32 @@
 //===- Executor.cpp - Runs a model's steps --------------------------------===//
 //
 // The hot path of a run: no allocation, no checks (the verifier and
-// Model::run did them), one indirect call per step.
+// Model::run did them), one indirect call per step and workgroup.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/runtime/Executor.h"
 
+#include <algorithm>
+
 namespace kiln::rt {
 
-void CpuExecutor::run(ExecutionPlan &plan, const void *const *inputs,
-                      void *const *outputs) const {
+namespace {
+
+struct StepCall {
+  KernelFn kernel;
+  void **args;
+};
+
+void runWorkgroup(void *context, size_t workgroup, size_t count) {
+  const StepCall &call = *static_cast<const StepCall *>(context);
+  call.kernel(call.args, static_cast<int64_t>(workgroup),
+              static_cast<int64_t>(count));
+}
+
+} // namespace
+
+void CpuExecutor::run(ExecutionPlan &plan, ThreadPool &pool,
+                      const void *const *inputs, void *const *outputs) const {
   // Kernels never write their inputs; the const is the caller's promise
   // that the runtime keeps, not the kernels' signature.
   for (const ExecutionPlan::Binding &b : plan.inputBindings)
@@ -17,8 +34,16 @@ void CpuExecutor::run(ExecutionPlan &plan, const void *const *inputs,
   for (const ExecutionPlan::Binding &b : plan.outputBindings)
     plan.argv[b.slot] = outputs[b.index];
   void **argv = plan.argv.data();
-  for (const ExecutionPlan::Step &step : plan.steps)
-    step.kernel(argv + step.firstArg);
+  size_t threads = pool.workers() + 1;
+  for (const ExecutionPlan::Step &step : plan.steps) {
+    size_t workgroups = std::min(step.maxWorkgroups, threads);
+    if (workgroups <= 1) {
+      step.kernel(argv + step.firstArg, 0, 1);
+      continue;
+    }
+    StepCall call{step.kernel, argv + step.firstArg};
+    pool.run(runWorkgroup, &call, workgroups);
+  }
 }
 
 } // namespace kiln::rt

@@ -1,17 +1,17 @@
 //===- Executor.h - Runs a model's steps --------------------------*- C++ -*-===//
 //
 // The loader resolves every step once into an ExecutionPlan: a kernel
-// pointer and a slice of one argument array whose Param and Arena slots are
-// already final. A run only writes the caller's input and output pointers
-// into their slots and calls the kernels. The executor holds no model state,
-// so a thread pool that runs independent steps side by side can replace it
-// without touching the loader.
+// pointer, its workgroup limit and a slice of one argument array whose Param
+// and Arena slots are already final. A run only writes the caller's input
+// and output pointers into their slots and calls the kernels, in order:
+// each step's workgroups on the thread pool, joined before the next step.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_EXECUTOR_H
 #define KILN_RUNTIME_EXECUTOR_H
 
 #include "kiln/runtime/SharedObject.h"
+#include "kiln/runtime/ThreadPool.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +24,7 @@ struct ExecutionPlan {
     KernelFn kernel;
     size_t firstArg; // the step's args are argv[firstArg, firstArg + numArgs)
     size_t numArgs;
+    size_t maxWorkgroups; // >= 1
   };
   /// argv[slot] becomes the caller's inputs[index] or outputs[index].
   struct Binding {
@@ -37,12 +38,14 @@ struct ExecutionPlan {
   std::vector<Binding> outputBindings;
 };
 
-/// Runs the steps in order on the calling thread.
+/// Runs the steps in order; a step whose kernel splits into workgroups runs
+/// min(maxWorkgroups, pool threads + 1) of them, the first on the calling
+/// thread.
 class CpuExecutor {
 public:
   /// `inputs` and `outputs` have been checked against the model's signature;
   /// the plan is not re-entrant (its argv is shared by all runs).
-  void run(ExecutionPlan &plan, const void *const *inputs,
+  void run(ExecutionPlan &plan, ThreadPool &pool, const void *const *inputs,
            void *const *outputs) const;
 };
 

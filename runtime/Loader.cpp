@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -213,8 +214,10 @@ Status Model::loadVerified(MappedMemory bytes, size_t size,
   ExecutionPlan &plan = r.plan_;
   plan.steps.reserve(m.steps()->size());
   for (const kmod::Step *step : *m.steps()) {
+    uint32_t workgroups = m.kernels()->Get(step->kernel())->max_workgroups();
     ExecutionPlan::Step planned{kernels[step->kernel()], plan.argv.size(),
-                                step->args()->size()};
+                                step->args()->size(), workgroups};
+    r.maxWorkgroups_ = std::max<size_t>(r.maxWorkgroups_, workgroups);
     for (uint32_t arg : *step->args()) {
       const kmod::Buffer &b = *m.buffers()->Get(arg);
       size_t slot = plan.argv.size();
@@ -239,6 +242,8 @@ Status Model::loadVerified(MappedMemory bytes, size_t size,
     plan.steps.push_back(planned);
   }
   r.bytes_ = std::move(bytes);
+  if (Status s = r.setNumThreads(0))
+    return s;
   model = std::move(result);
   return Status::ok();
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/runtime/Model.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace kiln::rt {
@@ -61,8 +62,24 @@ Status Model::run(const void *const *inputs, void *const *outputs) {
     return s;
   if (Status s = checkPointers("output", outputs, outputs_))
     return s;
-  executor_.run(plan_, inputs, outputs);
+  executor_.run(plan_, pool_, inputs, outputs);
   return Status::ok();
+}
+
+Status Model::setNumThreads(size_t threads) {
+  if (threads > kMaxThreads)
+    return Status::error(KILN_ERROR_ARGUMENT,
+                         strCat("cannot run on ", threads,
+                                " threads; at most ", kMaxThreads));
+  if (threads == 0)
+    threads = defaultThreadCount();
+  numThreads_ = threads;
+  // Workers no step could use would only sleep.
+  size_t workers = std::min(threads, maxWorkgroups_) - 1;
+  if (workers == pool_.workers())
+    return Status::ok();
+  pool_.stop();
+  return pool_.start(workers);
 }
 
 } // namespace kiln::rt

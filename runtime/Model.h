@@ -2,8 +2,9 @@
 //
 // The C++ core behind the C API's kiln_model. A Model owns everything a run
 // touches: the aligned copy of the artifact (the weights are used in place),
-// the loaded code, the arena and the resolved plan. It only exists in a
-// verified state: the loaders are the sole way to make one.
+// the loaded code, the arena, the resolved plan and the threads that run
+// its kernels' workgroups. It only exists in a verified state: the loaders
+// are the sole way to make one.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_MODEL_H
@@ -13,6 +14,7 @@
 #include "kiln/runtime/MappedMemory.h"
 #include "kiln/runtime/SharedObject.h"
 #include "kiln/runtime/Status.h"
+#include "kiln/runtime/ThreadPool.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +49,15 @@ public:
   /// Checks the caller's pointers and runs every step. Not re-entrant.
   Status run(const void *const *inputs, void *const *outputs);
 
+  /// Runs later steps on up to `threads` threads (0: defaultThreadCount()),
+  /// starting the workers the model's kernels can use now, so that a run
+  /// never starts one. KILN_ERROR_ARGUMENT above kMaxThreads.
+  Status setNumThreads(size_t threads);
+  size_t numThreads() const { return numThreads_; }
+
+  /// The most threads a model may be given.
+  static constexpr size_t kMaxThreads = 1024;
+
 private:
   Model() = default;
   /// Verifies `size` bytes of `bytes` and makes the model ready to run.
@@ -63,6 +74,9 @@ private:
   MappedMemory arena_;
   ExecutionPlan plan_;
   CpuExecutor executor_;
+  size_t numThreads_ = 1;
+  size_t maxWorkgroups_ = 1; // of any step
+  ThreadPool pool_;
 };
 
 } // namespace kiln::rt

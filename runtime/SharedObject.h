@@ -16,8 +16,10 @@
 
 namespace kiln::rt {
 
-/// The signature of every kiln kernel: args[i] points at its i-th buffer.
-using KernelFn = void (*)(void **args);
+/// The signature of every kiln kernel: args[i] points at its i-th buffer;
+/// a call computes workgroup `workgroupId` of `workgroupCount`.
+using KernelFn = void (*)(void **args, int64_t workgroupId,
+                          int64_t workgroupCount);
 
 class SharedObject {
 public:

@@ -57,6 +57,17 @@ std::unique_ptr<Artifact> Artifact::loadBytes(const void *data, size_t size,
 
 size_t Artifact::arenaSize() const { return kiln_model_arena_size(model_); }
 
+bool Artifact::setNumThreads(size_t threads, std::string &error) {
+  char message[1024];
+  if (kiln_model_set_num_threads(model_, threads, message, sizeof message)) {
+    error = message;
+    return false;
+  }
+  return true;
+}
+
+size_t Artifact::numThreads() const { return kiln_model_num_threads(model_); }
+
 bool Artifact::run(const std::vector<HostTensor> &inputs,
                    std::vector<HostTensor> &outputs, std::string &error) {
   std::vector<const void *> in;

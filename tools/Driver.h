@@ -41,6 +41,11 @@ public:
   const ModelSignature &signature() const { return sig_; }
   size_t arenaSize() const;
 
+  /// Runs later runs on up to `threads` threads (0: the host's CPUs); false
+  /// with the runtime's message in `error`.
+  bool setNumThreads(size_t threads, std::string &error);
+  size_t numThreads() const;
+
   /// Runs once; `outputs` becomes one tensor per output of the signature.
   bool run(const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error);

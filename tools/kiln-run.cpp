@@ -3,14 +3,16 @@
 //   kiln-run (--model=NAME [--batch=B] | FILE.mlir | FILE.kmod)
 //            [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
 //            [--param=NAME=PATH.npy]... [--check [--compare=NAME=PATH.npy]...]
-//            [--repeat=N] [--seed=S]
+//            [--repeat=N] [--seed=S] [--threads=T]
 //
 // Inputs come from .npy files or, for image inputs, Fashion-MNIST IDX files
 // (the first rows are taken); inputs not given are seeded random values
 // (token ids in range for the table they index). --check runs the reference
 // interpreter too and fails when an output is beyond tolerance; --compare
 // holds a file made elsewhere (a standalone program's output) to the same
-// check. A .kmod artifact runs through the runtime alone.
+// check. A .kmod artifact runs through the runtime alone, on --threads
+// threads (default: the host's CPUs); a model compiled in-process runs on
+// one.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
@@ -92,6 +94,11 @@ int main(int argc, char **argv) {
   app.add_option("--repeat", repeat, "Run N times and print the median")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
+  std::optional<size_t> threads;
+  app.add_option("--threads", threads,
+                 "Threads a .kmod artifact runs on (default, or 0: the "
+                 "host's CPUs)")
+      ->check(CLI::Range(0, 1024));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -116,6 +123,9 @@ int main(int argc, char **argv) {
       (batch || !modelName.empty() || !paramPaths.empty() || check))
     return fail("a .kmod artifact has its shapes and weights inside and no "
                 "IR: --batch, --model, --param and --check do not apply");
+  if (!isArtifact && threads)
+    return fail("--threads applies to a .kmod artifact; a model compiled "
+                "in-process runs on one thread");
 
   // What is run: the artifact through the runtime, or the module compiled
   // in-process. Either way the signature comes first, so that bad input
@@ -129,6 +139,8 @@ int main(int argc, char **argv) {
   if (isArtifact) {
     artifact = Artifact::loadFile(file, error);
     if (!artifact)
+      return fail(error);
+    if (threads && !artifact->setNumThreads(*threads, error))
       return fail(error);
     name = artifact->name();
     sig = artifact->signature();

@@ -3,9 +3,11 @@
 // The model function is outlined into kernels (--kiln-outline-kernels) and
 // planned (--kiln-plan-memory); its calls become the artifact's steps and
 // its values the buffers. The kernels alone go through the CPU kernel
-// pipeline, each gets a `void NAME_packed(void **args)` entry so that the
-// runtime calls every kernel the same way, and LLVM emits them for the host
-// CPU into an object that the system linker turns into a shared object.
+// pipeline (which splits each one's work into workgroups), each gets a
+// `void NAME_packed(void **args, int64_t workgroup_id, int64_t
+// workgroup_count)` entry so that the runtime calls every kernel the same
+// way, and LLVM emits them for the host CPU into an object that the system
+// linker turns into a shared object.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -29,12 +31,15 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
+#include <limits>
+
 using namespace mlir;
 
 namespace kiln::cpu {
 
 /// Format version written into every artifact (kmod.fbs: Module.version).
-constexpr uint32_t kKmodVersion = 1;
+constexpr uint32_t kKmodVersion = 2;
 
 static llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -134,19 +139,25 @@ Schedule scheduleOf(func::FuncOp func, const ModelSignature &sig,
   return s;
 }
 
-/// `void NAME_packed(void **args)` calling kernel NAME with args[0..n).
+/// The leading (workgroup_id, workgroup_count) arguments of every kernel.
+constexpr unsigned kWorkgroupArgs = 2;
+
+/// `void NAME_packed(void **args, i64 id, i64 count)` calling kernel NAME
+/// with (id, count, args[0..n)).
 void addPackedEntry(ModuleOp module, LLVM::LLVMFuncOp kernel) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   Location loc = kernel.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = b.getI64Type();
   auto entry = b.create<LLVM::LLVMFuncOp>(
       loc, (kernel.getName() + "_packed").str(),
-      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr}));
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
+                                  {ptr, i64, i64}));
   Block *block = entry.addEntryBlock(b);
   b.setInsertionPointToEnd(block);
-  SmallVector<Value> args;
-  for (unsigned i = 0; i < kernel.getNumArguments(); ++i) {
+  SmallVector<Value> args = {block->getArgument(1), block->getArgument(2)};
+  for (unsigned i = 0; i + kWorkgroupArgs < kernel.getNumArguments(); ++i) {
     Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, block->getArgument(0),
                                        ArrayRef<LLVM::GEPArg>{(int32_t)i});
     args.push_back(b.create<LLVM::LoadOp>(loc, ptr, slot));
@@ -279,12 +290,19 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
   for (const Schedule::Step &step : schedule.steps)
     if (!llvm::is_contained(kernels, step.kernel))
       kernels.push_back(step.kernel);
-  std::vector<uint32_t> numArgs;
+  std::vector<uint32_t> numArgs, maxWorkgroups;
   for (const std::string &k : kernels) {
     auto fn = (*outlined)->lookupSymbol<LLVM::LLVMFuncOp>(k);
     if (!fn)
       return error("kernel @" + k + " did not compile");
-    numArgs.push_back(fn.getNumArguments());
+    auto workgroups = fn->getAttrOfType<IntegerAttr>(kMaxWorkgroupsAttr);
+    auto i64 = IntegerType::get(fn.getContext(), 64);
+    if (!workgroups || fn.getNumArguments() < kWorkgroupArgs ||
+        fn.getArgumentTypes()[0] != i64 || fn.getArgumentTypes()[1] != i64)
+      return error("kernel @" + k + " did not get a workgroup range");
+    numArgs.push_back(fn.getNumArguments() - kWorkgroupArgs);
+    maxWorkgroups.push_back(static_cast<uint32_t>(std::clamp<int64_t>(
+        workgroups.getInt(), 1, std::numeric_limits<uint32_t>::max())));
     addPackedEntry(**outlined, fn);
   }
   std::string cpu;
@@ -314,7 +332,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
   std::vector<flatbuffers::Offset<kmod::Kernel>> kernelTables;
   for (size_t i = 0; i < kernels.size(); ++i)
     kernelTables.push_back(kmod::CreateKernel(
-        fb, fb.CreateString(kernels[i] + "_packed"), numArgs[i]));
+        fb, fb.CreateString(kernels[i] + "_packed"), numArgs[i],
+        maxWorkgroups[i]));
   auto kernelVector = fb.CreateVector(kernelTables);
   std::vector<flatbuffers::Offset<kmod::Step>> steps;
   for (const Schedule::Step &step : schedule.steps) {

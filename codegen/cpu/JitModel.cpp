@@ -1,7 +1,10 @@
 //===- JitModel.cpp - A kiln model compiled in-process for the CPU --------===//
 //
 // The compiled entry uses the bare-pointer convention (static shapes make
-// descriptors redundant): one pointer per input, parameter and output.
+// descriptors redundant): one pointer per input, parameter and output. The
+// whole model is one function here, not outlined kernels, so
+// --kiln-tile-to-workgroups leaves it alone and it runs on the calling
+// thread only; the runtime's thread pool is for .kmod artifacts.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"

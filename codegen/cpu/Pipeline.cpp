@@ -33,6 +33,8 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
@@ -63,7 +65,8 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
   buildCpuKernelPipeline(pm, options);
 }
 
-void buildCpuKernelPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
+void buildCpuKernelPipeline(OpPassManager &pm,
+                            const CpuCodegenOptions &options) {
   // Tensors.
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
@@ -73,6 +76,11 @@ void buildCpuKernelPipeline(OpPassManager &pm, const CpuCodegenOptions &) {
   // producers and recompute them in their innermost loop.
   pm.addNestedPass<func::FuncOp>(createReorderReductionLoops());
   pm.addNestedPass<func::FuncOp>(createCopyAliasedResults());
+  // Kernels of an outlined model (kiln.kernel) take a workgroup range; the
+  // JIT's single model function has none and runs on one thread.
+  TileToWorkgroupsOptions workgroups;
+  workgroups.minWorkPerWorkgroup = options.minWorkPerWorkgroup;
+  pm.addPass(createTileToWorkgroups(workgroups));
 
   // Buffers: caller-owned arguments and outputs, temporaries freed. Copies
   // are linalg.copy, which becomes loops: memref.copy of a strided view
@@ -117,6 +125,10 @@ void registerCpuCodegenPipeline() {
   PassPipelineRegistration<>(
       "kiln-cpu-codegen", "Compile a kiln model to the LLVM dialect for the CPU",
       [](OpPassManager &pm) { buildCpuCodegenPipeline(pm, {}); });
+  PassPipelineRegistration<>(
+      "kiln-cpu-kernel-codegen",
+      "Compile the kernels of an outlined model to the LLVM dialect",
+      [](OpPassManager &pm) { buildCpuKernelPipeline(pm, {}); });
 }
 
 void registerCpuCodegenDialects(DialectRegistry &registry) {
@@ -129,6 +141,8 @@ void registerCpuCodegenDialects(DialectRegistry &registry) {
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
+  tensor::registerTilingInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   registerBuiltinDialectTranslation(registry);

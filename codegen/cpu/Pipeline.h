@@ -7,11 +7,17 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
 #include <string>
 
 namespace kiln::cpu {
 
-struct CpuCodegenOptions {};
+struct CpuCodegenOptions {
+  /// --kiln-tile-to-workgroups' min-work-per-workgroup: kernels of fewer
+  /// than twice this many loop iterations run as one workgroup. Tests set 1
+  /// to split every kernel that can be split.
+  int64_t minWorkPerWorkgroup = 16384;
+};
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,
 /// parameters to arguments, linalg on tensors, bufferization (outputs become
@@ -26,7 +32,8 @@ void buildGraphPipeline(mlir::OpPassManager &pm);
 void buildCpuKernelPipeline(mlir::OpPassManager &pm,
                             const CpuCodegenOptions &options);
 
-/// Registers the pipeline as --kiln-cpu-codegen.
+/// Registers the pipelines as --kiln-cpu-codegen and (the kernel part)
+/// --kiln-cpu-kernel-codegen.
 void registerCpuCodegenPipeline();
 
 /// The dialects the pipeline produces and the external interfaces

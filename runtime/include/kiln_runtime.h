@@ -79,6 +79,20 @@ kiln_status kiln_model_output_info(const kiln_model *model, size_t index,
 /* Bytes of scratch memory one run uses. */
 size_t kiln_model_arena_size(const kiln_model *model);
 
+/* Sets how many threads later runs use: each step's kernel is split into
+ * up to that many workgroups (as many as its work is worth), the first run
+ * on the caller's thread and the others on the model's own worker threads,
+ * which are started here (never during a run) and sleep between runs.
+ * 0 means the default: the CPUs this process may run on. Results are
+ * bitwise the same for every count. KILN_ERROR_ARGUMENT for a NULL model or
+ * more than 1024 threads; KILN_ERROR_PLATFORM when a thread cannot be
+ * started (the model then runs on the caller's thread alone). Not while the
+ * model runs. */
+kiln_status kiln_model_set_num_threads(kiln_model *model, size_t threads,
+                                       char *error, size_t error_size);
+/* The number of threads set (or the default); 0 for a NULL model. */
+size_t kiln_model_num_threads(const kiln_model *model);
+
 /* Runs the model: inputs[i] and outputs[i] point to row-major buffers of
  * the sizes the infos give, each aligned at least to its element size
  * (64 bytes is best for the kernels). Inputs are never written. A NULL or

@@ -1,7 +1,7 @@
 //===- Main.cpp - main() of a standalone kiln executable ------------------===//
 //
 //   NAME [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
-//        [--repeat=N] [--seed=S]
+//        [--repeat=N] [--seed=S] [--threads=T]
 //
 // `kilnc --emit=exe` links this main, the runtime and one artifact embedded
 // as data (kiln_embedded_kmod .. kiln_embedded_kmod_end) into a program that
@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,15 @@ void printUsage() {
   std::printf(
       "Runs the kiln model compiled into this program.\n\n"
       "usage: %s [--input=NAME=PATH]... [--output=NAME=PATH.npy]...\n"
-      "       [--repeat=N] [--seed=S]\n\n"
+      "       [--repeat=N] [--seed=S] [--threads=T]\n\n"
       "  --input=NAME=PATH       input NAME from a .npy file or IDX images\n"
       "                          (inputs not given are seeded random values)\n"
       "  --output=NAME=PATH.npy  write output NAME to a .npy file\n"
       "  --repeat=N              run N more times and print the median\n"
       "                          latency\n"
       "  --seed=S                seed of the random inputs (default 1)\n"
+      "  --threads=T             threads to run on (default, or 0: the\n"
+      "                          host's CPUs; at most 1024)\n"
       "  --help                  this text\n",
       programName.c_str());
 }
@@ -64,6 +67,7 @@ bool parseNumber(const std::string &text, unsigned long long lo,
 struct Options {
   std::vector<std::string> inputs, outputs; // NAME=PATH
   unsigned long long repeat = 0, seed = 1;
+  std::optional<unsigned long long> threads;
   bool help = false;
 };
 
@@ -81,7 +85,7 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
       flag = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     } else if (arg == "--input" || arg == "--output" || arg == "--repeat" ||
-               arg == "--seed") {
+               arg == "--seed" || arg == "--threads") {
       if (i + 1 == argc) {
         error = arg + " needs a value";
         return false;
@@ -95,6 +99,13 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
         error = "--repeat=" + value + ": expected a count in [0, 1000000]";
         return false;
       }
+    } else if (flag == "--threads") {
+      unsigned long long n;
+      if (!parseNumber(value, 0, 1024, n)) {
+        error = "--threads=" + value + ": expected a count in [0, 1024]";
+        return false;
+      }
+      o.threads = n;
     } else if (flag == "--seed") {
       if (!parseNumber(value, 0, ~0ull, o.seed)) {
         error = "--seed=" + value + ": expected an unsigned integer";
@@ -126,6 +137,8 @@ int runMain(int argc, char **argv) {
       kiln_embedded_kmod, kiln_embedded_kmod_end - kiln_embedded_kmod, error);
   if (!model)
     return fail("the embedded model does not load: " + error);
+  if (opts.threads && !model->setNumThreads(*opts.threads, error))
+    return fail(error);
   const ModelSignature &sig = model->signature();
   for (std::string bad :
        {checkNames("input", "input", inputPaths, sig.inputs),

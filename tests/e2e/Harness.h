@@ -3,6 +3,7 @@
 // Builds a DSL graph, compiles it for the CPU (JIT or .kmod artifact), runs
 // it and the reference interpreter on the same seeded inputs and parameters,
 // and compares every output element within |got - ref| <= atol + rtol * |ref|.
+// An artifact also runs on several thread counts, which must agree bitwise.
 // A failure names the graph, the output, the shapes and the worst element.
 //
 //===----------------------------------------------------------------------===//
@@ -24,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
@@ -55,31 +57,78 @@ inline HostTensor seeded(DType dtype, const Shape &shape,
 /// .kmod artifact through the runtime's C API.
 enum class Backend { Jit, Artifact };
 
+/// An artifact runs on each of these thread counts; all must give bitwise
+/// the same outputs (3 splits kernels unevenly, and beyond this host's two
+/// CPUs).
+inline const std::vector<size_t> kArtifactThreads = {1, 2, 3};
+
+/// "" when `a` and `b` hold the same bytes, else the first element that
+/// differs.
+inline std::string firstDifference(const HostTensor &a, const HostTensor &b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype())
+    return "shapes or dtypes differ";
+  size_t element = dtypeSize(a.dtype());
+  const char *x = static_cast<const char *>(a.data());
+  const char *y = static_cast<const char *>(b.data());
+  for (int64_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(x + i * element, y + i * element, element) != 0) {
+      std::ostringstream os;
+      os << "element " << i << ": " << a.get(i) << " vs " << b.get(i);
+      return os.str();
+    }
+  return "";
+}
+
+/// Compiles and runs `module`. An artifact runs once per count of
+/// kArtifactThreads, and any output that differs by a bit from the
+/// one-thread run is an error; `options` choose how kernels split.
 inline llvm::Expected<std::vector<HostTensor>>
 runCompiled(Backend backend, mlir::ModuleOp module, const ModelSignature &sig,
-            const std::vector<HostTensor> &inputs, const ParamValues &params) {
+            const std::vector<HostTensor> &inputs, const ParamValues &params,
+            const cpu::CpuCodegenOptions &options = {}) {
+  auto fail = [](const std::string &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
   if (backend == Backend::Jit) {
     auto model = cpu::JitModel::compile(module);
     if (!model)
       return model.takeError();
     return (*model)->run(inputs, params);
   }
-  auto artifact = cpu::compileArtifact(module, params);
+  auto artifact = cpu::compileArtifact(module, params, options);
   if (!artifact)
     return artifact.takeError();
   std::string error;
-  std::vector<HostTensor> outputs;
   auto loaded = Artifact::loadBytes(artifact->bytes.data(),
                                     artifact->bytes.size(), error);
-  if (!loaded || !loaded->run(inputs, outputs, error))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
-  return outputs;
+  if (!loaded)
+    return fail(error);
+  std::vector<HostTensor> first;
+  for (size_t threads : kArtifactThreads) {
+    std::vector<HostTensor> outputs;
+    if (!loaded->setNumThreads(threads, error) ||
+        !loaded->run(inputs, outputs, error))
+      return fail(error);
+    if (first.empty()) {
+      first = std::move(outputs);
+      continue;
+    }
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      std::string diff = firstDifference(outputs[o], first[o]);
+      if (!diff.empty())
+        return fail("output '" + sig.outputs[o].name + "' on " +
+                    std::to_string(threads) +
+                    " threads differs from the one-thread run: " + diff);
+    }
+  }
+  return first;
 }
 
 /// Compiles `g` and checks every output against the interpreter.
-inline void expectMatchesReference(const Graph &g, Tolerance tol,
-                                   InputRange range = {},
-                                   Backend backend = Backend::Jit) {
+inline void
+expectMatchesReference(const Graph &g, Tolerance tol, InputRange range = {},
+                       Backend backend = Backend::Jit,
+                       const cpu::CpuCodegenOptions &options = {}) {
   SCOPED_TRACE("graph " + g.name());
   auto ctx = makeContext();
   auto module = toModule(g, *ctx);
@@ -96,7 +145,7 @@ inline void expectMatchesReference(const Graph &g, Tolerance tol,
 
   auto ref = interpret(*func, inputs, params);
   ASSERT_TRUE((bool)ref) << llvm::toString(ref.takeError());
-  auto got = runCompiled(backend, *module, *sig, inputs, params);
+  auto got = runCompiled(backend, *module, *sig, inputs, params, options);
   ASSERT_TRUE((bool)got) << llvm::toString(got.takeError());
 
   std::string shapes;

@@ -88,8 +88,8 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
 
   std::vector<flatbuffers::Offset<kmod::Kernel>> kernelList;
   for (const KernelSpec &k : spec.kernels)
-    kernelList.push_back(
-        kmod::CreateKernel(fbb, fbb.CreateString(k.symbol), k.numArgs));
+    kernelList.push_back(kmod::CreateKernel(fbb, fbb.CreateString(k.symbol),
+                                            k.numArgs, k.maxWorkgroups));
   auto kernels = fbb.CreateVector(kernelList);
 
   std::vector<flatbuffers::Offset<kmod::Step>> stepList;

@@ -33,6 +33,7 @@ struct BufferSpec {
 struct KernelSpec {
   std::string symbol;
   uint32_t numArgs = 0;
+  uint32_t maxWorkgroups = 1;
 };
 
 struct StepSpec {
@@ -41,7 +42,7 @@ struct StepSpec {
 };
 
 struct ArtifactSpec {
-  uint32_t version = 1;
+  uint32_t version = 2;
   std::string name = "test_model";
   std::string target = "x86_64-cpu";
   std::string cpu = "generic";

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 /* Loads the reference model from `bytes`, checks its interface, runs it on
- * a = {1, 2, 3, 4}, b = {5, 6, 7, 8} and stores y and z. Returns 0, or the
+ * two threads on a = {1, 2, 3, 4}, b = {5, 6, 7, 8} and stores y and z. Returns 0, or the
  * number of the check that failed with a message in `error`. */
 int kiln_test_run_from_c(const void *bytes, size_t size, float y[4],
                          float z[4], char *error, size_t error_size) {
@@ -34,6 +34,10 @@ int kiln_test_run_from_c(const void *bytes, size_t size, float y[4],
   else if (kiln_model_input_info(model, 1, &info) != KILN_OK ||
            info.rank != 2 || info.byte_size != 16 || info.dtype != KILN_F32)
     failed = 3;
+  else if (kiln_model_set_num_threads(model, 2, error, error_size) !=
+               KILN_OK ||
+           kiln_model_num_threads(model) != 2)
+    failed = 5;
   else if (kiln_model_run(model, inputs, outputs, error, error_size) !=
            KILN_OK)
     failed = 4;

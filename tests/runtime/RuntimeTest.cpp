@@ -560,9 +560,12 @@ TEST(RuntimeBadInput, CorruptStructure) {
 
 TEST(RuntimeBadInput, WrongVersion) {
   ArtifactSpec spec = reference();
-  spec.version = 2;
+  spec.version = 1; // before kernels took a workgroup range
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"unsupported format version 2", "reads version 1"});
+                  {"unsupported format version 1", "reads version 2"});
+  spec.version = 3;
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"unsupported format version 3", "reads version 2"});
   spec.version = 0;
   expectLoadError(spec, KILN_ERROR_FORMAT, {"unsupported format version 0"});
 }

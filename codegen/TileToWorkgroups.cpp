@@ -1,0 +1,248 @@
+//===- TileToWorkgroups.cpp - Split each kernel's work across threads -----===//
+//
+// The runtime runs a step on several threads by calling its kernel once per
+// workgroup with (workgroup_id, workgroup_count). This pass gives every
+// kernel function those two leading index arguments and makes it compute
+// only its share: the op that produces the returned value (the root) is
+// tiled along one of its parallel loops with scf::tileConsumerAndFuseProducersUsingSCF,
+// the tile size being ceil(extent / workgroup_count), and its producers
+// (the fill of its output, broadcasts) are fused into the tile. The tile
+// loop, which would run one iteration, becomes that iteration:
+// [id * chunk, min((id + 1) * chunk, extent)).
+//
+// Tiling along a parallel loop leaves each output element's computation,
+// reductions included, exactly as it was: results are bitwise the same for
+// any workgroup count. What stays outside the tile runs in every workgroup,
+// so it must only write memory of its own: the pass tiles a root only when
+// its output starts as a tensor.empty (through fusable ops), so that no
+// workgroup writes another's part of the shared output buffer.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Iterators.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_TILETOWORKGROUPS
+#include "codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// A parallel loop at least this long is long enough to share among the
+/// threads of a usual host; the outermost one is tiled.
+constexpr int64_t kLongLoop = 16;
+
+struct Plan {
+  linalg::LinalgOp root;
+  unsigned loop = 0;
+  int64_t extent = 0;
+  int64_t maxWorkgroups = 1;
+};
+
+/// `v` starts as a tensor.empty, possibly through destination-style ops that
+/// tiling fuses into the tile (fills, elementwise generics writing it).
+bool startsEmpty(Value v) {
+  while (true) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (isa<tensor::EmptyOp>(def))
+      return true;
+    auto dps = dyn_cast<linalg::LinalgOp>(def);
+    if (!dps || def->getNumResults() != 1 || dps.getNumDpsInits() != 1)
+      return false;
+    v = dps.getDpsInits()[0];
+  }
+}
+
+/// How `kernel` is shared among workgroups; maxWorkgroups 1 when it is not.
+Plan planKernel(func::FuncOp kernel, int64_t minWork) {
+  Plan plan;
+  auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
+  if (ret.getNumOperands() != 1)
+    return plan;
+  auto root = ret.getOperand(0).getDefiningOp<linalg::LinalgOp>();
+  if (!root || root->getNumResults() != 1 || root.getNumDpsInits() != 1 ||
+      !root.hasPureTensorSemantics() ||
+      !isa<TilingInterface>(root.getOperation()))
+    return plan;
+  if (!startsEmpty(root.getDpsInits()[0]))
+    return plan;
+  SmallVector<int64_t> extents = root.getStaticLoopRanges();
+  int64_t work = 1;
+  for (int64_t e : extents) {
+    if (ShapedType::isDynamic(e))
+      return plan;
+    if (__builtin_mul_overflow(work, e, &work))
+      work = INT64_MAX;
+  }
+  // Only a loop that indexes the output directly splits it into disjoint
+  // parts.
+  AffineMap out = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
+  auto indexesOutput = [&](unsigned loop) {
+    return llvm::any_of(out.getResults(), [&](AffineExpr e) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      return d && d.getPosition() == loop;
+    });
+  };
+  SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
+  std::optional<unsigned> chosen;
+  for (unsigned i = 0; i < extents.size(); ++i) {
+    if (!linalg::isParallelIterator(iterators[i]) || !indexesOutput(i) ||
+        extents[i] < 2)
+      continue;
+    if (extents[i] >= kLongLoop) {
+      chosen = i;
+      break;
+    }
+    if (!chosen || extents[i] > extents[*chosen])
+      chosen = i;
+  }
+  if (!chosen)
+    return plan;
+  int64_t useful = std::min(extents[*chosen], work / std::max<int64_t>(minWork, 1));
+  if (useful < 2)
+    return plan;
+  plan.root = root;
+  plan.loop = *chosen;
+  plan.extent = extents[*chosen];
+  plan.maxWorkgroups = useful;
+  return plan;
+}
+
+struct TileToWorkgroupsPass
+    : kiln::impl::TileToWorkgroupsBase<TileToWorkgroupsPass> {
+  using TileToWorkgroupsBase::TileToWorkgroupsBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<func::FuncOp> kernels;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (f->hasAttr(kKernelAttr) && !f.isExternal())
+        kernels.push_back(f);
+    for (func::FuncOp kernel : kernels) {
+      // New leading arguments would break every call.
+      if (!SymbolTable::symbolKnownUseEmpty(kernel, module)) {
+        kernel.emitError("kernel @")
+            << kernel.getSymName()
+            << " is called from the module; --kiln-tile-to-workgroups "
+               "changes the signature of kernels and expects no callers";
+        return signalPassFailure();
+      }
+      if (failed(tileKernel(kernel, ctx)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult tileKernel(func::FuncOp kernel, MLIRContext *ctx) {
+    Plan plan = planKernel(kernel, minWorkPerWorkgroup);
+    Type index = IndexType::get(ctx);
+    Location loc = kernel.getLoc();
+    kernel.insertArguments(
+        {0, 0}, {index, index},
+        {DictionaryAttr::get(ctx, {NamedAttribute(
+                                      StringAttr::get(ctx, kWorkgroupIdAttr),
+                                      UnitAttr::get(ctx))}),
+         DictionaryAttr::get(
+             ctx, {NamedAttribute(StringAttr::get(ctx, kWorkgroupCountAttr),
+                                  UnitAttr::get(ctx))})},
+        {loc, loc});
+    kernel->setAttr(kMaxWorkgroupsAttr,
+                    IntegerAttr::get(IntegerType::get(ctx, 64),
+                                     plan.maxWorkgroups));
+    if (plan.maxWorkgroups < 2)
+      return success();
+
+    // chunk = ceil(extent / count), with count and id kept in range even if
+    // a caller breaks the contract (count <= 0, id < 0).
+    IRRewriter rewriter(ctx);
+    rewriter.setInsertionPointToStart(&kernel.getBody().front());
+    Value id = kernel.getArgument(0), count = kernel.getArgument(1);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    Value extent = rewriter.create<arith::ConstantIndexOp>(loc, plan.extent);
+    count = rewriter.create<arith::MaxSIOp>(loc, count, one);
+    id = rewriter.create<arith::MaxSIOp>(loc, id, zero);
+    Value chunk = rewriter.create<arith::DivUIOp>(
+        loc,
+        rewriter.create<arith::SubIOp>(
+            loc, rewriter.create<arith::AddIOp>(loc, extent, count), one),
+        count);
+
+    SmallVector<OpFoldResult> sizes(plan.root.getNumLoops(),
+                                    rewriter.getIndexAttr(0));
+    sizes[plan.loop] = chunk;
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(scf::SCFTilingOptions().setTileSizes(sizes));
+    rewriter.setInsertionPoint(plan.root);
+    Operation *root = plan.root.getOperation();
+    FailureOr<scf::SCFTileAndFuseResult> tiled =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(root), options);
+    if (failed(tiled) || tiled->loops.size() != 1)
+      return root->emitOpError("could not be tiled into workgroups");
+    Value result = root->getResult(0);
+    Value replacement = tiled->replacements.lookup(result);
+    if (!replacement)
+      return root->emitOpError("has no replacement after tiling");
+    rewriter.replaceAllUsesWith(result, replacement);
+
+    // Every workgroup runs what is outside the tile: the shared output must
+    // start as a fresh tensor there, never be written in full.
+    auto loop = cast<scf::ForOp>(tiled->loops.front().getOperation());
+    if (!loop.getInitArgs()[0].getDefiningOp<tensor::EmptyOp>())
+      return root->emitOpError(
+          "kept a producer of its output outside the workgroup tile");
+
+    // The loop's one iteration, this workgroup's tile, as straight-line
+    // code: [lb, lb + min(chunk, extent - lb)) with lb = min(id * chunk,
+    // extent), empty past the end. The kernel then returns the insert_slice
+    // into the tensor.empty, which bufferizes to returning that allocation
+    // itself, and buffer-results-to-out-params turns it into the caller's
+    // output buffer. Returned through a loop, the output would be a private
+    // allocation copied out in full by every workgroup.
+    rewriter.setInsertionPoint(loop);
+    Value lb = rewriter.create<arith::MinSIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, id, chunk), extent);
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    SmallVector<Value> yielded(yield.getOperands());
+    SmallVector<Value> blockArgs = {lb};
+    llvm::append_range(blockArgs, loop.getInitArgs());
+    rewriter.inlineBlockBefore(loop.getBody(), loop, blockArgs);
+    rewriter.eraseOp(yield);
+    rewriter.replaceOp(loop, yielded);
+
+    // The untiled root and what only it used (its fill, the tensor.empty)
+    // would still run, in full, in every workgroup.
+    // So would the unused slices tiling leaves in the tile: a dead
+    // tensor.empty there becomes an allocation per call.
+    kernel->walk<WalkOrder::PostOrder, ReverseIterator>(
+        [&](Operation *op) {
+          if (op == kernel.getOperation())
+            return;
+          // linalg ops on tensors write nothing, but MLIR 19 does not
+          // call them trivially dead.
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+          if (isOpTriviallyDead(op) ||
+              (linalgOp && op->use_empty() &&
+               linalgOp.hasPureTensorSemantics()))
+            rewriter.eraseOp(op);
+        });
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,86 @@
+//===- ThreadPool.h - Runs one step's workgroups on several threads -*- C++ -*-===//
+//
+// A model's steps form a chain, so the pool runs one parallel job at a time:
+// workgroup 0 on the calling thread, workgroup w on worker w, and returns
+// when all are done. Each worker has a mailbox of its own, so a job of two
+// workgroups wakes one worker however many there are, and no worker ever
+// reads a job it is not part of. A waiting thread spins for a short while
+// (steps follow each other in microseconds) and then blocks on a condition
+// variable, so an idle pool costs no CPU. Nothing is allocated after
+// start(): a run touches only atomics and, when a thread sleeps, a mutex.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_THREADPOOL_H
+#define KILN_RUNTIME_THREADPOOL_H
+
+#include "kiln/runtime/Status.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace kiln::rt {
+
+class ThreadPool {
+public:
+  /// One job: task(context, workgroup, count) for workgroup in [0, count).
+  using Task = void (*)(void *context, size_t workgroup, size_t count);
+
+  ThreadPool() = default;
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+  /// Stops and joins the workers; no job may be running.
+  ~ThreadPool();
+
+  /// Starts `workers` threads (the caller of run() is one more). Only on a
+  /// pool with none; KILN_ERROR_PLATFORM when the system refuses a thread,
+  /// and then the pool has none again.
+  Status start(size_t workers);
+  /// Stops and joins the workers; the pool then has none. No job may be
+  /// running.
+  void stop();
+  size_t workers() const { return numWorkers_; }
+
+  /// Runs `task` for workgroups 0 .. count - 1 and returns when every one
+  /// has returned; their writes are visible to the caller then. 1 <= count
+  /// <= workers() + 1. One run at a time: not re-entrant, not thread-safe.
+  void run(Task task, void *context, size_t count);
+
+private:
+  struct alignas(64) Worker {
+    // Bumped by the caller for each job this worker is part of.
+    std::atomic<uint64_t> mailbox{0};
+    std::atomic<bool> sleeping{false};
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::thread thread;
+  };
+  void workerLoop(size_t index);
+
+  // The current job, written before the mailboxes that announce it.
+  Task task_ = nullptr;
+  void *context_ = nullptr;
+  size_t count_ = 0;
+
+  std::unique_ptr<Worker[]> workers_;
+  size_t numWorkers_ = 0;
+
+  // Workgroups of the current job not yet finished by a worker.
+  alignas(64) std::atomic<size_t> pending_{0};
+  std::atomic<bool> callerSleeping_{false};
+  std::mutex doneMutex_;
+  std::condition_variable done_;
+};
+
+/// The number of threads a model runs on unless told otherwise: the CPUs
+/// this process may run on (its affinity mask), at least 1, at most 64.
+size_t defaultThreadCount();
+
+} // namespace kiln::rt
+
+#endif // KILN_RUNTIME_THREADPOOL_H

@@ -1,0 +1,137 @@
+// RUN: kiln-opt %s --kiln-tile-to-workgroups | FileCheck %s
+// RUN: kiln-opt %s --kiln-tile-to-workgroups=min-work-per-workgroup=1 | FileCheck %s --check-prefix=ALL
+
+// --kiln-tile-to-workgroups: every kiln.kernel function gets two leading
+// index arguments, workgroup id and count, and kiln.max_workgroups. A root
+// op with enough work is tiled along one parallel loop, its producers fused,
+// and the one tile of the workgroup is computed as straight-line code that
+// returns an insert_slice into the output's tensor.empty (so that the
+// output bufferizes into the caller's buffer, written only in this
+// workgroup's rows).
+
+// 64x128x784 iterations: split along M (the outermost parallel loop of at
+// least 16) into at most 64 workgroups of ceil(64 / count) rows; the fill is
+// fused, so each workgroup zeroes only its own rows.
+// CHECK-LABEL: func.func private @matmul
+// CHECK-SAME:    (%[[ID:.+]]: index {kiln.workgroup_id}, %[[COUNT:.+]]: index {kiln.workgroup_count}, %[[A:.+]]: tensor<64x784xf32> {{.*}}, %[[B:.+]]: tensor<784x128xf32> {{.*}})
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 64 : i64}
+// CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C64:.+]] = arith.constant 64 : index
+// CHECK:         %[[N:.+]] = arith.maxsi %[[COUNT]], %[[C1]]
+// CHECK:         %[[I:.+]] = arith.maxsi %[[ID]], %[[C0]]
+// CHECK:         %[[SUM:.+]] = arith.addi %[[C64]], %[[N]]
+// CHECK:         %[[SUM1:.+]] = arith.subi %[[SUM]], %[[C1]]
+// CHECK:         %[[CHUNK:.+]] = arith.divui %[[SUM1]], %[[N]]
+// CHECK:         %[[EMPTY:.+]] = tensor.empty() : tensor<64x128xf32>
+// CHECK:         %[[FIRST:.+]] = arith.muli %[[I]], %[[CHUNK]]
+// CHECK:         %[[LB:.+]] = arith.minsi %[[FIRST]], %[[C64]]
+// CHECK:         %[[ROWS:.+]] = affine.min #{{.+}}(%[[LB]])[%[[CHUNK]]]
+// CHECK:         %[[A_ROWS:.+]] = tensor.extract_slice %[[A]][%[[LB]], 0] [%[[ROWS]], 784] [1, 1]
+// CHECK:         %[[OUT:.+]] = tensor.extract_slice %[[EMPTY]][%[[LB]], 0] [%[[ROWS]], 128] [1, 1]
+// CHECK:         %[[ZERO:.+]] = linalg.fill {{.*}} outs(%[[OUT]] : tensor<?x128xf32>)
+// CHECK:         %[[MM:.+]] = linalg.generic
+// CHECK-SAME:      ins(%[[A_ROWS]], %{{.+}} : tensor<?x784xf32>, tensor<784x128xf32>)
+// CHECK-SAME:      outs(%[[ZERO]] : tensor<?x128xf32>)
+// CHECK:         %[[R:.+]] = tensor.insert_slice %[[MM]] into %[[EMPTY]][%[[LB]], 0] [%[[ROWS]], 128] [1, 1]
+// CHECK-NOT:     linalg.
+// CHECK:         return %[[R]] : tensor<64x128xf32>
+#mm_a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#mm_b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mm_c = affine_map<(d0, d1, d2) -> (d0, d2)>
+func.func private @matmul(%a: tensor<64x784xf32> {bufferization.writable = false}, %b: tensor<784x128xf32> {bufferization.writable = false}) -> tensor<64x128xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64x128xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#mm_a, #mm_b, #mm_c], iterator_types = ["parallel", "reduction", "parallel"]} ins(%a, %b : tensor<64x784xf32>, tensor<784x128xf32>) outs(%init : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// NHWC with batch 1: the batch loop is too short, the height (40) is split;
+// 51200 iterations are worth 3 workgroups of at least 16384.
+// CHECK-LABEL: func.func private @bias_relu
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 3 : i64}
+// CHECK:         tensor.extract_slice %{{.+}}[0, %[[LB:[^,]+]], 0, 0] [1, %[[H:[^,]+]], 40, 32] [1, 1, 1, 1] : tensor<1x40x40x32xf32> to tensor<1x?x40x32xf32>
+// CHECK:         linalg.generic {{.*}} outs(%{{.+}} : tensor<1x?x40x32xf32>)
+// CHECK:         tensor.insert_slice %{{.+}}[0, %[[LB]], 0, 0] [1, %[[H]], 40, 32]
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#last4 = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func private @bias_relu(%x: tensor<1x40x40x32xf32> {bufferization.writable = false}, %b: tensor<32xf32> {bufferization.writable = false}) -> tensor<1x40x40x32xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<1x40x40x32xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #last4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %b : tensor<1x40x40x32xf32>, tensor<32xf32>) outs(%empty : tensor<1x40x40x32xf32>) {
+  ^bb0(%v: f32, %w: f32, %o: f32):
+    %s = arith.addf %v, %w : f32
+    %m = arith.maximumf %s, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x40x40x32xf32>
+  return %r : tensor<1x40x40x32xf32>
+}
+
+// Too little work for a second workgroup: the arguments are there, unused.
+// With min-work-per-workgroup=1 every element could be a workgroup.
+// CHECK-LABEL: func.func private @small
+// CHECK-SAME:    (%{{.+}}: index {kiln.workgroup_id}, %{{.+}}: index {kiln.workgroup_count}, %[[X:.+]]: tensor<1024xf32>
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 1 : i64}
+// CHECK-NEXT:    tensor.empty() : tensor<1024xf32>
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[X]] : tensor<1024xf32>)
+// ALL-LABEL:   func.func private @small
+// ALL-SAME:      kiln.max_workgroups = 1024 : i64
+// ALL:           tensor.extract_slice {{.*}} tensor<1024xf32> to tensor<?xf32>
+#id1 = affine_map<(d0) -> (d0)>
+func.func private @small(%x: tensor<1024xf32> {bufferization.writable = false}) -> tensor<1024xf32> attributes {kiln.kernel} {
+  %empty = tensor.empty() : tensor<1024xf32>
+  %r = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%x : tensor<1024xf32>) outs(%empty : tensor<1024xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %n = arith.negf %v : f32
+    linalg.yield %n : f32
+  } -> tensor<1024xf32>
+  return %r : tensor<1024xf32>
+}
+
+// An output that starts as an argument would be copied into the shared
+// output buffer in full by every workgroup: not split, whatever its size.
+// CHECK-LABEL: func.func private @accumulate
+// CHECK-SAME:    kiln.max_workgroups = 1 : i64
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         return
+// ALL-LABEL:   func.func private @accumulate
+// ALL-SAME:      kiln.max_workgroups = 1 : i64
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func private @accumulate(%x: tensor<256x256xf32> {bufferization.writable = false}, %acc: tensor<256x256xf32> {bufferization.writable = false}) -> tensor<256x256xf32> attributes {kiln.kernel} {
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<256x256xf32>) outs(%acc : tensor<256x256xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.addf %v, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<256x256xf32>
+  return %r : tensor<256x256xf32>
+}
+
+// Only a linalg op is split: a reshape's kernel runs as one workgroup.
+// CHECK-LABEL: func.func private @reshape
+// CHECK-SAME:    kiln.max_workgroups = 1 : i64
+// CHECK-NEXT:    tensor.collapse_shape
+func.func private @reshape(%x: tensor<256x256xf32> {bufferization.writable = false}) -> tensor<65536xf32> attributes {kiln.kernel} {
+  %r = tensor.collapse_shape %x [[0, 1]] : tensor<256x256xf32> into tensor<65536xf32>
+  return %r : tensor<65536xf32>
+}
+
+// A function that is not a kernel (the JIT's whole model) is left alone.
+// CHECK-LABEL: func.func @model
+// CHECK-SAME:    (%{{.+}}: tensor<256x256xf32>) -> tensor<256x256xf32> {
+// ALL-LABEL:   func.func @model
+// ALL-SAME:      (%{{.+}}: tensor<256x256xf32>) -> tensor<256x256xf32> {
+func.func @model(%x: tensor<256x256xf32>) -> tensor<256x256xf32> {
+  %empty = tensor.empty() : tensor<256x256xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<256x256xf32>) outs(%empty : tensor<256x256xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %n = arith.negf %v : f32
+    linalg.yield %n : f32
+  } -> tensor<256x256xf32>
+  return %r : tensor<256x256xf32>
+}
