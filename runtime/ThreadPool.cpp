@@ -92,28 +92,52 @@ void ThreadPool::stop() {
   numWorkers_ = 0;
 }
 
+bool ThreadPool::claim(size_t &workgroup, size_t &count) {
+  uint64_t state = state_.load();
+  for (;;) {
+    uint64_t next = state & 0xffff, total = (state >> 16) & 0xffff;
+    if (next >= total)
+      return false;
+    if (state_.compare_exchange_weak(state, state + 1)) {
+      workgroup = next;
+      count = total;
+      return true;
+    }
+  }
+}
+
 void ThreadPool::run(Task task, void *context, size_t count) {
   if (count <= 1 || numWorkers_ == 0) {
     for (size_t g = 0; g < count; ++g)
       task(context, g, count);
     return;
   }
-  count = std::min(count, numWorkers_ + 1);
+  count = std::min({count, numWorkers_ + 1, kMaxWorkgroups});
+  // Every claim of the last job has finished (the wait below), so no
+  // worker reads these while they change.
   task_ = task;
   context_ = context;
-  count_ = count;
-  pending_.store(count - 1);
-  // Workgroup w goes to worker w - 1; the others are not disturbed.
-  for (size_t g = 1; g < count; ++g) {
-    Worker &k = workers_[g - 1];
+  finished_.store(0);
+  ++generation_;
+  state_.store(generation_ << 32 | uint64_t(count) << 16);
+  // Wake as many workers as there are workgroups to share.
+  for (size_t w = 0; w + 1 < count; ++w) {
+    Worker &k = workers_[w];
     k.mailbox.fetch_add(1);
     if (k.sleeping.load()) {
       { std::lock_guard<std::mutex> lock(k.mutex); }
       k.wake.notify_one();
     }
   }
-  task(context, 0, count);
-  auto finished = [this] { return pending_.load() == 0; };
+  // The caller works too, and takes whatever no worker has taken: a worker
+  // that is slow to wake (asleep, or its CPU busy with another process)
+  // costs nothing unless it claimed a workgroup.
+  size_t mine = 0, workgroup, total;
+  while (claim(workgroup, total)) {
+    task(context, workgroup, total);
+    ++mine;
+  }
+  auto finished = [&] { return finished_.load() == count - mine; };
   if (spinUntil(finished))
     return;
   std::unique_lock<std::mutex> lock(doneMutex_);
@@ -140,12 +164,17 @@ void ThreadPool::workerLoop(size_t index) {
     seen = k.mailbox.load();
     if (k.stop.load())
       return;
-    // The job's fields stay as they are until this worker's pending_ count
-    // is in: the caller writes the next job only after pending_ is 0.
-    task_(context_, index + 1, count_);
-    if (pending_.fetch_sub(1) == 1 && callerSleeping_.load()) {
-      { std::lock_guard<std::mutex> lock(doneMutex_); }
-      done_.notify_one();
+    // Whatever job is current now, maybe a later one than the wake-up was
+    // for. task_ and context_ are that job's once a claim succeeds: the
+    // caller changes them only after every claimed workgroup finished.
+    size_t workgroup, total;
+    while (claim(workgroup, total)) {
+      task_(context_, workgroup, total);
+      finished_.fetch_add(1);
+      if (callerSleeping_.load()) {
+        { std::lock_guard<std::mutex> lock(doneMutex_); }
+        done_.notify_one();
+      }
     }
   }
 }

@@ -1,13 +1,14 @@
 //===- ThreadPool.h - Runs one step's workgroups on several threads -*- C++ -*-===//
 //
-// A model's steps form a chain, so the pool runs one parallel job at a time:
-// workgroup 0 on the calling thread, workgroup w on worker w, and returns
-// when all are done. Each worker has a mailbox of its own, so a job of two
-// workgroups wakes one worker however many there are, and no worker ever
-// reads a job it is not part of. A waiting thread spins for a short while
-// (steps follow each other in microseconds) and then blocks on a condition
-// variable, so an idle pool costs no CPU. Nothing is allocated after
-// start(): a run touches only atomics and, when a thread sleeps, a mutex.
+// A model's steps form a chain, so the pool runs one parallel job at a time
+// and returns when all of its workgroups are done. Workgroups are claimed
+// from one atomic counter, by the caller and by the workers it wakes, so a
+// worker that is slow to start (asleep, or its CPU taken by another
+// process) delays nothing: the caller runs what is left. A waiting thread
+// spins for a short while (steps follow each other in microseconds) and
+// then blocks on a condition variable, so an idle pool costs no CPU.
+// Nothing is allocated after start(): a run touches only atomics and, when
+// a thread sleeps, a mutex.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_THREADPOOL_H
@@ -45,9 +46,11 @@ public:
   void stop();
   size_t workers() const { return numWorkers_; }
 
-  /// Runs `task` for workgroups 0 .. count - 1 and returns when every one
-  /// has returned; their writes are visible to the caller then. 1 <= count
-  /// <= workers() + 1. One run at a time: not re-entrant, not thread-safe.
+  /// Runs `task` for workgroups 0 .. count - 1, each once, on the calling
+  /// thread and up to count - 1 workers, and returns when every one has
+  /// returned; their writes are visible to the caller then. count is
+  /// capped at workers() + 1. One run at a time: not re-entrant, not
+  /// thread-safe.
   void run(Task task, void *context, size_t count);
 
 private:
@@ -62,16 +65,26 @@ private:
   };
   void workerLoop(size_t index);
 
-  // The current job, written before the mailboxes that announce it.
+  /// Takes the next unclaimed workgroup of the current job; false when
+  /// none is left.
+  bool claim(size_t &workgroup, size_t &count);
+
+  /// The most workgroups of one job (state_ holds 16-bit counts).
+  static constexpr size_t kMaxWorkgroups = 0xffff;
+
+  // The current job, written before state_ announces it.
   Task task_ = nullptr;
   void *context_ = nullptr;
-  size_t count_ = 0;
+  uint64_t generation_ = 0;
 
   std::unique_ptr<Worker[]> workers_;
   size_t numWorkers_ = 0;
 
-  // Workgroups of the current job not yet finished by a worker.
-  alignas(64) std::atomic<size_t> pending_{0};
+  // [generation:32][count:16][next unclaimed workgroup:16]: a claim is one
+  // compare-and-swap, and every job's counter differs from the last one's.
+  alignas(64) std::atomic<uint64_t> state_{0};
+  // Workgroups of the current job finished by workers.
+  alignas(64) std::atomic<size_t> finished_{0};
   std::atomic<bool> callerSleeping_{false};
   std::mutex doneMutex_;
   std::condition_variable done_;
