@@ -43,10 +43,6 @@ Shape checked(const Graph &g, const std::string &op, const ShapeOr &s) {
   return s.shape;
 }
 
-bool isFloat(DType t) {
-  return t == DType::F32 || t == DType::F16 || t == DType::BF16;
-}
-
 void requireFloat(const Graph &g, const std::string &op, const Tensor &x) {
   if (!isFloat(x.dtype()))
     fail(&g, op, "expects a float tensor (f32, f16, bf16), got " + describe(x));

@@ -26,6 +26,10 @@ enum class DType { F32, F16, BF16, I8, I32 };
 /// "f32", "i32", ...
 const char *dtypeName(DType t);
 size_t dtypeSize(DType t);
+inline bool isFloat(DType t) {
+  return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+}
+inline bool isInteger(DType t) { return t == DType::I8 || t == DType::I32; }
 
 class HostTensor {
 public:

@@ -50,8 +50,6 @@ llvm::Error opError(Operation *op, const llvm::Twine &msg) {
                locationString(op->getLoc()) + ": " + msg);
 }
 
-bool isInt(DType t) { return t == DType::I8 || t == DType::I32; }
-
 /// NaN propagates through max and min, as in numpy and arith.maximumf;
 /// std::max alone would drop it or not depending on the operand order.
 double maxOf(double x, double y) {
@@ -214,7 +212,7 @@ llvm::Expected<Array> evalBinary(Operation *op, const Env &env) {
   auto out = resultArray(op, broadcastShapes(a.shape, b.shape));
   if (!out)
     return out.takeError();
-  bool ints = isInt(a.dtype);
+  bool ints = isInteger(a.dtype);
   double (*fn)(double, double) =
       llvm::TypeSwitch<Operation *, double (*)(double, double)>(op)
           .Case([](AddOp) { return +[](double x, double y) { return x + y; }; })

@@ -124,7 +124,7 @@ HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
                        int64_t indexRange) {
   HostTensor t(spec.dtype, spec.shape);
   Rng rng(seedFor(seed, spec.name));
-  bool isInt = spec.dtype == DType::I32 || spec.dtype == DType::I8;
+  bool isInt = isInteger(spec.dtype);
   for (int64_t i = 0; i < t.size(); ++i)
     t.set(i, isInt ? std::floor(rng.uniform(0, (double)indexRange))
                    : rng.uniform(-1.0, 1.0));

@@ -10,9 +10,6 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <unistd.h>
 
 namespace kiln {
 
@@ -89,35 +86,6 @@ loadModel(const std::string &name, std::optional<int64_t> batch,
     return error("model '" + name + "' at batch " + llvm::Twine(b) + ": " +
                  e.what());
   }
-}
-
-bool writeFileAtomically(const std::string &path, const std::string &bytes,
-                         std::string &error) {
-  if (path == "-") {
-    std::cout << bytes << std::flush;
-    return true;
-  }
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      error = "cannot write '" + path + "': cannot create '" + tmp + "'";
-      return false;
-    }
-    out.write(bytes.data(), bytes.size());
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      error = "cannot write '" + path + "': write failed";
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    error = "cannot write '" + path + "': rename failed";
-    return false;
-  }
-  return true;
 }
 
 } // namespace kiln

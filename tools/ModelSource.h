@@ -13,6 +13,7 @@
 
 #include "kiln/ir/Model.h"
 #include "kiln/tools/Driver.h"
+#include "kiln/tools/Files.h"
 
 #include <map>
 #include <optional>
@@ -41,12 +42,6 @@ std::string knownModelNames();
 llvm::Expected<ParamValues>
 loadParams(const ModelSignature &sig, uint64_t seed,
            const std::map<std::string, std::string> &paths);
-
-/// Writes `bytes` to `path` through a temporary file renamed into place, so
-/// that a failed or interrupted write never leaves a partial file. "-" is
-/// standard output.
-bool writeFileAtomically(const std::string &path, const std::string &bytes,
-                         std::string &error);
 
 } // namespace kiln
 

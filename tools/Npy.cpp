@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/tools/Npy.h"
 
+#include "kiln/tools/Files.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -335,40 +337,6 @@ bool convert(const unsigned char *data, const Source &src, HostTensor &t,
   return false;
 }
 
-bool readFile(const std::string &path, std::string &bytes, std::string &error) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    error = path + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    bytes.append(buf, n);
-  bool failed = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (failed) {
-    error = path + ": read error: " + std::strerror(err);
-    return false;
-  }
-  return true;
-}
-
-bool writeAll(int fd, const void *data, size_t size) {
-  const char *p = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    size -= (size_t)n;
-  }
-  return true;
-}
-
 const char *npyDescr(DType t) {
   switch (t) {
   case DType::F32:
@@ -541,57 +509,31 @@ bool writeNpy(const std::string &path, const HostTensor &t,
             " exceeds the 64 KiB that format 1.0 allows";
     return false;
   }
-  // The pid keeps concurrent writers apart; the counter, threads of one
-  // process.
-  static std::atomic<unsigned> counter{0};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    error = path + ": cannot create temporary file '" + tmp +
-            "': " + std::strerror(errno);
-    return false;
-  }
-  bool ok = writeAll(fd, header.data(), header.size());
-  if (ok && t.dtype() == DType::BF16) {
-    // Widened in chunks so a large tensor is not copied whole.
-    std::vector<float> chunk;
-    constexpr int64_t kChunk = 1 << 16;
-    for (int64_t i = 0; ok && i < t.size(); i += kChunk) {
-      int64_t n = std::min(kChunk, t.size() - i);
-      chunk.resize(n);
-      for (int64_t j = 0; j < n; ++j)
-        chunk[j] = (float)t.get(i + j);
-      ok = writeAll(fd, chunk.data(), n * sizeof(float));
-    }
-  } else if (ok) {
-    ok = writeAll(fd, t.data(), t.byteSize());
-  }
-  // Without fsync a crash after the rename could leave an empty file.
-  ok = ok && ::fsync(fd) == 0;
-  int err = errno;
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    error = path + ": cannot write '" + tmp + "': " + std::strerror(err);
-    return false;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    ::unlink(tmp.c_str());
-    error = path + ": cannot rename '" + tmp +
-            "' into place: " + std::strerror(err);
-    return false;
-  }
-  return true;
+  return writeFileAtomically(
+      path,
+      [&](const ByteWriter &write) {
+        if (!write(header.data(), header.size()))
+          return false;
+        if (t.dtype() != DType::BF16)
+          return write(t.data(), t.byteSize());
+        // Widened in chunks so a large tensor is not copied whole.
+        std::vector<float> chunk;
+        constexpr int64_t kChunk = 1 << 16;
+        for (int64_t i = 0; i < t.size(); i += kChunk) {
+          int64_t n = std::min(kChunk, t.size() - i);
+          chunk.resize(n);
+          for (int64_t j = 0; j < n; ++j)
+            chunk[j] = (float)t.get(i + j);
+          if (!write(chunk.data(), n * sizeof(float)))
+            return false;
+        }
+        return true;
+      },
+      error);
 }
 
 std::string findNonFinite(const HostTensor &t) {
-  if (t.dtype() != DType::F32 && t.dtype() != DType::F16 &&
-      t.dtype() != DType::BF16)
+  if (!isFloat(t.dtype()))
     return "";
   for (int64_t i = 0, n = t.size(); i < n; ++i) {
     double v = t.get(i);

@@ -13,7 +13,6 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,9 +22,6 @@ class ExecutionEngine;
 }
 
 namespace kiln::cpu {
-
-/// Called after each pass when IR dumps are asked for: (pass name, IR).
-using DumpFn = std::function<void(llvm::StringRef pass, mlir::Operation *)>;
 
 class JitModel {
 public:

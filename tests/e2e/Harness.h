@@ -46,7 +46,7 @@ inline HostTensor seeded(DType dtype, const Shape &shape,
                          const std::string &name, InputRange r) {
   HostTensor t(dtype, shape);
   Rng rng(seedFor(42, name));
-  bool isInt = dtype == DType::I32 || dtype == DType::I8;
+  bool isInt = isInteger(dtype);
   for (int64_t i = 0; i < t.size(); ++i)
     t.set(i, isInt ? std::floor(rng.uniform(r.lo, r.hi))
                    : rng.uniform(r.lo, r.hi));

@@ -1,0 +1,36 @@
+//===- Files.h - Reading whole files, writing them atomically ---*- C++ -*-===//
+//
+// Every file a kiln tool writes (modules, artifacts, programs' .npy
+// outputs, libraries and headers) goes through writeFileAtomically: a
+// temporary file beside the target, written, synced and renamed into place,
+// so that an interrupted or failed write never leaves a partial file. Plain
+// C++ and POSIX; errors come back as text naming the path.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_FILES_H
+#define KILN_TOOLS_FILES_H
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace kiln {
+
+/// Appends the whole file at `path` to `bytes`.
+bool readFile(const std::string &path, std::string &bytes, std::string &error);
+
+/// Writes `path` from what `produce` hands to its writer (false from the
+/// writer: a write failed; false from `produce`: give up, with `error` set
+/// by it or a generic message).
+using ByteWriter = std::function<bool(const void *data, size_t size)>;
+bool writeFileAtomically(const std::string &path,
+                         const std::function<bool(const ByteWriter &)> &produce,
+                         std::string &error);
+
+/// The same for bytes in memory; "-" is standard output.
+bool writeFileAtomically(const std::string &path, const std::string &bytes,
+                         std::string &error);
+
+} // namespace kiln
+
+#endif // KILN_TOOLS_FILES_H
