@@ -252,6 +252,17 @@ Status checkKernels(const kmod::Module &m) {
   return Status::ok();
 }
 
+Status checkCpuFeatures(const kmod::Module &m) {
+  const auto &features = *m.cpu_features();
+  for (size_t i = 0; i < features.size(); ++i) {
+    const flatbuffers::String &name = *features.Get(i);
+    if (name.size() == 0 || std::memchr(name.c_str(), '\0', name.size()))
+      return formatError("cpu feature ", i, " ", quoted(&name),
+                         " is empty or contains a NUL byte");
+  }
+  return Status::ok();
+}
+
 Status checkSteps(const kmod::Module &m) {
   const auto &steps = *m.steps();
   const auto &kernels = *m.kernels();
@@ -366,6 +377,8 @@ Status verifyArtifact(const uint8_t *data, size_t size,
   if (Status s = checkBuffers(m))
     return s;
   if (Status s = checkKernels(m))
+    return s;
+  if (Status s = checkCpuFeatures(m))
     return s;
   if (Status s = checkSteps(m))
     return s;

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/runtime/ArtifactVerifier.h"
+#include "kiln/runtime/CpuFeatures.h"
 #include "kiln/runtime/Model.h"
 
 #include <fcntl.h>
@@ -45,6 +46,16 @@ TensorDesc describe(const kmod::TensorSig &sig) {
   (void)tensorByteSize(sig, bytes); // verified
   t.byteSize = bytes;
   return t;
+}
+
+/// "a, b, c", at most 8 of them and then how many more.
+std::string joined(const std::vector<std::string> &names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i)
+    out += (i ? ", " : "") + names[i];
+  if (names.size() > 8)
+    out += strCat(" and ", names.size() - 8, " more");
+  return out;
 }
 
 /// A label for the code's anonymous file: printable and short.
@@ -183,6 +194,28 @@ Status Model::loadVerified(MappedMemory bytes, size_t size,
                          strCat("the artifact's code is for target ",
                                 quoted(m.target()), "; this runtime runs '",
                                 kHostTarget, "' code"));
+  // Code for a CPU this host is not would die of SIGILL mid-run.
+  std::vector<std::string> missing, unknown;
+  for (const flatbuffers::String *f : *m.cpu_features()) {
+    const CpuFeatureInfo *feature = findCpuFeature(std::string_view(f->c_str(), f->size()));
+    if (!feature)
+      unknown.push_back(quoted(f));
+    else if (!hostHasCpuFeature(*feature))
+      missing.push_back(f->str());
+  }
+  if (!unknown.empty())
+    return Status::error(
+        KILN_ERROR_PLATFORM,
+        strCat("the artifact's code needs CPU features this runtime cannot "
+               "check: ",
+               joined(unknown), " (from a newer kilnc?)"));
+  if (!missing.empty())
+    return Status::error(
+        KILN_ERROR_PLATFORM,
+        strCat("this CPU lacks ", joined(missing),
+               ", which the artifact's code (compiled for ", quoted(m.cpu()),
+               ") may use; compile it for this CPU, or for an older one "
+               "with kilnc --cpu (e.g. --cpu=x86-64-v3 for any AVX2 CPU)"));
 
   std::unique_ptr<Model> result(new Model());
   Model &r = *result;

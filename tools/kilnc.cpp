@@ -1,16 +1,19 @@
 //===- kilnc.cpp - The kiln compiler driver -------------------------------===//
 //
 //   kilnc --list-models
+//   kilnc --list-cpus
 //   kilnc --model=NAME [--batch=B] -o NAME.mlir
 //   kilnc FILE.mlir --dump-after=<pass|all>
 //   kilnc (--model=NAME | FILE.mlir) --target=cpu --emit=kmod -o NAME.kmod
-//         [--param=NAME=PATH.npy]... [--seed=S]
+//         [--param=NAME=PATH.npy]... [--seed=S] [--cpu=NAME]
 //   kilnc (--model=NAME | FILE.mlir) --emit=exe -o NAME
 //   kilnc (--model=NAME | FILE.mlir) --emit=lib -o libNAME.a  (+ NAME.h)
 //   kilnc [--model=NAME | FILE.mlir] --memory-report
 //
 // Writes the kiln module of a model or its compiled artifact, shows the IR
-// after each stage of the CPU pipeline, or reports memory plans.
+// after each stage of the CPU pipeline, or reports memory plans. Compiled
+// code is for this machine's CPU unless --cpu names another (x86-64-v3: any
+// AVX2 machine).
 // --emit=exe and --emit=lib are Standalone.h's.
 //
 //===----------------------------------------------------------------------===//
@@ -92,6 +95,14 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"mlir", "kmod", "exe", "lib"}));
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
   app.add_option("--seed", seed, "Seed of the parameters not given");
+  std::string cpuName = "host";
+  bool listCpus = false;
+  CLI::Option *cpuOpt = app.add_option(
+      "--cpu", cpuName,
+      "CPU the compiled code is for (--emit=kmod, exe, lib): host (the "
+      "default: this machine's) or a name of --list-cpus, e.g. x86-64-v3");
+  app.add_flag("--list-cpus", listCpus,
+               "List the CPU names --cpu takes");
   // The report goes to standard output and compiles nothing to keep.
   app.add_flag("--memory-report", memoryReport,
                "Print each model's arena size and its lower bound")
@@ -110,6 +121,16 @@ int main(int argc, char **argv) {
                   (long long)m.defaultBatch, m.summary.c_str());
     return 0;
   }
+  if (listCpus) {
+    for (const std::string &name : cpu::targetCpuNames())
+      std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  if (cpuOpt->count() && emit == "mlir")
+    return fail("--cpu=" + cpuName + " chooses the CPU of compiled code; "
+                "it needs --emit=kmod, exe or lib");
+  if (auto err = cpu::checkTargetCpu(cpuName))
+    return fail(llvm::toString(std::move(err)));
   auto ctx = makeContext();
   if (memoryReport)
     return reportMemory(modelName, batch, file, *ctx);
@@ -142,7 +163,9 @@ int main(int argc, char **argv) {
     auto params = loadParams(*sig, seed, paramPaths);
     if (!params)
       return fail(llvm::toString(params.takeError()));
-    auto artifact = cpu::compileArtifact(**module, *params);
+    cpu::CpuCodegenOptions options;
+    options.targetCpu = cpuName;
+    auto artifact = cpu::compileArtifact(**module, *params, options);
     if (!artifact)
       return fail(llvm::toString(artifact.takeError()));
     if (emit == "exe" || emit == "lib") {

@@ -13,6 +13,7 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/Passes.h"
 #include "kiln/runtime/CodeHash.h"
+#include "kiln/runtime/CpuFeatures.h"
 
 #include "schema/kmod_generated.h"
 
@@ -24,12 +25,15 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <limits>
@@ -39,7 +43,7 @@ using namespace mlir;
 namespace kiln::cpu {
 
 /// Format version written into every artifact (kmod.fbs: Module.version).
-constexpr uint32_t kKmodVersion = 2;
+constexpr uint32_t kKmodVersion = 3;
 
 static llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -166,14 +170,43 @@ void addPackedEntry(ModuleOp module, LLVM::LLVMFuncOp kernel) {
   b.create<LLVM::ReturnOp>(loc, ValueRange{});
 }
 
-/// Object code for the host CPU, position independent.
-llvm::Expected<std::string> emitObject(ModuleOp module, std::string &cpu) {
-  static bool targetsReady = [] {
+void initNativeTarget() {
+  static bool ready = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     return true;
   }();
-  (void)targetsReady;
+  (void)ready;
+}
+
+bool isHost(const std::string &cpu) { return cpu.empty() || cpu == "host"; }
+
+/// The subtarget of this machine's triple with no CPU chosen, which knows
+/// every CPU name and feature of the target.
+llvm::Expected<std::unique_ptr<llvm::MCSubtargetInfo>> genericSubtarget() {
+  initNativeTarget();
+  std::string triple = llvm::sys::getProcessTriple(), message;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, message);
+  if (!target)
+    return error("no LLVM target for " + triple + ": " + message);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!sti)
+    return error("no subtarget information for " + triple);
+  return sti;
+}
+
+/// Object code for `targetCpu` (this machine's CPU and features when
+/// "host"), position independent; `cpu` and `features` get the CPU's name
+/// and the extensions of runtime/CpuFeatures.h it enables.
+llvm::Expected<std::string> emitObject(ModuleOp module,
+                                       const std::string &targetCpu,
+                                       std::string &cpu,
+                                       std::vector<std::string> &features) {
+  initNativeTarget();
+  if (auto err = checkTargetCpu(targetCpu))
+    return err;
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateModuleToLLVMIR(module, llvmContext, "kernels");
   if (!llvmModule)
@@ -181,12 +214,22 @@ llvm::Expected<std::string> emitObject(ModuleOp module, std::string &cpu) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
+  if (!isHost(targetCpu)) {
+    // The named CPU's own features, none of this machine's.
+    builder->setCPU(targetCpu);
+    builder->getFeatures() = llvm::SubtargetFeatures();
+  }
   builder->setRelocationModel(llvm::Reloc::PIC_);
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   cpu = builder->getCPU();
   auto tm = builder->createTargetMachine();
   if (!tm)
     return tm.takeError();
+  const llvm::MCSubtargetInfo &sti = *(*tm)->getMCSubtargetInfo();
+  features.clear();
+  for (const llvm::SubtargetFeatureKV &kv : sti.getAllProcessorFeatures())
+    if (sti.getFeatureBits()[kv.Value] && rt::findCpuFeature(kv.Key))
+      features.push_back(kv.Key);
   llvmModule->setDataLayout((*tm)->createDataLayout());
   llvmModule->setTargetTriple((*tm)->getTargetTriple().str());
   if (auto err = makeOptimizingTransformer(3, 0, tm->get())(llvmModule.get()))
@@ -247,6 +290,34 @@ kmod::DType toKmod(DType t) { return static_cast<kmod::DType>(t); }
 
 } // namespace
 
+llvm::Error checkTargetCpu(const std::string &cpu) {
+  if (isHost(cpu))
+    return llvm::Error::success();
+  auto sti = genericSubtarget();
+  if (!sti)
+    return sti.takeError();
+  if ((*sti)->isCPUStringValid(cpu))
+    return llvm::Error::success();
+  return error("--cpu=" + cpu + ": LLVM knows no CPU of that name for " +
+               llvm::sys::getProcessTriple() +
+               "; kilnc --list-cpus lists those it knows (e.g. x86-64-v3 "
+               "for AVX2 machines, x86-64 for any x86-64, znver4, "
+               "sapphirerapids), and host is this machine's");
+}
+
+std::vector<std::string> targetCpuNames() {
+  std::vector<std::string> names;
+  auto sti = genericSubtarget();
+  if (!sti) {
+    llvm::consumeError(sti.takeError());
+    return names;
+  }
+  for (const llvm::SubtargetSubTypeKV &kv :
+       (*sti)->getAllProcessorDescriptions())
+    names.push_back(kv.Key);
+  return names;
+}
+
 llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                                          const ParamValues &params,
                                          const CpuCodegenOptions &options) {
@@ -306,7 +377,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     addPackedEntry(**outlined, fn);
   }
   std::string cpu;
-  auto object = emitObject(**outlined, cpu);
+  std::vector<std::string> features;
+  auto object = emitObject(**outlined, options.targetCpu, cpu, features);
   if (!object)
     return object.takeError();
   auto code = linkSharedObject(*object);
@@ -357,7 +429,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
       fb.CreateString(cpu), inputs, outputs, paramSigs, buffers, kernelVector,
       stepVector, a.arenaSize, codeVector, weightVector,
       rt::codeHash(reinterpret_cast<const uint8_t *>(code->data()),
-                   code->size()));
+                   code->size()),
+      fb.CreateVectorOfStrings(features));
   kmod::FinishModuleBuffer(fb, root);
   a.bytes.assign(reinterpret_cast<const char *>(fb.GetBufferPointer()),
                  fb.GetSize());

@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace kiln::cpu {
 
@@ -25,14 +26,24 @@ struct Artifact {
   size_t numSteps = 0;
 };
 
-/// Compiles (a clone of) `module` for the host CPU with `params` as its
-/// weights (one value per parameter of the signature).
+/// Compiles (a clone of) `module` for options.targetCpu (by default the
+/// host's CPU) with `params` as its weights (one value per parameter of the
+/// signature). The artifact records the CPU and the instruction set
+/// extensions its code may use.
 llvm::Expected<Artifact> compileArtifact(mlir::ModuleOp module,
                                          const ParamValues &params,
                                          const CpuCodegenOptions &options = {});
 
 /// The memory plan only (arena size and lower bound), without codegen.
 llvm::Expected<Artifact> planArtifact(mlir::ModuleOp module);
+
+/// Success when artifacts can be compiled for `cpu` (CpuCodegenOptions::
+/// targetCpu): "host", or a CPU name LLVM knows for this machine's target;
+/// else an error saying how to list the names.
+llvm::Error checkTargetCpu(const std::string &cpu);
+
+/// Every CPU name LLVM knows for this machine's target, sorted.
+std::vector<std::string> targetCpuNames();
 
 } // namespace kiln::cpu
 

@@ -17,6 +17,10 @@ struct CpuCodegenOptions {
   /// than twice this many loop iterations run as one workgroup. Tests set 1
   /// to split every kernel that can be split.
   int64_t minWorkPerWorkgroup = 16384;
+  /// The CPU ahead-of-time artifacts are compiled for: "host" (this
+  /// machine's CPU and features) or an LLVM CPU name ("x86-64-v3",
+  /// "znver4"). The JIT always compiles for the host.
+  std::string targetCpu = "host";
 };
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,

@@ -55,8 +55,9 @@ typedef struct kiln_tensor_info {
 /* Loads and verifies a model. On failure *model is NULL and `error` (of
  * `error_size` bytes; 0 allowed, and then `error` may be NULL) holds a
  * message, truncated to fit and always NUL-terminated; on success it holds
- * "". A model whose code cannot run on this host (another target, or code
- * the system loader refuses) is KILN_ERROR_PLATFORM. */
+ * "". A model whose code cannot run on this host (another target, CPU
+ * extensions this host lacks, which the message names, or code the system
+ * loader refuses) is KILN_ERROR_PLATFORM. */
 kiln_status kiln_model_load_file(const char *path, kiln_model **model,
                                  char *error, size_t error_size);
 /* The same from memory; the bytes are copied. */

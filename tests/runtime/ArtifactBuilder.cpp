@@ -110,9 +110,11 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
   }
   uint64_t hash = spec.codeHash ? *spec.codeHash
                                 : codeHash(spec.code.data(), spec.code.size());
+  auto features = fbb.CreateVectorOfStrings(spec.cpuFeatures);
   auto module = kmod::CreateModule(fbb, spec.version, name, target, cpu,
                                    inputs, outputs, params, buffers, kernels,
-                                   steps, spec.arenaSize, code, weights, hash);
+                                   steps, spec.arenaSize, code, weights, hash,
+                                   features);
   // FinishModuleBuffer, with the identifier the spec asks for.
   EXPECT_EQ(spec.identifier.size(), 4u);
   fbb.Finish(module, spec.identifier.c_str());

@@ -42,7 +42,7 @@ struct StepSpec {
 };
 
 struct ArtifactSpec {
-  uint32_t version = 2;
+  uint32_t version = 3;
   std::string name = "test_model";
   std::string target = "x86_64-cpu";
   std::string cpu = "generic";
@@ -53,6 +53,8 @@ struct ArtifactSpec {
   uint64_t arenaSize = 0;
   std::vector<uint8_t> code;
   std::vector<uint8_t> weights;
+  /// Module.cpu_features: what the code may need of the CPU.
+  std::vector<std::string> cpuFeatures;
   /// Module.code_hash; the hash of `code` unless set.
   std::optional<uint64_t> codeHash;
   /// The file identifier (4 characters); "KMOD" unless set.

@@ -560,12 +560,12 @@ TEST(RuntimeBadInput, CorruptStructure) {
 
 TEST(RuntimeBadInput, WrongVersion) {
   ArtifactSpec spec = reference();
-  spec.version = 1; // before kernels took a workgroup range
+  spec.version = 2; // before artifacts recorded CPU features
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"unsupported format version 1", "reads version 2"});
-  spec.version = 3;
+                  {"unsupported format version 2", "reads version 3"});
+  spec.version = 4;
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"unsupported format version 3", "reads version 2"});
+                  {"unsupported format version 4", "reads version 3"});
   spec.version = 0;
   expectLoadError(spec, KILN_ERROR_FORMAT, {"unsupported format version 0"});
 }
