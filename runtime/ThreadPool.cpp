@@ -61,6 +61,8 @@ Status ThreadPool::start(size_t workers) {
   if (numWorkers_ != 0 || workers == 0)
     return Status::ok();
   workers_.reset(new Worker[workers]);
+  claimed_.reset(new Claim[workers + 1]);
+  generation_ = 0;
   for (size_t w = 0; w < workers; ++w) {
     try {
       workers_[w].thread = std::thread([this, w] { workerLoop(w); });
@@ -92,18 +94,13 @@ void ThreadPool::stop() {
   numWorkers_ = 0;
 }
 
-bool ThreadPool::claim(size_t &workgroup, size_t &count) {
-  uint64_t state = state_.load();
-  for (;;) {
-    uint64_t next = state & 0xffff, total = (state >> 16) & 0xffff;
-    if (next >= total)
-      return false;
-    if (state_.compare_exchange_weak(state, state + 1)) {
-      workgroup = next;
-      count = total;
+bool ThreadPool::claim(size_t workgroup, uint64_t generation) {
+  std::atomic<uint64_t> &slot = claimed_[workgroup].generation;
+  uint64_t last = slot.load();
+  while (last < generation)
+    if (slot.compare_exchange_weak(last, generation))
       return true;
-    }
-  }
+  return false;
 }
 
 void ThreadPool::run(Task task, void *context, size_t count) {
@@ -112,15 +109,16 @@ void ThreadPool::run(Task task, void *context, size_t count) {
       task(context, g, count);
     return;
   }
-  count = std::min({count, numWorkers_ + 1, kMaxWorkgroups});
-  // Every claim of the last job has finished (the wait below), so no
+  count = std::min(count, numWorkers_ + 1);
+  // Every workgroup of the last job has finished (the wait below), so no
   // worker reads these while they change.
   task_ = task;
   context_ = context;
   finished_.store(0);
-  ++generation_;
-  state_.store(generation_ << 32 | uint64_t(count) << 16);
-  // Wake as many workers as there are workgroups to share.
+  uint64_t generation = ++generation_;
+  job_.store(generation << 16 | count);
+  // Workgroup w is worker w - 1's: a thread keeps the same part of each
+  // step's data, and of the next run's, in its caches.
   for (size_t w = 0; w + 1 < count; ++w) {
     Worker &k = workers_[w];
     k.mailbox.fetch_add(1);
@@ -129,14 +127,16 @@ void ThreadPool::run(Task task, void *context, size_t count) {
       k.wake.notify_one();
     }
   }
-  // The caller works too, and takes whatever no worker has taken: a worker
-  // that is slow to wake (asleep, or its CPU busy with another process)
-  // costs nothing unless it claimed a workgroup.
-  size_t mine = 0, workgroup, total;
-  while (claim(workgroup, total)) {
-    task(context, workgroup, total);
-    ++mine;
-  }
+  task(context, 0, count);
+  // Then the caller takes over the workgroups whose worker has not started
+  // them yet: a worker slow to wake (asleep, or its CPU busy with another
+  // process) delays the step only once it has begun its part.
+  size_t mine = 1;
+  for (size_t w = 1; w < count; ++w)
+    if (claim(w, generation)) {
+      task(context, w, count);
+      ++mine;
+    }
   auto finished = [&] { return finished_.load() == count - mine; };
   if (spinUntil(finished))
     return;
@@ -152,6 +152,7 @@ void ThreadPool::workerLoop(size_t index) {
                                           .substr(0, 15)
                                           .c_str());
   Worker &k = workers_[index];
+  size_t workgroup = index + 1;
   uint64_t seen = 0;
   for (;;) {
     auto hasJob = [&] { return k.mailbox.load() != seen; };
@@ -164,17 +165,18 @@ void ThreadPool::workerLoop(size_t index) {
     seen = k.mailbox.load();
     if (k.stop.load())
       return;
-    // Whatever job is current now, maybe a later one than the wake-up was
-    // for. task_ and context_ are that job's once a claim succeeds: the
+    // The current job, maybe a later one than the wake-up was for. Its
+    // task_ and context_ are safe to read once the claim succeeds: the
     // caller changes them only after every claimed workgroup finished.
-    size_t workgroup, total;
-    while (claim(workgroup, total)) {
-      task_(context_, workgroup, total);
-      finished_.fetch_add(1);
-      if (callerSleeping_.load()) {
-        { std::lock_guard<std::mutex> lock(doneMutex_); }
-        done_.notify_one();
-      }
+    uint64_t job = job_.load();
+    size_t count = job & 0xffff;
+    if (workgroup >= count || !claim(workgroup, job >> 16))
+      continue;
+    task_(context_, workgroup, count);
+    finished_.fetch_add(1);
+    if (callerSleeping_.load()) {
+      { std::lock_guard<std::mutex> lock(doneMutex_); }
+      done_.notify_one();
     }
   }
 }

@@ -1,14 +1,15 @@
 //===- ThreadPool.h - Runs one step's workgroups on several threads -*- C++ -*-===//
 //
 // A model's steps form a chain, so the pool runs one parallel job at a time
-// and returns when all of its workgroups are done. Workgroups are claimed
-// from one atomic counter, by the caller and by the workers it wakes, so a
-// worker that is slow to start (asleep, or its CPU taken by another
-// process) delays nothing: the caller runs what is left. A waiting thread
-// spins for a short while (steps follow each other in microseconds) and
-// then blocks on a condition variable, so an idle pool costs no CPU.
-// Nothing is allocated after start(): a run touches only atomics and, when
-// a thread sleeps, a mutex.
+// and returns when all of its workgroups are done. Workgroup w belongs to
+// worker w (0 to the calling thread), so that a thread works on the same
+// part of the data from step to step and run to run; when the caller has
+// finished its own, it takes over those no worker has started, so a worker
+// slow to wake (asleep, or its CPU taken by another process) delays
+// nothing. A waiting thread spins for a short while (steps follow each
+// other in microseconds) and then blocks on a condition variable, so an
+// idle pool costs no CPU. Nothing is allocated after start(): a run
+// touches only atomics and, when a thread sleeps, a mutex.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_THREADPOOL_H
@@ -65,24 +66,26 @@ private:
   };
   void workerLoop(size_t index);
 
-  /// Takes the next unclaimed workgroup of the current job; false when
-  /// none is left.
-  bool claim(size_t &workgroup, size_t &count);
+  /// Takes workgroup `workgroup` of job `generation` for the calling
+  /// thread; false when another thread has it, or the job is over.
+  bool claim(size_t workgroup, uint64_t generation);
 
-  /// The most workgroups of one job (state_ holds 16-bit counts).
-  static constexpr size_t kMaxWorkgroups = 0xffff;
-
-  // The current job, written before state_ announces it.
+  // The current job, written before job_ announces it.
   Task task_ = nullptr;
   void *context_ = nullptr;
   uint64_t generation_ = 0;
 
   std::unique_ptr<Worker[]> workers_;
   size_t numWorkers_ = 0;
+  // Per workgroup, the last job that claimed it: a claim raises it to the
+  // current job's generation, once. One cache line each.
+  struct alignas(64) Claim {
+    std::atomic<uint64_t> generation{0};
+  };
+  std::unique_ptr<Claim[]> claimed_;
 
-  // [generation:32][count:16][next unclaimed workgroup:16]: a claim is one
-  // compare-and-swap, and every job's counter differs from the last one's.
-  alignas(64) std::atomic<uint64_t> state_{0};
+  // [generation:48][count:16] of the current job.
+  alignas(64) std::atomic<uint64_t> job_{0};
   // Workgroups of the current job finished by workers.
   alignas(64) std::atomic<size_t> finished_{0};
   std::atomic<bool> callerSleeping_{false};

@@ -90,6 +90,39 @@ TEST(ThreadPool, WorkgroupsRunAtTheSameTime) {
   }
 }
 
+/// A rendezvous that also notes each workgroup's thread.
+struct Placement {
+  Rendezvous rendezvous;
+  std::thread::id thread[3];
+};
+
+void placementTask(void *context, size_t workgroup, size_t count) {
+  auto *p = static_cast<Placement *>(context);
+  p->thread[workgroup] = std::this_thread::get_id();
+  rendezvousTask(&p->rendezvous, workgroup, count);
+}
+
+// Workgroup 0 runs on the caller and workgroup w on worker w, run after
+// run, so each thread keeps its part of the data in its caches. (With every
+// workgroup waiting for the others, none can be taken over.)
+TEST(ThreadPool, WorkgroupsStayOnTheirThreads) {
+  ThreadPool pool;
+  ASSERT_FALSE(pool.start(2));
+  std::thread::id first[3];
+  for (int i = 0; i < 10; ++i) {
+    Placement p;
+    pool.run(placementTask, &p, 3);
+    ASSERT_EQ(p.rendezvous.timedOut.load(), 0u);
+    EXPECT_EQ(p.thread[0], std::this_thread::get_id());
+    EXPECT_NE(p.thread[1], p.thread[2]);
+    for (int w = 0; w < 3; ++w) {
+      if (i == 0)
+        first[w] = p.thread[w];
+      EXPECT_EQ(p.thread[w], first[w]) << "workgroup " << w << ", run " << i;
+    }
+  }
+}
+
 void sumTask(void *context, size_t workgroup, size_t count) {
   auto *sums = static_cast<std::vector<uint64_t> *>(context);
   (*sums)[workgroup] += workgroup + count;
