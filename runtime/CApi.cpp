@@ -114,6 +114,15 @@ kiln_status kiln_model_load_bytes(const void *data, size_t size,
                    });
 }
 
+kiln_status kiln_model_load_borrowed(const void *data, size_t size,
+                                     kiln_model **model, char *error,
+                                     size_t error_size) {
+  return loadModel(model, error, error_size,
+                   [&](std::unique_ptr<Model> &impl) {
+                     return Model::loadBorrowed(data, size, impl);
+                   });
+}
+
 void kiln_model_free(kiln_model *model) { delete model; }
 
 const char *kiln_model_name(const kiln_model *model) {

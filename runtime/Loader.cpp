@@ -136,6 +136,21 @@ Status Model::loadBytes(const void *data, size_t size,
   return loadVerified(std::move(bytes), size, model);
 }
 
+Status Model::loadBorrowed(const void *data, size_t size,
+                           std::unique_ptr<Model> &model) {
+  model.reset();
+  if (!data || reinterpret_cast<uintptr_t>(data) % kBufferAlignment != 0)
+    return Status::error(KILN_ERROR_ARGUMENT,
+                         strCat("an artifact loaded in place must start at a ",
+                                kBufferAlignment,
+                                "-byte aligned address; it is NULL or not"));
+  if (Status s = checkArtifactSize(size))
+    return s;
+  MappedMemory bytes;
+  bytes.borrow(static_cast<const uint8_t *>(data), size);
+  return loadVerified(std::move(bytes), size, model);
+}
+
 Status Model::loadFile(const char *path, std::unique_ptr<Model> &model) {
   model.reset();
   if (!path)

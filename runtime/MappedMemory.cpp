@@ -47,6 +47,13 @@ Status MappedMemory::allocate(size_t size, const char *what) {
   return Status::ok();
 }
 
+void MappedMemory::borrow(const uint8_t *data, size_t size) {
+  release();
+  // Never written through: the loader only reads the artifact.
+  data_ = const_cast<uint8_t *>(data);
+  size_ = size;
+}
+
 void MappedMemory::release() {
   if (mapped_)
     munmap(data_, size_);

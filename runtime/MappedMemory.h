@@ -4,7 +4,8 @@
 // than the heap: pages are page-aligned (which covers the format's 64-byte
 // promise), zero-filled and committed lazily, and an absurd size read from a
 // corrupt artifact fails with ENOMEM instead of aborting a sanitizer's
-// allocator or the process.
+// allocator or the process. An artifact linked into the program is borrowed
+// instead: read where it lies, never copied or freed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_MAPPEDMEMORY_H
@@ -30,6 +31,9 @@ public:
   /// Maps `size` zeroed bytes; `what` names the memory in the error. A size
   /// of 0 maps nothing but still yields a non-null, aligned data().
   Status allocate(size_t size, const char *what);
+  /// Refers to `size` bytes at `data` that someone else owns, read only:
+  /// nothing is mapped or freed.
+  void borrow(const uint8_t *data, size_t size);
 
   uint8_t *data() const { return data_; }
   size_t size() const { return size_; }

@@ -38,6 +38,10 @@ public:
   /// Copies `size` bytes at `data` and loads them.
   static Status loadBytes(const void *data, size_t size,
                           std::unique_ptr<Model> &model);
+  /// Loads the `size` bytes at `data` in place: they must outlive the model
+  /// and be 64-byte aligned.
+  static Status loadBorrowed(const void *data, size_t size,
+                             std::unique_ptr<Model> &model);
   /// Reads the file at `path` and loads it; KILN_ERROR_IO if it cannot.
   static Status loadFile(const char *path, std::unique_ptr<Model> &model);
 

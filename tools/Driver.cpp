@@ -33,26 +33,41 @@ Artifact::Artifact(kiln_model *model) : model_(model) {
 
 Artifact::~Artifact() { kiln_model_free(model_); }
 
-std::unique_ptr<Artifact> Artifact::loadFile(const std::string &path,
-                                             std::string &error) {
-  char message[1024];
-  kiln_model *m = nullptr;
-  if (kiln_model_load_file(path.c_str(), &m, message, sizeof message)) {
+std::unique_ptr<Artifact> Artifact::adopt(int status, kiln_model *m,
+                                          const char *message,
+                                          std::string &error) {
+  if (status != KILN_OK) {
     error = message;
     return nullptr;
   }
   return std::unique_ptr<Artifact>(new Artifact(m));
 }
 
+std::unique_ptr<Artifact> Artifact::loadFile(const std::string &path,
+                                             std::string &error) {
+  char message[1024];
+  kiln_model *m = nullptr;
+  kiln_status s =
+      kiln_model_load_file(path.c_str(), &m, message, sizeof message);
+  return adopt(s, m, message, error);
+}
+
 std::unique_ptr<Artifact> Artifact::loadBytes(const void *data, size_t size,
                                               std::string &error) {
   char message[1024];
   kiln_model *m = nullptr;
-  if (kiln_model_load_bytes(data, size, &m, message, sizeof message)) {
-    error = message;
-    return nullptr;
-  }
-  return std::unique_ptr<Artifact>(new Artifact(m));
+  kiln_status s =
+      kiln_model_load_bytes(data, size, &m, message, sizeof message);
+  return adopt(s, m, message, error);
+}
+
+std::unique_ptr<Artifact> Artifact::loadBorrowed(const void *data, size_t size,
+                                                 std::string &error) {
+  char message[1024];
+  kiln_model *m = nullptr;
+  kiln_status s =
+      kiln_model_load_borrowed(data, size, &m, message, sizeof message);
+  return adopt(s, m, message, error);
 }
 
 size_t Artifact::arenaSize() const { return kiln_model_arena_size(model_); }

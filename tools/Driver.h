@@ -33,6 +33,10 @@ public:
   /// The same from bytes in memory (the runtime copies them).
   static std::unique_ptr<Artifact> loadBytes(const void *data, size_t size,
                                              std::string &error);
+  /// The same without a copy: the 64-byte aligned bytes must outlive the
+  /// Artifact (an artifact linked into the program).
+  static std::unique_ptr<Artifact> loadBorrowed(const void *data, size_t size,
+                                                std::string &error);
   ~Artifact();
   Artifact(const Artifact &) = delete;
   Artifact &operator=(const Artifact &) = delete;
@@ -52,6 +56,11 @@ public:
 
 private:
   explicit Artifact(kiln_model *model);
+  /// The Artifact of a load that returned `status` and `model`, or null
+  /// with `message` in `error`.
+  static std::unique_ptr<Artifact> adopt(int status, kiln_model *model,
+                                         const char *message,
+                                         std::string &error);
   kiln_model *model_;
   std::string name_;
   ModelSignature sig_;

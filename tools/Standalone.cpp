@@ -304,13 +304,14 @@ std::string wrapper(const std::string &prefix, const std::string &symbol,
      << "extern \"C\" const unsigned char " << symbol << "[], " << symbol
      << "_end[];\n\nnamespace {\n\n"
      << "// Loaded once, on first use, thread-safely (a function-local "
-        "static);\n"
+        "static),\n// in place: the artifact is part of this library.\n"
      << "// a failed load is kept and reported by every call.\n"
      << "struct Loaded {\n  kiln_model *model = nullptr;\n"
      << "  kiln_status status = KILN_OK;\n  char error[512] = \"\";\n"
-     << "  Loaded() {\n    status = kiln_model_load_bytes(" << symbol << ", "
-     << symbol << "_end - " << symbol
-     << ",\n                                   &model, error, sizeof error);\n"
+     << "  Loaded() {\n    status = kiln_model_load_borrowed(" << symbol
+     << ", " << symbol << "_end - " << symbol
+     << ",\n                                      &model, error, sizeof "
+        "error);\n"
      << "  }\n};\n\n"
      << "// kiln_model_run is not re-entrant on one model.\n"
      << "std::mutex runMutex;\nthread_local char lastError[512];\n\n"

@@ -64,6 +64,13 @@ kiln_status kiln_model_load_file(const char *path, kiln_model **model,
 kiln_status kiln_model_load_bytes(const void *data, size_t size,
                                   kiln_model **model, char *error,
                                   size_t error_size);
+/* The same without a copy, for an artifact linked into the program: the
+ * bytes are read in place (weights included), so they must stay unchanged
+ * at `data` until kiln_model_free. `data` must be 64-byte aligned
+ * (KILN_ERROR_ARGUMENT otherwise). */
+kiln_status kiln_model_load_borrowed(const void *data, size_t size,
+                                     kiln_model **model, char *error,
+                                     size_t error_size);
 /* Frees the model and unloads its code; NULL is a no-op. */
 void kiln_model_free(kiln_model *model);
 

@@ -133,7 +133,7 @@ int runMain(int argc, char **argv) {
   if (!splitPairs(opts.inputs, "input", inputPaths, error) ||
       !splitPairs(opts.outputs, "output", outputPaths, error))
     return fail(error);
-  auto model = Artifact::loadBytes(
+  auto model = Artifact::loadBorrowed(
       kiln_embedded_kmod, kiln_embedded_kmod_end - kiln_embedded_kmod, error);
   if (!model)
     return fail("the embedded model does not load: " + error);

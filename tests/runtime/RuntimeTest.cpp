@@ -190,6 +190,38 @@ TEST(RuntimeLoad, KeepsNoReferenceToCallerBytes) {
   expectReferenceAnswer(r.model.get(), 2.0f);
 }
 
+TEST(RuntimeLoad, RunsBorrowedBytesInPlace) {
+  // As a linked-in artifact lies: 64-byte aligned, read-only to the runtime.
+  std::vector<uint8_t> built = buildArtifact(reference());
+  std::unique_ptr<uint8_t[]> storage(new uint8_t[built.size() + 128]);
+  uint8_t *aligned = storage.get() + (64 - reinterpret_cast<uintptr_t>(
+                                               storage.get()) % 64) % 64;
+  std::memcpy(aligned, built.data(), built.size());
+  char error[256];
+  kiln_model *model = nullptr;
+  ASSERT_EQ(kiln_model_load_borrowed(aligned, built.size(), &model, error,
+                                     sizeof error),
+            KILN_OK)
+      << error;
+  std::unique_ptr<kiln_model, void (*)(kiln_model *)> owner(model,
+                                                            kiln_model_free);
+  expectReferenceAnswer(model, 2.0f);
+  // Nothing was written into the caller's bytes.
+  EXPECT_EQ(std::memcmp(aligned, built.data(), built.size()), 0);
+
+  // Misaligned or NULL: refused before anything is read.
+  model = reinterpret_cast<kiln_model *>(uintptr_t{0x10});
+  std::memmove(aligned + 8, aligned, built.size());
+  EXPECT_EQ(kiln_model_load_borrowed(aligned + 8, built.size(), &model, error,
+                                     sizeof error),
+            KILN_ERROR_ARGUMENT);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::string(error).find("64-byte aligned"), std::string::npos)
+      << error;
+  EXPECT_EQ(kiln_model_load_borrowed(nullptr, 0, &model, error, sizeof error),
+            KILN_ERROR_ARGUMENT);
+}
+
 TEST(RuntimeLoad, RunsRepeatedlyWithFreshInputs) {
   LoadResult r = load(reference());
   ASSERT_EQ(r.status, KILN_OK) << r.message;
