@@ -146,8 +146,11 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
         iter_args(%out = %empty) { fill, op on the slice, insert_slice }
     ```
 
-    `kiln.max_workgroups` is then min(E, iterations /
-    min-work-per-workgroup); otherwise it is 1 and the arguments are unused.
+    The chunk is rounded up to whole 64-byte cache lines of the output
+    (16 f32 when the innermost dim is split), so that no two workgroups
+    store to one line. `kiln.max_workgroups` is then min(E, E / line,
+    iterations / min-work-per-workgroup); otherwise it is 1 and the
+    arguments are unused.
     Splitting a parallel loop keeps every output element's reduction order,
     so the results are bitwise those of one workgroup. Runs on tensors, on
     kernels without callers (after --kiln-outline-kernels, with the model

@@ -30,6 +30,9 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <algorithm>
+#include <numeric>
+
 namespace kiln {
 #define GEN_PASS_DEF_TILETOWORKGROUPS
 #include "codegen/Passes.h.inc"
@@ -44,11 +47,18 @@ namespace {
 /// threads of a usual host; the outermost one is tiled.
 constexpr int64_t kLongLoop = 16;
 
+/// Workgroups write disjoint parts of the output, but two parts that share
+/// a cache line would still make the threads fight over it, every store.
+constexpr int64_t kCacheLine = 64;
+
 struct Plan {
   linalg::LinalgOp root;
   unsigned loop = 0;
   int64_t extent = 0;
   int64_t maxWorkgroups = 1;
+  // Chunks are a multiple of this many iterations of `loop`, so that each
+  // starts on a cache line of the output (given one that starts on one).
+  int64_t align = 1;
 };
 
 /// `v` starts as a tensor.empty, possibly through destination-style ops that
@@ -91,11 +101,16 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   // Only a loop that indexes the output directly splits it into disjoint
   // parts.
   AffineMap out = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
+  auto outputDim = [&](unsigned loop) -> std::optional<unsigned> {
+    for (unsigned r = 0; r < out.getNumResults(); ++r) {
+      auto d = dyn_cast<AffineDimExpr>(out.getResult(r));
+      if (d && d.getPosition() == loop)
+        return r;
+    }
+    return std::nullopt;
+  };
   auto indexesOutput = [&](unsigned loop) {
-    return llvm::any_of(out.getResults(), [&](AffineExpr e) {
-      auto d = dyn_cast<AffineDimExpr>(e);
-      return d && d.getPosition() == loop;
-    });
+    return outputDim(loop).has_value();
   };
   SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
   std::optional<unsigned> chosen;
@@ -112,13 +127,26 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   }
   if (!chosen)
     return plan;
-  int64_t useful = std::min(extents[*chosen], work / std::max<int64_t>(minWork, 1));
+  // Bytes of the output between one index of the chosen dim and the next.
+  auto outType = cast<RankedTensorType>(root->getResult(0).getType());
+  Type element = outType.getElementType();
+  if (!element.isIntOrFloat())
+    return plan;
+  int64_t stride = std::max<int64_t>(element.getIntOrFloatBitWidth() / 8, 1);
+  for (int64_t d = *outputDim(*chosen) + 1; d < outType.getRank(); ++d)
+    stride *= outType.getDimSize(d);
+  int64_t align = stride > 0 ? kCacheLine / std::gcd(kCacheLine, stride) : 1;
+  int64_t extent = extents[*chosen];
+  int64_t useful =
+      std::min({extent, (extent + align - 1) / align,
+                work / std::max<int64_t>(minWork, 1)});
   if (useful < 2)
     return plan;
   plan.root = root;
   plan.loop = *chosen;
-  plan.extent = extents[*chosen];
+  plan.extent = extent;
   plan.maxWorkgroups = useful;
+  plan.align = align;
   return plan;
 }
 
@@ -166,8 +194,9 @@ struct TileToWorkgroupsPass
     if (plan.maxWorkgroups < 2)
       return success();
 
-    // chunk = ceil(extent / count), with count and id kept in range even if
-    // a caller breaks the contract (count <= 0, id < 0).
+    // chunk = ceil(extent / count) rounded up to a multiple of align, with
+    // count and id kept in range even if a caller breaks the contract
+    // (count <= 0, id < 0).
     IRRewriter rewriter(ctx);
     rewriter.setInsertionPointToStart(&kernel.getBody().front());
     Value id = kernel.getArgument(0), count = kernel.getArgument(1);
@@ -181,6 +210,17 @@ struct TileToWorkgroupsPass
         rewriter.create<arith::SubIOp>(
             loc, rewriter.create<arith::AddIOp>(loc, extent, count), one),
         count);
+    if (plan.align > 1) {
+      Value align = rewriter.create<arith::ConstantIndexOp>(loc, plan.align);
+      Value alignLess1 =
+          rewriter.create<arith::ConstantIndexOp>(loc, plan.align - 1);
+      chunk = rewriter.create<arith::MulIOp>(
+          loc,
+          rewriter.create<arith::DivUIOp>(
+              loc, rewriter.create<arith::AddIOp>(loc, chunk, alignLess1),
+              align),
+          align);
+    }
 
     SmallVector<OpFoldResult> sizes(plan.root.getNumLoops(),
                                     rewriter.getIndexAttr(0));

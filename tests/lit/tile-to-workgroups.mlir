@@ -74,14 +74,21 @@ func.func private @bias_relu(%x: tensor<1x40x40x32xf32> {bufferization.writable 
 }
 
 // Too little work for a second workgroup: the arguments are there, unused.
-// With min-work-per-workgroup=1 every element could be a workgroup.
+// With min-work-per-workgroup=1 it splits, in chunks of whole 64-byte cache
+// lines (16 f32), so that no two workgroups store to one line: at most 64.
 // CHECK-LABEL: func.func private @small
 // CHECK-SAME:    (%{{.+}}: index {kiln.workgroup_id}, %{{.+}}: index {kiln.workgroup_count}, %[[X:.+]]: tensor<1024xf32>
 // CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 1 : i64}
 // CHECK-NEXT:    tensor.empty() : tensor<1024xf32>
 // CHECK-NEXT:    linalg.generic {{.*}} ins(%[[X]] : tensor<1024xf32>)
 // ALL-LABEL:   func.func private @small
-// ALL-SAME:      kiln.max_workgroups = 1024 : i64
+// ALL-SAME:      kiln.max_workgroups = 64 : i64
+// ALL:           %[[CEIL:.+]] = arith.divui
+// ALL-DAG:       %[[C16:.+]] = arith.constant 16 : index
+// ALL-DAG:       %[[C15:.+]] = arith.constant 15 : index
+// ALL:           %[[UP:.+]] = arith.addi %[[CEIL]], %[[C15]]
+// ALL:           %[[LINES:.+]] = arith.divui %[[UP]], %[[C16]]
+// ALL:           %[[CHUNK:.+]] = arith.muli %[[LINES]], %[[C16]]
 // ALL:           tensor.extract_slice {{.*}} tensor<1024xf32> to tensor<?xf32>
 #id1 = affine_map<(d0) -> (d0)>
 func.func private @small(%x: tensor<1024xf32> {bufferization.writable = false}) -> tensor<1024xf32> attributes {kiln.kernel} {
