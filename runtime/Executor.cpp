@@ -35,8 +35,11 @@ void CpuExecutor::run(ExecutionPlan &plan, ThreadPool &pool,
     plan.argv[b.slot] = outputs[b.index];
   void **argv = plan.argv.data();
   size_t threads = pool.workers() + 1;
+  // A few workgroups per thread: a thread that falls behind (its CPU taken
+  // by another process) then leaves the rest of its share to the others.
+  size_t perStep = threads == 1 ? 1 : threads * kWorkgroupsPerThread;
   for (const ExecutionPlan::Step &step : plan.steps) {
-    size_t workgroups = std::min(step.maxWorkgroups, threads);
+    size_t workgroups = std::min(step.maxWorkgroups, perStep);
     if (workgroups <= 1) {
       step.kernel(argv + step.firstArg, 0, 1);
       continue;

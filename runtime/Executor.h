@@ -39,10 +39,12 @@ struct ExecutionPlan {
 };
 
 /// Runs the steps in order; a step whose kernel splits into workgroups runs
-/// min(maxWorkgroups, pool threads + 1) of them, the first on the calling
-/// thread.
+/// min(maxWorkgroups, kWorkgroupsPerThread * threads) of them on the pool
+/// and the calling thread; on one thread, every kernel runs whole.
 class CpuExecutor {
 public:
+  static constexpr size_t kWorkgroupsPerThread = 4;
+
   /// `inputs` and `outputs` have been checked against the model's signature;
   /// the plan is not re-entrant (its argv is shared by all runs).
   void run(ExecutionPlan &plan, ThreadPool &pool, const void *const *inputs,

@@ -25,10 +25,16 @@ namespace kiln::rt {
 
 namespace {
 
-/// How long a thread polls before it blocks: a few steps' worth, so that a
-/// chain of short parallel steps never pays for a sleep and a wake-up,
-/// while an idle pool stops using the CPU almost at once.
-constexpr auto kSpin = std::chrono::microseconds(50);
+/// How long a thread polls before it blocks. Waking a blocked thread costs
+/// a system call for the waker and, on a virtual machine whose idle vCPU
+/// halted, tens to hundreds of microseconds before the thread runs: a
+/// worker keeps polling through the serial steps between parallel ones,
+/// and a caller waiting for a workgroup already begun polls longer still.
+/// After kPolite of polling, a thread yields between polls, so that on an
+/// oversubscribed CPU it does not keep the thread it waits for off it.
+constexpr auto kWorkerSpin = std::chrono::microseconds(250);
+constexpr auto kCallerSpin = std::chrono::microseconds(1000);
+constexpr auto kPolite = std::chrono::microseconds(50);
 
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -38,9 +44,10 @@ inline void cpuRelax() {
 #endif
 }
 
-/// Polls `ready` for up to kSpin; true as soon as it holds.
-template <typename Ready> bool spinUntil(Ready &&ready) {
-  auto deadline = std::chrono::steady_clock::now() + kSpin;
+/// Polls `ready` for up to `limit`; true as soon as it holds.
+template <typename Ready>
+bool spinUntil(Ready &&ready, std::chrono::microseconds limit) {
+  auto start = std::chrono::steady_clock::now();
   for (;;) {
     // The clock costs more than a poll: look at it once in a while.
     for (int i = 0; i < 64; ++i) {
@@ -48,8 +55,11 @@ template <typename Ready> bool spinUntil(Ready &&ready) {
         return true;
       cpuRelax();
     }
-    if (std::chrono::steady_clock::now() >= deadline)
+    auto spent = std::chrono::steady_clock::now() - start;
+    if (spent >= limit)
       return ready();
+    if (spent >= kPolite)
+      std::this_thread::yield();
   }
 }
 
@@ -61,7 +71,7 @@ Status ThreadPool::start(size_t workers) {
   if (numWorkers_ != 0 || workers == 0)
     return Status::ok();
   workers_.reset(new Worker[workers]);
-  claimed_.reset(new Claim[workers + 1]);
+  ranges_.reset(new Range[workers + 1]);
   generation_ = 0;
   for (size_t w = 0; w < workers; ++w) {
     try {
@@ -94,13 +104,46 @@ void ThreadPool::stop() {
   numWorkers_ = 0;
 }
 
-bool ThreadPool::claim(size_t workgroup, uint64_t generation) {
-  std::atomic<uint64_t> &slot = claimed_[workgroup].generation;
-  uint64_t last = slot.load();
-  while (last < generation)
-    if (slot.compare_exchange_weak(last, generation))
+namespace {
+// A range word: [generation:40][next:12][end:12].
+constexpr uint64_t kField = 12, kFieldMask = (1u << kField) - 1;
+uint64_t rangeWord(uint64_t generation, size_t begin, size_t end) {
+  return generation << (2 * kField) | uint64_t(begin) << kField | end;
+}
+// The job word: [generation:40][threads:12][count:12].
+uint64_t jobWord(uint64_t generation, size_t threads, size_t count) {
+  return generation << (2 * kField) | uint64_t(threads) << kField | count;
+}
+} // namespace
+
+bool ThreadPool::claim(size_t range, uint64_t generation, size_t &workgroup) {
+  std::atomic<uint64_t> &word = ranges_[range].word;
+  uint64_t w = word.load();
+  for (;;) {
+    uint64_t next = (w >> kField) & kFieldMask, end = w & kFieldMask;
+    if ((w >> (2 * kField)) != generation || next >= end)
+      return false;
+    if (word.compare_exchange_weak(w, w + (uint64_t(1) << kField))) {
+      workgroup = next;
       return true;
-  return false;
+    }
+  }
+}
+
+size_t ThreadPool::work(size_t self, size_t threads, size_t count,
+                        uint64_t generation) {
+  size_t done = 0, workgroup;
+  // Its own range first, then what the others have not begun. task_ and
+  // context_ are this job's once a claim of it succeeds: the caller
+  // changes them only after every claimed workgroup finished.
+  for (size_t i = 0; i < threads; ++i) {
+    size_t range = (self + i) % threads;
+    while (claim(range, generation, workgroup)) {
+      task_(context_, workgroup, count);
+      ++done;
+    }
+  }
+  return done;
 }
 
 void ThreadPool::run(Task task, void *context, size_t count) {
@@ -109,17 +152,19 @@ void ThreadPool::run(Task task, void *context, size_t count) {
       task(context, g, count);
     return;
   }
-  count = std::min(count, numWorkers_ + 1);
+  count = std::min(count, kMaxWorkgroups);
+  size_t threads = std::min(count, numWorkers_ + 1);
   // Every workgroup of the last job has finished (the wait below), so no
   // worker reads these while they change.
   task_ = task;
   context_ = context;
   finished_.store(0);
   uint64_t generation = ++generation_;
-  job_.store(generation << 16 | count);
-  // Workgroup w is worker w - 1's: a thread keeps the same part of each
-  // step's data, and of the next run's, in its caches.
-  for (size_t w = 0; w + 1 < count; ++w) {
+  for (size_t t = 0; t < threads; ++t)
+    ranges_[t].word.store(rangeWord(generation, count * t / threads,
+                                    count * (t + 1) / threads));
+  job_.store(jobWord(generation, threads, count));
+  for (size_t w = 0; w + 1 < threads; ++w) {
     Worker &k = workers_[w];
     k.mailbox.fetch_add(1);
     if (k.sleeping.load()) {
@@ -127,18 +172,9 @@ void ThreadPool::run(Task task, void *context, size_t count) {
       k.wake.notify_one();
     }
   }
-  task(context, 0, count);
-  // Then the caller takes over the workgroups whose worker has not started
-  // them yet: a worker slow to wake (asleep, or its CPU busy with another
-  // process) delays the step only once it has begun its part.
-  size_t mine = 1;
-  for (size_t w = 1; w < count; ++w)
-    if (claim(w, generation)) {
-      task(context, w, count);
-      ++mine;
-    }
+  size_t mine = work(0, threads, count, generation);
   auto finished = [&] { return finished_.load() == count - mine; };
-  if (spinUntil(finished))
+  if (spinUntil(finished, kCallerSpin))
     return;
   std::unique_lock<std::mutex> lock(doneMutex_);
   callerSleeping_.store(true);
@@ -152,11 +188,11 @@ void ThreadPool::workerLoop(size_t index) {
                                           .substr(0, 15)
                                           .c_str());
   Worker &k = workers_[index];
-  size_t workgroup = index + 1;
+  size_t self = index + 1;
   uint64_t seen = 0;
   for (;;) {
     auto hasJob = [&] { return k.mailbox.load() != seen; };
-    if (!spinUntil(hasJob)) {
+    if (!spinUntil(hasJob, kWorkerSpin)) {
       std::unique_lock<std::mutex> lock(k.mutex);
       k.sleeping.store(true);
       k.wake.wait(lock, hasJob);
@@ -165,15 +201,15 @@ void ThreadPool::workerLoop(size_t index) {
     seen = k.mailbox.load();
     if (k.stop.load())
       return;
-    // The current job, maybe a later one than the wake-up was for. Its
-    // task_ and context_ are safe to read once the claim succeeds: the
-    // caller changes them only after every claimed workgroup finished.
+    // The current job, maybe a later one than the wake-up was for.
     uint64_t job = job_.load();
-    size_t count = job & 0xffff;
-    if (workgroup >= count || !claim(workgroup, job >> 16))
+    size_t threads = (job >> kField) & kFieldMask, count = job & kFieldMask;
+    if (self >= threads)
       continue;
-    task_(context_, workgroup, count);
-    finished_.fetch_add(1);
+    size_t done = work(self, threads, count, job >> (2 * kField));
+    if (done == 0)
+      continue;
+    finished_.fetch_add(done);
     if (callerSleeping_.load()) {
       { std::lock_guard<std::mutex> lock(doneMutex_); }
       done_.notify_one();

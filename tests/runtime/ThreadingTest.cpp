@@ -46,16 +46,15 @@ TEST(ThreadPool, EveryWorkgroupRunsOnce) {
   ThreadPool pool;
   ASSERT_FALSE(pool.start(3));
   EXPECT_EQ(pool.workers(), 3u);
-  for (size_t count = 1; count <= 6; ++count) {
-    Record records[6];
+  // Fewer workgroups than threads, as many, and several per thread.
+  for (size_t count = 1; count <= 13; ++count) {
+    Record records[14];
     pool.run(recordTask, records, count);
-    // More workgroups than threads are capped at the number of threads.
-    size_t ran = std::min<size_t>(count, 4);
-    for (size_t g = 0; g < 6; ++g) {
-      EXPECT_EQ(records[g].runs.load(), g < ran ? 1 : 0)
+    for (size_t g = 0; g < 14; ++g) {
+      EXPECT_EQ(records[g].runs.load(), g < count ? 1 : 0)
           << "workgroup " << g << " of " << count;
-      if (g < ran) {
-        EXPECT_EQ(records[g].count.load(), ran);
+      if (g < count) {
+        EXPECT_EQ(records[g].count.load(), count);
       }
     }
   }
@@ -102,9 +101,10 @@ void placementTask(void *context, size_t workgroup, size_t count) {
   rendezvousTask(&p->rendezvous, workgroup, count);
 }
 
-// Workgroup 0 runs on the caller and workgroup w on worker w, run after
-// run, so each thread keeps its part of the data in its caches. (With every
-// workgroup waiting for the others, none can be taken over.)
+// With one workgroup per thread, workgroup 0 runs on the caller and
+// workgroup w on worker w, run after run, so each thread keeps its part of
+// the data in its caches. (With every workgroup waiting for the others,
+// none can be taken over.)
 TEST(ThreadPool, WorkgroupsStayOnTheirThreads) {
   ThreadPool pool;
   ASSERT_FALSE(pool.start(2));
@@ -245,8 +245,10 @@ TEST(RuntimeThreads, SameOutputsForEveryThreadCount) {
                                sizeof error),
                 KILN_OK)
           << error;
-      // Two steps each add the workgroup count to each element once.
-      int32_t count = static_cast<int32_t>(std::min<size_t>(expectThreads, 8));
+      // Two steps each add the workgroup count to each element once: on
+      // several threads, up to 4 workgroups per thread, at most 8.
+      int32_t count = static_cast<int32_t>(
+          expectThreads == 1 ? 1 : std::min<size_t>(4 * expectThreads, 8));
       for (int i = 0; i < 64; ++i) {
         ASSERT_EQ(y[i], 2.0f * (2.0f * x[i] + 1.0f) + 1.0f) << "element " << i;
         ASSERT_EQ(seen[i], 2 * count) << "element " << i;
