@@ -95,6 +95,15 @@ llvm::Expected<ModelSignature> signatureOf(func::FuncOp func) {
     if (!spec) return spec.takeError();
     sig.inputs.push_back(std::move(*spec));
   }
+  // Ids are in range for the smallest table they index.
+  func.walk([&](GatherOp g) {
+    auto arg = dyn_cast<BlockArgument>(g.getIndices());
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return;
+    int64_t rows = cast<RankedTensorType>(g.getTable().getType()).getDimSize(0);
+    int64_t &range = sig.inputs[arg.getArgNumber()].indexRange;
+    range = range ? std::min(range, rows) : rows;
+  });
   for (unsigned i = 0; i < type.getNumResults(); ++i) {
     auto spec = specOf(type.getResult(i),
                        nameOf(func.getResultAttrDict(i), "output", i));

@@ -21,6 +21,9 @@ struct TensorSpec {
   DType dtype;
   Shape shape;
   std::string init; // parameters only
+  /// An integer input that gather uses as ids: valid ids are [0, indexRange)
+  /// (the table's rows); 0 when it indexes nothing.
+  int64_t indexRange = 0;
 };
 
 struct ModelSignature {

@@ -156,6 +156,11 @@ Status checkSignatures(const char *what,
       return formatError(where, ": unknown dtype ",
                          static_cast<int>(sig.dtype()),
                          "; expected F32, F16, BF16, I8 or I32");
+    if (sig.index_range() < 0 ||
+        (sig.index_range() != 0 && sig.dtype() != kmod::DType::I32 &&
+         sig.dtype() != kmod::DType::I8))
+      return formatError(where, ": index range ", sig.index_range(),
+                         " is negative or on a non-integer tensor");
     const auto &shape = *sig.shape();
     if (shape.size() > kMaxRank)
       return formatError(where, ": rank ", shape.size(),
@@ -279,17 +284,35 @@ Status checkSteps(const kmod::Module &m) {
                          " kernels");
     const kmod::Kernel &kernel = *kernels.Get(step.kernel());
     const auto &args = *step.args();
-    if (args.size() != kernel.num_args())
-      return formatError("step ", s, ": ", args.size(), " args for kernel ",
-                         step.kernel(), " (", quoted(kernel.symbol()),
-                         "), which takes ", kernel.num_args());
+    const auto &sizes = *kernel.arg_sizes();
+    std::string what = strCat("step ", s, " (kernel ", step.kernel(), ", ",
+                              quoted(kernel.symbol()), ")");
+    if (args.size() != kernel.num_args() || sizes.size() != args.size())
+      return formatError(what, ": ", args.size(), " args, ", sizes.size(),
+                         " arg sizes; the kernel takes ", kernel.num_args());
+    if (kernel.num_outputs() == 0 || kernel.num_outputs() > args.size())
+      return formatError(what, ": ", kernel.num_outputs(),
+                         " of its ", args.size(), " args are outputs");
+    size_t firstOutput = args.size() - kernel.num_outputs();
     for (size_t a = 0; a < args.size(); ++a) {
       uint32_t buffer = args[a];
       if (buffer >= buffers.size())
-        return formatError("step ", s, ": arg ", a, " is buffer ", buffer,
+        return formatError(what, ": arg ", a, " is buffer ", buffer,
                            ", out of range; the module has ", buffers.size(),
                            " buffers");
       const kmod::Buffer &b = *buffers.Get(buffer);
+      // The kernel touches exactly sizes[a] bytes through the arg: a smaller
+      // buffer would be overrun.
+      if (b.size() != sizes[a])
+        return formatError(what, ": arg ", a, " is buffer ", buffer, " of ",
+                           b.size(), " bytes; the kernel uses ", sizes[a]);
+      if (a >= firstOutput && (b.kind() == BufferKind::Input ||
+                               b.kind() == BufferKind::Param))
+        return formatError(what, ": arg ", a, " is written, but buffer ",
+                           buffer, " is ",
+                           b.kind() == BufferKind::Input ? "an input"
+                                                         : "a parameter",
+                           ", which kernels only read");
       if (b.kind() == BufferKind::Output)
         written[b.index()] = true; // index checked with the buffers
     }
@@ -325,6 +348,12 @@ Status checkPayload(const kmod::Module &m, const uint8_t *base) {
                        hex64(m.code_hash()), " but its ", code.size(),
                        "-byte code hashes to ", hex64(hash),
                        " (the code is corrupt)");
+  uint64_t weightsHashed = weightsHash(weights.data(), weights.size());
+  if (weightsHashed != m.weights_hash())
+    return formatError("weights hash mismatch: the artifact records ",
+                       hex64(m.weights_hash()), " but its ", weights.size(),
+                       "-byte weights hash to ", hex64(weightsHashed),
+                       " (the weights are corrupt)");
   return Status::ok();
 }
 

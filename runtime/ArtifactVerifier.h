@@ -21,7 +21,7 @@
 namespace kiln::rt {
 
 /// The format version this runtime reads (Module.version).
-constexpr uint32_t kSupportedVersion = 3;
+constexpr uint32_t kSupportedVersion = 4;
 /// The largest rank a TensorSig may have.
 constexpr size_t kMaxRank = 8;
 /// The alignment of Param and Arena offsets and of the weights.

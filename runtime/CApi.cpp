@@ -71,6 +71,7 @@ kiln_status fillInfo(const kiln_model *model, size_t index,
   info->rank = t.shape.size();
   info->shape = t.shape.data();
   info->byte_size = t.byteSize;
+  info->index_range = t.indexRange;
   return KILN_OK;
 }
 

@@ -45,6 +45,7 @@ TensorDesc describe(const kmod::TensorSig &sig) {
   uint64_t bytes = 0;
   (void)tensorByteSize(sig, bytes); // verified
   t.byteSize = bytes;
+  t.indexRange = sig.index_range();
   return t;
 }
 

@@ -31,6 +31,7 @@ struct TensorDesc {
   size_t elementSize;
   std::vector<int64_t> shape;
   size_t byteSize;
+  int64_t indexRange;
 };
 
 class Model {

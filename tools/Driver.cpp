@@ -23,7 +23,7 @@ Artifact::Artifact(kiln_model *model) : model_(model) {
       kiln_tensor_info t;
       info(model, i, &t);
       out.push_back({t.name, static_cast<DType>(t.dtype),
-                     Shape(t.shape, t.shape + t.rank), ""});
+                     Shape(t.shape, t.shape + t.rank), "", t.index_range});
     }
     return out;
   };
@@ -135,8 +135,8 @@ std::string checkNames(const char *flag, const char *kind,
   return "";
 }
 
-HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
-                       int64_t indexRange) {
+HostTensor randomInput(const TensorSpec &spec, uint64_t seed) {
+  int64_t indexRange = spec.indexRange ? spec.indexRange : 10;
   HostTensor t(spec.dtype, spec.shape);
   Rng rng(seedFor(seed, spec.name));
   bool isInt = isInteger(spec.dtype);
@@ -187,10 +187,40 @@ bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
   return error.empty();
 }
 
-void printInput(const TensorSpec &spec, const std::string &from) {
+static void printInput(const TensorSpec &spec, const std::string &from) {
   std::printf("input  %s %s %s <- %s\n", spec.name.c_str(),
               dtypeName(spec.dtype), toString(spec.shape).c_str(),
               from.c_str());
+}
+
+bool prepareInput(const TensorSpec &spec, const std::string &path,
+                  uint64_t seed, const std::string &tool, HostTensor &t,
+                  std::string &error) {
+  if (path.empty()) {
+    t = randomInput(spec, seed);
+    printInput(spec, "random (seed " + std::to_string(seed) + ")");
+    return true;
+  }
+  if (!readInput(spec, path, t, error))
+    return false;
+  printInput(spec, path);
+  if (!spec.indexRange)
+    return true;
+  int64_t count = 0, first = -1;
+  for (int64_t i = 0; i < t.size(); ++i)
+    if (t.get(i) < 0 || t.get(i) >= spec.indexRange) {
+      if (first < 0)
+        first = i;
+      ++count;
+    }
+  if (count)
+    std::fprintf(stderr,
+                 "%s: warning: input '%s': %lld ids outside [0, %lld) are "
+                 "clamped into the table (first: element %lld = %lld)\n",
+                 tool.c_str(), spec.name.c_str(), (long long)count,
+                 (long long)spec.indexRange, (long long)first,
+                 (long long)t.get(first));
+  return true;
 }
 
 bool writeOutputs(const std::vector<TensorSpec> &specs,

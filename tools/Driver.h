@@ -81,9 +81,9 @@ std::string checkNames(const char *flag, const char *kind,
                        const std::vector<TensorSpec> &specs);
 
 /// Seeded random values for input `spec`, the same in every tool: floats
-/// uniform in [-1, 1), integers whole numbers in [0, indexRange).
-HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
-                       int64_t indexRange = 10);
+/// uniform in [-1, 1), integers whole numbers in [0, spec.indexRange), or
+/// [0, 10) when the input indexes nothing.
+HostTensor randomInput(const TensorSpec &spec, uint64_t seed);
 
 /// Reads input `spec` from `path`, a .npy file or an IDX image file
 /// (Fashion-MNIST's, gzip-compressed or plain; the first rows are taken),
@@ -92,8 +92,13 @@ HostTensor randomInput(const TensorSpec &spec, uint64_t seed,
 bool readInput(const TensorSpec &spec, const std::string &path, HostTensor &t,
                std::string &error);
 
-/// Prints "input  NAME DTYPE SHAPE <- FROM".
-void printInput(const TensorSpec &spec, const std::string &from);
+/// Input `spec` read from `path` (readInput) or, when `path` is empty,
+/// seeded random values; prints its "input  NAME DTYPE SHAPE <- FROM" line,
+/// and a warning prefixed by `tool` on stderr when ids from a file fall
+/// outside spec.indexRange (gather clamps them into the table).
+bool prepareInput(const TensorSpec &spec, const std::string &path,
+                  uint64_t seed, const std::string &tool, HostTensor &t,
+                  std::string &error);
 
 /// Writes each output named in `paths` to its .npy file and prints
 /// "output NAME DTYPE SHAPE -> PATH" (or "(not saved)") for every output.

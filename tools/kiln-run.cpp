@@ -40,37 +40,6 @@ int fail(const std::string &msg) {
   return 1;
 }
 
-/// Number of rows of the table each integer input indexes into, so random
-/// token ids stay in range.
-std::map<unsigned, int64_t> indexRanges(mlir::func::FuncOp func) {
-  std::map<unsigned, int64_t> ranges;
-  func.walk([&](GatherOp g) {
-    if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(g.getIndices()))
-      ranges[arg.getArgNumber()] =
-          llvm::cast<mlir::RankedTensorType>(g.getTable().getType())
-              .getDimSize(0);
-  });
-  return ranges;
-}
-
-/// gather clamps ids into its table (as XLA does); a user feeding ids from a
-/// file should still hear about ones that do not fit.
-void warnOutOfRange(const std::string &name, const HostTensor &ids,
-                    int64_t rows) {
-  int64_t count = 0, first = -1;
-  for (int64_t i = 0; i < ids.size(); ++i)
-    if (ids.get(i) < 0 || ids.get(i) >= rows) {
-      if (first < 0)
-        first = i;
-      ++count;
-    }
-  if (count)
-    llvm::errs() << "kiln-run: warning: input '" << name << "': " << count
-                 << " ids outside [0, " << rows
-                 << ") are clamped into the table (first: element " << first
-                 << " = " << (int64_t)ids.get(first) << ")\n";
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -135,7 +104,6 @@ int main(int argc, char **argv) {
   std::unique_ptr<Artifact> artifact;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlir::func::FuncOp func;
-  std::map<unsigned, int64_t> ranges;
   if (isArtifact) {
     artifact = Artifact::loadFile(file, error);
     if (!artifact)
@@ -155,7 +123,6 @@ int main(int argc, char **argv) {
     if (!sigOr)
       return fail(llvm::toString(sigOr.takeError()));
     sig = std::move(*sigOr);
-    ranges = indexRanges(func);
   }
 
   for (std::string bad :
@@ -179,23 +146,13 @@ int main(int argc, char **argv) {
     compared.emplace(spec.name, std::move(t));
   }
 
-  std::vector<HostTensor> inputs;
+  std::vector<HostTensor> inputs(sig.inputs.size());
   for (unsigned i = 0; i < sig.inputs.size(); ++i) {
-    const TensorSpec &spec = sig.inputs[i];
-    auto it = inputPaths.find(spec.name);
-    if (it == inputPaths.end()) {
-      inputs.push_back(
-          randomInput(spec, seed, ranges.count(i) ? ranges[i] : 10));
-      printInput(spec, "random (seed " + std::to_string(seed) + ")");
-      continue;
-    }
-    HostTensor t;
-    if (!readInput(spec, it->second, t, error))
+    auto it = inputPaths.find(sig.inputs[i].name);
+    if (!prepareInput(sig.inputs[i],
+                      it == inputPaths.end() ? "" : it->second, seed,
+                      "kiln-run", inputs[i], error))
       return fail(error);
-    if (ranges.count(i))
-      warnOutOfRange(spec.name, t, ranges[i]);
-    printInput(spec, it->second);
-    inputs.push_back(std::move(t));
   }
 
   ParamValues params;

@@ -43,7 +43,7 @@ using namespace mlir;
 namespace kiln::cpu {
 
 /// Format version written into every artifact (kmod.fbs: Module.version).
-constexpr uint32_t kKmodVersion = 3;
+constexpr uint32_t kKmodVersion = 4;
 
 static llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
@@ -103,7 +103,8 @@ struct Schedule {
   std::vector<Buffer> buffers;
   struct Step {
     std::string kernel;
-    std::vector<uint32_t> args;
+    std::vector<uint32_t> args; // the kernel's inputs, then its outputs
+    uint32_t numOutputs;
   };
   std::vector<Step> steps;
 };
@@ -133,7 +134,7 @@ Schedule scheduleOf(func::FuncOp func, const ModelSignature &sig,
     for (auto [v, offset] : llvm::zip(call.getResults(), offsets.asArrayRef()))
       if (offset >= 0)
         add(v, kmod::BufferKind::Arena, 0, offset);
-    Schedule::Step step{call.getCallee().str(), {}};
+    Schedule::Step step{call.getCallee().str(), {}, call.getNumResults()};
     for (Value v : call.getOperands())
       step.args.push_back(bufferOf[v]);
     for (Value v : call.getResults())
@@ -391,7 +392,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     for (const TensorSpec &t : specs)
       out.push_back(kmod::CreateTensorSig(fb, fb.CreateString(t.name),
                                           toKmod(t.dtype),
-                                          fb.CreateVector(t.shape)));
+                                          fb.CreateVector(t.shape),
+                                          t.indexRange));
     return fb.CreateVector(out);
   };
   auto inputs = sigs(sig.inputs), outputs = sigs(sig.outputs),
@@ -401,11 +403,19 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     bufferTables.push_back(
         kmod::CreateBuffer(fb, b.kind, b.index, b.offset, b.size));
   auto buffers = fb.CreateVector(bufferTables);
+  // A kernel's arg sizes are those of the buffers its (first) step passes;
+  // every step calling it passes the same, as the verifier checks.
   std::vector<flatbuffers::Offset<kmod::Kernel>> kernelTables;
-  for (size_t i = 0; i < kernels.size(); ++i)
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const Schedule::Step &first = *llvm::find_if(
+        schedule.steps, [&](auto &s) { return s.kernel == kernels[i]; });
+    std::vector<uint64_t> argSizes;
+    for (uint32_t b : first.args)
+      argSizes.push_back(schedule.buffers[b].size);
     kernelTables.push_back(kmod::CreateKernel(
         fb, fb.CreateString(kernels[i] + "_packed"), numArgs[i],
-        maxWorkgroups[i]));
+        maxWorkgroups[i], first.numOutputs, fb.CreateVector(argSizes)));
+  }
   auto kernelVector = fb.CreateVector(kernelTables);
   std::vector<flatbuffers::Offset<kmod::Step>> steps;
   for (const Schedule::Step &step : schedule.steps) {
@@ -430,6 +440,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
       stepVector, a.arenaSize, codeVector, weightVector,
       rt::codeHash(reinterpret_cast<const uint8_t *>(code->data()),
                    code->size()),
+      rt::weightsHash(reinterpret_cast<const uint8_t *>(weights.data()),
+                      weights.size()),
       fb.CreateVectorOfStrings(features));
   kmod::FinishModuleBuffer(fb, root);
   a.bytes.assign(reinterpret_cast<const char *>(fb.GetBufferPointer()),

@@ -50,6 +50,9 @@ typedef struct kiln_tensor_info {
   size_t rank;
   const int64_t *shape; /* `rank` dimensions; may be NULL when rank is 0 */
   size_t byte_size;
+  /* An integer input used as ids into a table: valid ids are
+   * [0, index_range); 0 when it indexes nothing. */
+  int64_t index_range;
 } kiln_tensor_info;
 
 /* Loads and verifies a model. On failure *model is NULL and `error` (of

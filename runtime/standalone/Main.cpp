@@ -146,19 +146,13 @@ int runMain(int argc, char **argv) {
     if (!bad.empty())
       return fail(bad);
 
-  std::vector<HostTensor> inputs;
-  for (const TensorSpec &spec : sig.inputs) {
-    auto it = inputPaths.find(spec.name);
-    if (it == inputPaths.end()) {
-      inputs.push_back(randomInput(spec, opts.seed));
-      printInput(spec, "random (seed " + std::to_string(opts.seed) + ")");
-      continue;
-    }
-    HostTensor t;
-    if (!readInput(spec, it->second, t, error))
+  std::vector<HostTensor> inputs(sig.inputs.size());
+  for (size_t i = 0; i < sig.inputs.size(); ++i) {
+    auto it = inputPaths.find(sig.inputs[i].name);
+    if (!prepareInput(sig.inputs[i],
+                      it == inputPaths.end() ? "" : it->second, opts.seed,
+                      programName, inputs[i], error))
       return fail(error);
-    printInput(spec, it->second);
-    inputs.push_back(std::move(t));
   }
   std::printf("model %s: embedded (arena %zu bytes)\n", model->name().c_str(),
               model->arenaSize());

@@ -56,7 +56,7 @@ TensorVector buildSignature(flatbuffers::FlatBufferBuilder &fbb,
                      ? buildMisalignedShape(fbb, t.shape)
                      : fbb.CreateVector(t.shape);
     sigs.push_back(kmod::CreateTensorSig(fbb, fbb.CreateString(t.name),
-                                         t.dtype, shape));
+                                         t.dtype, shape, t.indexRange));
   }
   return fbb.CreateVector(sigs);
 }
@@ -87,9 +87,17 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
   auto buffers = fbb.CreateVector(bufferList);
 
   std::vector<flatbuffers::Offset<kmod::Kernel>> kernelList;
-  for (const KernelSpec &k : spec.kernels)
-    kernelList.push_back(kmod::CreateKernel(fbb, fbb.CreateString(k.symbol),
-                                            k.numArgs, k.maxWorkgroups));
+  for (size_t i = 0; i < spec.kernels.size(); ++i) {
+    const KernelSpec &k = spec.kernels[i];
+    std::vector<uint64_t> sizes = k.argSizes;
+    for (const StepSpec &s : spec.steps)
+      if (sizes.empty() && s.kernel == i)
+        for (uint32_t b : s.args)
+          sizes.push_back(b < spec.buffers.size() ? spec.buffers[b].size : 0);
+    kernelList.push_back(kmod::CreateKernel(
+        fbb, fbb.CreateString(k.symbol), k.numArgs, k.maxWorkgroups,
+        k.numOutputs, fbb.CreateVector(sizes)));
+  }
   auto kernels = fbb.CreateVector(kernelList);
 
   std::vector<flatbuffers::Offset<kmod::Step>> stepList;
@@ -111,10 +119,14 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
   uint64_t hash = spec.codeHash ? *spec.codeHash
                                 : codeHash(spec.code.data(), spec.code.size());
   auto features = fbb.CreateVectorOfStrings(spec.cpuFeatures);
+  uint64_t weightsHashed =
+      spec.weightsHash
+          ? *spec.weightsHash
+          : weightsHash(spec.weights.data(), spec.weights.size());
   auto module = kmod::CreateModule(fbb, spec.version, name, target, cpu,
                                    inputs, outputs, params, buffers, kernels,
                                    steps, spec.arenaSize, code, weights, hash,
-                                   features);
+                                   weightsHashed, features);
   // FinishModuleBuffer, with the identifier the spec asks for.
   EXPECT_EQ(spec.identifier.size(), 4u);
   fbb.Finish(module, spec.identifier.c_str());

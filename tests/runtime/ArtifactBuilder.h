@@ -21,6 +21,7 @@ struct TensorSpec {
   std::string name;
   kmod::DType dtype = kmod::DType::F32;
   std::vector<int64_t> shape;
+  int64_t indexRange = 0;
 };
 
 struct BufferSpec {
@@ -34,6 +35,10 @@ struct KernelSpec {
   std::string symbol;
   uint32_t numArgs = 0;
   uint32_t maxWorkgroups = 1;
+  uint32_t numOutputs = 1;
+  /// Kernel.arg_sizes; when empty, the sizes of the buffers the first step
+  /// calling the kernel passes.
+  std::vector<uint64_t> argSizes = {};
 };
 
 struct StepSpec {
@@ -42,7 +47,7 @@ struct StepSpec {
 };
 
 struct ArtifactSpec {
-  uint32_t version = 3;
+  uint32_t version = 4;
   std::string name = "test_model";
   std::string target = "x86_64-cpu";
   std::string cpu = "generic";
@@ -57,6 +62,8 @@ struct ArtifactSpec {
   std::vector<std::string> cpuFeatures;
   /// Module.code_hash; the hash of `code` unless set.
   std::optional<uint64_t> codeHash;
+  /// Module.weights_hash; the hash of `weights` unless set.
+  std::optional<uint64_t> weightsHash;
   /// The file identifier (4 characters); "KMOD" unless set.
   std::string identifier = "KMOD";
   /// Places the weights 4 bytes past a 64-byte boundary, as a writer that

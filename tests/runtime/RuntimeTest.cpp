@@ -7,6 +7,7 @@
 // names the problem: never a crash, whatever the bytes.
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/runtime/CodeHash.h"
 #include "kiln_runtime.h"
 
 #include "ArtifactBuilder.h"
@@ -592,12 +593,12 @@ TEST(RuntimeBadInput, CorruptStructure) {
 
 TEST(RuntimeBadInput, WrongVersion) {
   ArtifactSpec spec = reference();
-  spec.version = 2; // before artifacts recorded CPU features
+  spec.version = 3; // before artifacts recorded arg sizes
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"unsupported format version 2", "reads version 3"});
-  spec.version = 4;
+                  {"unsupported format version 3", "reads version 4"});
+  spec.version = 5;
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"unsupported format version 4", "reads version 3"});
+                  {"unsupported format version 5", "reads version 4"});
   spec.version = 0;
   expectLoadError(spec, KILN_ERROR_FORMAT, {"unsupported format version 0"});
 }
@@ -737,8 +738,8 @@ TEST(RuntimeBadInput, StepArgOutOfRange) {
   ArtifactSpec spec = reference();
   spec.steps[2].args[1] = 8;
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"step 2: arg 1 is buffer 8, out of range; the module has "
-                   "8 buffers"});
+                  {"step 2 (kernel 1, 'scale_f32_4'): arg 1 is buffer 8, out "
+                   "of range; the module has 8 buffers"});
 }
 
 TEST(RuntimeBadInput, StepKernelOutOfRange) {
@@ -753,8 +754,51 @@ TEST(RuntimeBadInput, StepArgCountDiffersFromKernel) {
   ArtifactSpec spec = reference();
   spec.steps[1].args.push_back(5);
   expectLoadError(spec, KILN_ERROR_FORMAT,
-                  {"step 1: 4 args for kernel 0 ('add_f32_4'), which takes "
-                   "3"});
+                  {"step 1 (kernel 0, 'add_f32_4'): 4 args",
+                   "the kernel takes 3"});
+}
+
+TEST(RuntimeBadInput, StepArgSmallerThanKernelUses) {
+  // A kernel that reads or writes 32 bytes through an arg must not be given
+  // a 16-byte buffer: it would run past it.
+  ArtifactSpec spec = reference();
+  spec.kernels[0].argSizes = {16, 16, 32};
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"step 0 (kernel 0, 'add_f32_4'): arg 2 is buffer 4 of 16 "
+                   "bytes; the kernel uses 32"});
+}
+
+TEST(RuntimeBadInput, StepWritesInputOrParam) {
+  // The last arg is the kernel's output: never the caller's input or the
+  // weights.
+  ArtifactSpec spec = reference();
+  spec.steps[0].args = {0, 2, 1};
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"step 0 (kernel 0, 'add_f32_4'): arg 2 is written, but "
+                   "buffer 1 is an input"});
+  spec = reference();
+  spec.steps[0].args = {0, 2, 3};
+  expectLoadError(spec, KILN_ERROR_FORMAT, {"buffer 3 is a parameter"});
+  spec = reference();
+  spec.kernels[0].numOutputs = 0;
+  expectLoadError(spec, KILN_ERROR_FORMAT, {"0 of its 3 args are outputs"});
+}
+
+TEST(RuntimeBadInput, WeightsHashMismatch) {
+  // A flipped weight would give wrong answers and no error.
+  ArtifactSpec spec = reference();
+  spec.weights[5] ^= 0x10;
+  spec.weightsHash = kiln::rt::weightsHash(reference().weights.data(),
+                                           reference().weights.size());
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"weights hash mismatch", "the weights are corrupt"});
+}
+
+TEST(RuntimeBadInput, IndexRangeOnFloatInput) {
+  ArtifactSpec spec = reference();
+  spec.inputs[0].indexRange = 7;
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"index range 7 is negative or on a non-integer tensor"});
 }
 
 TEST(RuntimeBadInput, NoSteps) {
