@@ -14,6 +14,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <set>
+#include <string_view>
 #include <vector>
 
 namespace kiln::rt {
@@ -241,8 +243,15 @@ Status checkBuffers(const kmod::Module &m) {
 
 Status checkKernels(const kmod::Module &m) {
   const auto &kernels = *m.kernels();
+  // A kernel's arg sizes describe its own code only: two entries naming one
+  // symbol (a corrupt offset pointing at another kernel's name) would call
+  // code with the other's buffers.
+  std::set<std::string_view> seen;
   for (size_t i = 0; i < kernels.size(); ++i) {
     const flatbuffers::String &symbol = *kernels.Get(i)->symbol();
+    if (!seen.insert(std::string_view(symbol.c_str(), symbol.size())).second)
+      return formatError("kernel ", i, ": symbol ", quoted(&symbol),
+                         " is named by an earlier kernel too");
     if (symbol.size() == 0)
       return formatError("kernel ", i, ": the symbol is empty");
     // dlsym takes a C string; an embedded NUL would look up another name.

@@ -784,6 +784,14 @@ TEST(RuntimeBadInput, StepWritesInputOrParam) {
   expectLoadError(spec, KILN_ERROR_FORMAT, {"0 of its 3 args are outputs"});
 }
 
+TEST(RuntimeBadInput, KernelSymbolTwice) {
+  ArtifactSpec spec = reference();
+  spec.kernels[1].symbol = spec.kernels[0].symbol;
+  expectLoadError(spec, KILN_ERROR_FORMAT,
+                  {"kernel 1: symbol 'add_f32_4' is named by an earlier kernel "
+                   "too"});
+}
+
 TEST(RuntimeBadInput, WeightsHashMismatch) {
   // A flipped weight would give wrong answers and no error.
   ArtifactSpec spec = reference();
