@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kiln {
@@ -45,22 +46,65 @@ static bool writeAll(int fd, const void *data, size_t size) {
   return true;
 }
 
-bool writeFileAtomically(const std::string &path,
-                         const std::function<bool(const ByteWriter &)> &produce,
-                         std::string &error) {
+/// Where an O_TMPFILE file for `path` is opened: the target's directory, so
+/// that linkat and rename stay on one filesystem.
+static std::string directoryOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+static std::string temporaryName(const std::string &path) {
   // The pid keeps concurrent writers apart; the counter, threads of one
   // process.
   static std::atomic<unsigned> counter{0};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    error = "cannot write '" + path + "': cannot create temporary file '" +
-            tmp + "': " + std::strerror(errno);
-    return false;
+  return path + ".tmp." + std::to_string(::getpid()) + "." +
+         std::to_string(counter++);
+}
+
+/// An unnamed file in `dir` and the /proc path through which linkat can name
+/// it once complete; -1 where the kernel or the filesystem has no O_TMPFILE
+/// or /proc is not mounted. Any failure here falls back to a named temporary
+/// file, whose creation then reports the error (a missing directory, say) as
+/// it always has.
+static int openUnnamed(const std::string &dir, std::string &procPath) {
+#ifdef O_TMPFILE
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return -1;
+  procPath = "/proc/self/fd/" + std::to_string(fd);
+  struct stat viaProc, direct;
+  if (::stat(procPath.c_str(), &viaProc) == 0 && ::fstat(fd, &direct) == 0 &&
+      viaProc.st_dev == direct.st_dev && viaProc.st_ino == direct.st_ino)
+    return fd;
+  ::close(fd);
+#else
+  (void)dir;
+  (void)procPath;
+#endif
+  return -1;
+}
+
+bool writeFileAtomically(const std::string &path,
+                         const std::function<bool(const ByteWriter &)> &produce,
+                         std::string &error) {
+  // The data goes into an unnamed file that gets a name only once it is
+  // complete, so that an interrupted write (even SIGKILL) leaves nothing
+  // behind. A named temporary file, removed on failure, is the fallback.
+  std::string dir = directoryOf(path), procPath, tmp;
+  int fd = openUnnamed(dir, procPath);
+  bool unnamed = fd >= 0;
+  if (!unnamed) {
+    tmp = temporaryName(path);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      error = "cannot write '" + path + "': cannot create temporary file '" +
+              tmp + "': " + std::strerror(errno);
+      return false;
+    }
   }
   int err = 0;
-  std::string produceError;
   bool ok = produce([&](const void *data, size_t size) {
     if (writeAll(fd, data, size))
       return true;
@@ -72,15 +116,35 @@ bool writeFileAtomically(const std::string &path,
     ok = false;
     err = errno;
   }
+  std::string failure = unnamed
+                            ? "writing a temporary file in '" + dir + "' failed"
+                            : "writing '" + tmp + "' failed";
+  // linkat cannot replace an existing file, hence a temporary name first and
+  // the rename below; a stale name left by a killed fallback write of a
+  // process with the same pid is skipped.
+  for (int tries = 0; ok && unnamed; ++tries) {
+    tmp = temporaryName(path);
+    if (::linkat(AT_FDCWD, procPath.c_str(), AT_FDCWD, tmp.c_str(),
+                 AT_SYMLINK_FOLLOW) == 0)
+      break;
+    if (errno != EEXIST || tries == 100) {
+      ok = false;
+      err = errno;
+      failure = "cannot name temporary file '" + tmp + "'";
+      tmp.clear();
+    }
+  }
   if (::close(fd) != 0 && ok) {
     ok = false;
     err = errno;
+    failure = "writing '" + tmp + "' failed";
   }
   if (!ok) {
-    ::unlink(tmp.c_str());
+    if (!tmp.empty())
+      ::unlink(tmp.c_str());
     if (err)
-      error = "cannot write '" + path + "': writing '" + tmp +
-              "' failed: " + std::strerror(err);
+      error = "cannot write '" + path + "': " + failure + ": " +
+              std::strerror(err);
     else if (error.empty())
       error = "cannot write '" + path + "'";
     return false;

@@ -1,10 +1,14 @@
 //===- Files.h - Reading whole files, writing them atomically ---*- C++ -*-===//
 //
 // Every file a kiln tool writes (modules, artifacts, programs' .npy
-// outputs, libraries and headers) goes through writeFileAtomically: a
-// temporary file beside the target, written, synced and renamed into place,
-// so that an interrupted or failed write never leaves a partial file. Plain
-// C++ and POSIX; errors come back as text naming the path.
+// outputs, libraries and headers) goes through writeFileAtomically: an
+// unnamed (O_TMPFILE) file in the target's directory, written and synced,
+// then linked under a temporary name and renamed into place, so that an
+// interrupted or failed write, even one killed outright, never leaves a
+// partial file. Where O_TMPFILE or /proc is missing, a named temporary file
+// stands in and is removed on failure. Plain C++ and POSIX, with Linux's
+// O_TMPFILE where the headers have it; errors come back as text naming the
+// path.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TOOLS_FILES_H
