@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
+
 namespace kiln {
 
 Artifact::Artifact(kiln_model *model) : model_(model) {
@@ -102,6 +104,23 @@ bool Artifact::run(const std::vector<HostTensor> &inputs,
     return false;
   }
   return true;
+}
+
+bool isKmodFile(const std::string &path) {
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".kmod") == 0)
+    return true;
+  // Only regular files are sniffed: opening a FIFO would wait for a writer.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return false;
+  char header[8];
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return false;
+  bool kmod = std::fread(header, 1, sizeof header, f) == sizeof header &&
+              std::memcmp(header + 4, "KMOD", 4) == 0;
+  std::fclose(f);
+  return kmod;
 }
 
 bool splitPairs(const std::vector<std::string> &pairs, const char *flag,

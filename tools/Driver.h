@@ -66,6 +66,10 @@ private:
   ModelSignature sig_;
 };
 
+/// Whether `path` names a .kmod: by its extension, or by the file identifier
+/// "KMOD" at bytes 4-7 (so that a renamed artifact is not parsed as MLIR).
+bool isKmodFile(const std::string &path);
+
 /// "NAME=PATH" flag values keyed by NAME; `flag` names the flag in errors.
 bool splitPairs(const std::vector<std::string> &pairs, const char *flag,
                 std::map<std::string, std::string> &out, std::string &error);

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   app.add_option("--compare", compareFlags,
                  "NAME=PATH.npy: with --check, also check this file (another "
                  "program's output NAME) against the reference");
-  app.add_option("--repeat", repeat, "Run N times and print the median")
+  app.add_option("--repeat", repeat, "Run N more times and print the median latency")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
   std::optional<size_t> threads;
@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
                 "reference interpreter");
 
   auto ctx = makeContext();
-  bool isArtifact = llvm::StringRef(file).ends_with(".kmod");
+  bool isArtifact = isKmodFile(file);
   if (isArtifact &&
       (batch || !modelName.empty() || !paramPaths.empty() || check))
     return fail("a .kmod artifact has its shapes and weights inside and no "
