@@ -166,8 +166,8 @@ llvm::Error emitExe(const std::string &kmod, const std::string &output) {
   auto linked = tempBeside(output);
   if (!linked)
     return linked.takeError();
-  // --as-needed drops libraries nothing uses (glibc's libdl and libpthread
-  // stubs); no build id keeps two links of the same inputs identical;
+  // --as-needed drops libraries nothing uses (glibc's empty libdl and
+  // libpthread); no build id keeps two links of the same inputs identical;
   // --gc-sections and -s keep only the code and data the program uses.
   llvm::Error err = runTool(
       KILN_CXX_COMPILER,

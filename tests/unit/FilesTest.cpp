@@ -5,6 +5,7 @@
 // writer is killed mid-write (the case a named temporary file cannot cover).
 //
 //===----------------------------------------------------------------------===//
+#include "TempDir.h"
 #include "kiln/tools/Files.h"
 
 #include <gtest/gtest.h>
@@ -24,44 +25,12 @@
 #include <unistd.h>
 
 using namespace kiln;
+using namespace kiln::test;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "kiln-files-XXXXXX")
-            .string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty())
-      std::filesystem::remove_all(path_, ec);
-  }
-  const std::string &path() const { return path_; }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto &e : std::filesystem::directory_iterator(path_))
-      names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
 
-private:
-  std::string path_;
-};
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const std::string &path, const std::string &data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
 
 /// Whether `dir` takes O_TMPFILE files; without them the fallback's named
 /// temporary file outlives a killed writer, which no code can prevent.

@@ -5,6 +5,7 @@
 // cannot. Tests of the real files skip where the Debian package is absent.
 //
 //===----------------------------------------------------------------------===//
+#include "TempDir.h"
 #include "kiln/tools/Idx.h"
 
 #include <gtest/gtest.h>
@@ -17,26 +18,10 @@
 #include <zlib.h>
 
 using namespace kiln;
+using namespace kiln::test;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "kiln-idx-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty())
-      std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
-
-private:
-  std::string path_;
-};
 
 std::string be32(uint32_t v) {
   return {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};

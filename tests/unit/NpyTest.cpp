@@ -6,6 +6,7 @@
 // byte for byte. Every malformed case must fail with a message, never crash.
 //
 //===----------------------------------------------------------------------===//
+#include "TempDir.h"
 #include "kiln/tools/Npy.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 using namespace kiln;
+using namespace kiln::test;
 
 namespace {
 
@@ -145,38 +147,8 @@ std::vector<double> values(const HostTensor &t) {
   return v;
 }
 
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "kiln-npy-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty())
-      std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto &e : std::filesystem::directory_iterator(path_))
-      names.push_back(e.path().filename().string());
-    return names;
-  }
 
-private:
-  std::string path_;
-};
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const std::string &path, const std::string &data) {
-  std::ofstream(path, std::ios::binary) << data;
-}
 
 } // namespace
 
