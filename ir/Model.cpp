@@ -86,6 +86,13 @@ static std::string nameOf(DictionaryAttr attrs, const char *prefix,
   return prefix + std::to_string(i);
 }
 
+llvm::Expected<ModelSignature> signatureOf(ModuleOp module) {
+  auto func = modelFunc(module);
+  if (!func)
+    return func.takeError();
+  return signatureOf(*func);
+}
+
 llvm::Expected<ModelSignature> signatureOf(func::FuncOp func) {
   ModelSignature sig;
   FunctionType type = func.getFunctionType();

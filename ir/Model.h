@@ -33,6 +33,8 @@ llvm::Expected<mlir::func::FuncOp> modelFunc(mlir::ModuleOp module);
 /// Fails on element types outside kiln's, or one parameter name used with two
 /// different types.
 llvm::Expected<ModelSignature> signatureOf(mlir::func::FuncOp func);
+/// The same for the module's model function (modelFunc).
+llvm::Expected<ModelSignature> signatureOf(mlir::ModuleOp module);
 
 /// Fresh values for every parameter, drawn by its init kind from `seed`.
 ParamValues initParams(const ModelSignature &sig, uint64_t seed);

@@ -81,10 +81,7 @@ struct Compiled {
 
 llvm::Expected<Compiled> compile(mlir::ModuleOp module) {
   Compiled c;
-  auto func = modelFunc(module);
-  if (!func)
-    return func.takeError();
-  auto sig = signatureOf(*func);
+  auto sig = signatureOf(module);
   if (!sig)
     return sig.takeError();
   c.params = initParams(*sig, /*seed=*/1);

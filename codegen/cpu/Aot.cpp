@@ -74,10 +74,7 @@ static int64_t intAttr(Operation *op, const char *name) {
 
 llvm::Expected<Artifact> planArtifact(ModuleOp module) {
   Artifact a;
-  auto func = modelFunc(module);
-  if (!func)
-    return func.takeError();
-  auto sig = signatureOf(*func);
+  auto sig = signatureOf(module);
   if (!sig)
     return sig.takeError();
   a.signature = std::move(*sig);
