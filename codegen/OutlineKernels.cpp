@@ -5,8 +5,8 @@
 // the model function moves into a private function of its own (a kernel) and
 // the model function keeps only the calls, which is the step list. Constants
 // are cloned into the kernels that use them rather than becoming buffers.
-// One op per kernel is what --fusion=none means; fusion regions, when they
-// exist, outline the same way.
+// One op per kernel is what --fusion=none means; a kiln.fusion region
+// becomes one kernel with the region's ops.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -14,6 +14,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_OUTLINEKERNELS
@@ -25,8 +26,48 @@ using namespace kiln;
 
 namespace {
 
+/// "matmul_add_relu": the names of the ops in a fusion region, up to four.
+std::string fusionName(FusionOp fusion) {
+  SmallVector<StringRef> names;
+  for (Operation &op : fusion.getBody().front().without_terminator())
+    if (!isa<ConstantOp>(op))
+      names.push_back(op.getName().stripDialect());
+  std::string name = llvm::join(ArrayRef(names).take_front(4), "_");
+  if (names.size() > 4)
+    name += "_and_" + std::to_string(names.size() - 4) + "_more";
+  return name;
+}
+
 struct OutlineKernelsPass
     : kiln::impl::OutlineKernelsBase<OutlineKernelsPass> {
+  /// The region's body becomes the kernel's; its grid goes along for
+  /// codegen (kiln.grid_dims, kiln.chunks).
+  template <typename MakeKernel>
+  void outlineFusion(FusionOp fusion, MakeKernel &makeKernel) {
+    SmallVector<Value> inputs(fusion.getInputs());
+    Block &body = fusion.getBody().front();
+    func::FuncOp kernel = makeKernel(
+        fusionName(fusion), inputs, fusion.getResultTypes(), fusion.getLoc(),
+        [&](OpBuilder &b, IRMapping &map) -> SmallVector<Value> {
+          IRMapping inner;
+          for (auto [arg, input] : llvm::zip(body.getArguments(), inputs))
+            inner.map(arg, map.lookup(input));
+          for (Operation &op : body.without_terminator())
+            b.clone(op, inner);
+          SmallVector<Value> results;
+          for (Value v : body.getTerminator()->getOperands())
+            results.push_back(inner.lookup(v));
+          return results;
+        });
+    kernel->setAttr(kGridDimsAttr, fusion.getGridDimsAttr());
+    kernel->setAttr(kChunksAttr, fusion.getChunksAttr());
+    kernel->setAttr(kFusionKindAttr, fusion.getKindAttr());
+    OpBuilder b(fusion);
+    auto call = b.create<func::CallOp>(fusion.getLoc(), kernel, inputs);
+    fusion->replaceAllUsesWith(call.getResults());
+    fusion->erase();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto model = modelFunc(module);
@@ -81,6 +122,10 @@ struct OutlineKernelsPass
         ops.push_back(&op);
     }
     for (Operation *op : ops) {
+      if (auto fusion = dyn_cast<FusionOp>(op)) {
+        outlineFusion(fusion, makeKernel);
+        continue;
+      }
       SmallVector<Value> inputs;
       for (Value v : op->getOperands())
         if (!v.getDefiningOp<ConstantOp>() && !llvm::is_contained(inputs, v))

@@ -17,6 +17,12 @@ namespace kiln {
 inline constexpr const char *kParamAttr = "kiln.param";
 /// Marks the kernel functions of an outlined model.
 inline constexpr const char *kKernelAttr = "kiln.kernel";
+/// A fused kernel's grid (kiln.fusion's grid_dims and chunks) and kind.
+inline constexpr const char *kGridDimsAttr = "kiln.grid_dims";
+inline constexpr const char *kChunksAttr = "kiln.chunks";
+inline constexpr const char *kFusionKindAttr = "kiln.fusion_kind";
+/// The loop over the chunks of a fused kernel (--kiln-chunk-fused-kernels).
+inline constexpr const char *kChunkLoopAttr = "kiln.chunk_loop";
 /// Memory plan attributes (--kiln-plan-memory).
 inline constexpr const char *kArenaOffsetsAttr = "kiln.arena_offsets";
 inline constexpr const char *kArenaSizeAttr = "kiln.arena_size";

@@ -24,6 +24,33 @@ def ParamsToArguments : Pass<"kiln-params-to-arguments", "mlir::ModuleOp"> {
   let dependentDialects = ["kiln::KilnDialect", "mlir::func::FuncDialect"];
 }
 
+def ChunkFusedKernels : Pass<"kiln-chunk-fused-kernels", "mlir::func::FuncOp"> {
+  let summary = "Run a fused kernel as a loop over the chunks of its grid";
+  let description = [{
+    For a kernel carrying `kiln.chunks` > 1 and `kiln.grid_dims` (an
+    outlined kiln.fusion region, see --kiln-fusion): the body becomes an
+    `scf.for` (marked `kiln.chunk_loop`) over the chunks of the grid. Each
+    iteration slices the inputs the grid cuts (tensor.extract_slice), runs
+    every op of the region once on chunk-sized tensors and inserts the
+    results into the outputs; inputs a chunk needs whole are read whole.
+    Other functions are left alone. Runs on kiln ops, before
+    --kiln-lower-to-linalg.
+
+    ```mlir
+    // kiln.grid_dims = [0], kiln.chunks = 4, %x : tensor<64x32xf32>
+    %r = scf.for %i = %c0 to %c64 step %c16 iter_args(%o = %empty) {
+      %s = tensor.extract_slice %x[%i, 0] [16, 32] [1, 1]
+      %y = kiln.relu %s : tensor<16x32xf32>
+      %o2 = tensor.insert_slice %y into %o[%i, 0] [16, 32] [1, 1]
+      scf.yield %o2
+    } {kiln.chunk_loop}
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower kiln primitives to linalg, tensor, arith and math";
   let description = [{

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Iterators.h"
@@ -52,6 +53,9 @@ constexpr int64_t kLongLoop = 16;
 constexpr int64_t kCacheLine = 64;
 
 struct Plan {
+  /// A fused kernel's loop over its chunks (--kiln-chunk-fused-kernels):
+  /// workgroups take whole chunks.
+  scf::ForOp chunkLoop;
   linalg::LinalgOp root;
   unsigned loop = 0;
   int64_t extent = 0;
@@ -77,9 +81,35 @@ bool startsEmpty(Value v) {
   }
 }
 
+/// The chunk loop that computes every result of `kernel`, if that is how
+/// the kernel ends, its outputs starting empty.
+scf::ForOp chunkLoopOf(func::FuncOp kernel) {
+  auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
+  auto loop = ret.getNumOperands() ? ret.getOperand(0).getDefiningOp<scf::ForOp>()
+                                   : scf::ForOp();
+  if (!loop || !loop->hasAttr(kChunkLoopAttr) ||
+      ret.getOperands() != ValueRange(loop.getResults()) ||
+      !llvm::all_of(loop.getInitArgs(), [](Value v) {
+        return v.getDefiningOp<tensor::EmptyOp>() != nullptr;
+      }))
+    return {};
+  return loop;
+}
+
 /// How `kernel` is shared among workgroups; maxWorkgroups 1 when it is not.
 Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   Plan plan;
+  if (scf::ForOp loop = chunkLoopOf(kernel)) {
+    // The fusion cost model sized the chunks; more workgroups than chunks
+    // would have nothing to do.
+    std::optional<int64_t> trips = constantTripCount(
+        loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+    if (trips && *trips > 1) {
+      plan.chunkLoop = loop;
+      plan.maxWorkgroups = *trips;
+    }
+    return plan;
+  }
   auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
   if (ret.getNumOperands() != 1)
     return plan;
@@ -114,7 +144,14 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   };
   SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
   std::optional<unsigned> chosen;
-  for (unsigned i = 0; i < extents.size(); ++i) {
+  // A fused kernel tiled whole (the "tiled" strategy) splits along its
+  // grid, where tiling fuses its producers without computing any twice.
+  auto grid = kernel->getAttrOfType<DenseI64ArrayAttr>(kGridDimsAttr);
+  for (unsigned i = 0; grid && i < extents.size(); ++i)
+    if (linalg::isParallelIterator(iterators[i]) && extents[i] >= 2 &&
+        outputDim(i) == grid[0])
+      chosen = i;
+  for (unsigned i = 0; !chosen && i < extents.size(); ++i) {
     if (!linalg::isParallelIterator(iterators[i]) || !indexesOutput(i) ||
         extents[i] < 2)
       continue;
@@ -175,6 +212,38 @@ struct TileToWorkgroupsPass
     }
   }
 
+  /// Workgroup `id` of `count` runs chunks [id * per, (id + 1) * per) of
+  /// the loop's `trips`, per = ceil(trips / count). Chunks write disjoint
+  /// parts of the outputs, which start empty.
+  LogicalResult splitChunkLoop(scf::ForOp loop, func::FuncOp kernel,
+                               int64_t trips) {
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value id = kernel.getArgument(0), count = kernel.getArgument(1);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    Value total = b.create<arith::ConstantIndexOp>(loc, trips);
+    count = b.create<arith::MaxSIOp>(loc, count, one);
+    id = b.create<arith::MaxSIOp>(loc, id, zero);
+    Value per = b.create<arith::DivUIOp>(
+        loc,
+        b.create<arith::SubIOp>(loc, b.create<arith::AddIOp>(loc, total, count),
+                                one),
+        count);
+    auto at = [&](Value chunk) {
+      Value c = b.create<arith::MinSIOp>(loc, chunk, total);
+      return b.create<arith::AddIOp>(
+          loc, loop.getLowerBound(),
+          b.create<arith::MulIOp>(loc, c, loop.getStep()));
+    };
+    Value first = b.create<arith::MulIOp>(loc, id, per);
+    Value lb = at(first);
+    Value ub = at(b.create<arith::AddIOp>(loc, first, per));
+    loop.getLowerBoundMutable().assign(lb);
+    loop.getUpperBoundMutable().assign(ub);
+    return success();
+  }
+
   LogicalResult tileKernel(func::FuncOp kernel, MLIRContext *ctx) {
     Plan plan = planKernel(kernel, minWorkPerWorkgroup);
     Type index = IndexType::get(ctx);
@@ -193,6 +262,10 @@ struct TileToWorkgroupsPass
                                      plan.maxWorkgroups));
     if (plan.maxWorkgroups < 2)
       return success();
+    if (plan.chunkLoop)
+      return splitChunkLoop(plan.chunkLoop, kernel, *constantTripCount(
+          plan.chunkLoop.getLowerBound(), plan.chunkLoop.getUpperBound(),
+          plan.chunkLoop.getStep()));
 
     // chunk = ceil(extent / count) rounded up to a multiple of align, with
     // count and id kept in range even if a caller breaks the contract

@@ -29,6 +29,10 @@ const std::vector<ModelInfo> &builtinModels() {
        "token ids [B,64] -> embedding 512, 8-head encoder block (FFN 2048), "
        "dense 1000 softmax: tokens -> probs",
        1, text_transformer},
+      {"norm_chain",
+       "x [B,1024] -> layer_norm -> gelu -> add x -> layer_norm: a "
+       "memory-bound benchmark of fusion",
+       4096, norm_chain},
   };
   return models;
 }

@@ -34,6 +34,7 @@ Graph binary_mlp(int64_t batch);
 Graph fashion_mlp(int64_t batch);
 Graph cnn(int64_t batch);
 Graph text_transformer(int64_t batch); // sequence length 64
+Graph norm_chain(int64_t batch);       // x [batch, 1024]
 
 } // namespace kiln
 

@@ -569,6 +569,54 @@ llvm::Expected<Array> evalOp(Operation *op, const Env &env,
       });
 }
 
+/// Evaluates the ops of `block` in order and returns the operands of its
+/// terminator (func.return, or kiln.yield of a fusion region, whose body
+/// runs in an environment of its own).
+llvm::Expected<std::vector<Array>> evalBlock(Block &block, Env &env,
+                                             const ParamValues &params) {
+  for (Operation &op : block) {
+    if (op.hasTrait<mlir::OpTrait::IsTerminator>()) {
+      std::vector<Array> results;
+      for (mlir::Value v : op.getOperands())
+        results.push_back(lookup(env, v));
+      return results;
+    }
+    std::vector<Array> values;
+    if (auto fusion = dyn_cast<FusionOp>(op)) {
+      Env inner;
+      Block &body = fusion.getBody().front();
+      for (auto [arg, operand] :
+           llvm::zip(body.getArguments(), fusion.getInputs()))
+        inner[arg] = lookup(env, operand);
+      auto results = evalBlock(body, inner, params);
+      if (!results)
+        return results.takeError();
+      values = std::move(*results);
+    } else {
+      if (op.getNumResults() != 1)
+        return opError(&op, "the interpreter does not know this op");
+      auto value = evalOp(&op, env, params);
+      if (!value)
+        return value.takeError();
+      values.push_back(std::move(*value));
+    }
+    for (auto [result, value] : llvm::zip(op.getResults(), values)) {
+      Type resultType = result.getType();
+      auto dtype = dtypeOf(cast<ShapedType>(resultType).getElementType());
+      if (!dtype)
+        return opError(&op, llvm::toString(dtype.takeError()));
+      // The kernels derive the shape from the operands; the IR must agree.
+      if (value.shape != shapeOf(resultType))
+        return opError(&op, "computed a result of shape " +
+                                toString(value.shape) + " but the IR says " +
+                                str(resultType));
+      value.dtype = *dtype;
+      env[result] = finish(std::move(value));
+    }
+  }
+  return error("a block does not end in a terminator");
+}
+
 /// Runs the verifier and turns its diagnostics into the error's text, so
 /// that malformed IR is reported rather than read out of bounds.
 llvm::Error verifyFunc(func::FuncOp func) {
@@ -628,31 +676,13 @@ interpret(func::FuncOp func, const std::vector<HostTensor> &inputs,
     env[arg] = fromHost(given);
   }
 
-  for (Operation &op : body) {
-    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      std::vector<HostTensor> results;
-      for (mlir::Value v : ret.getOperands())
-        results.push_back(toHost(lookup(env, v)));
-      return results;
-    }
-    if (op.getNumResults() != 1)
-      return opError(&op, "the interpreter does not know this op");
-    auto value = evalOp(&op, env, params);
-    if (!value)
-      return value.takeError();
-    Type resultType = op.getResult(0).getType();
-    auto dtype = dtypeOf(cast<ShapedType>(resultType).getElementType());
-    if (!dtype)
-      return opError(&op, llvm::toString(dtype.takeError()));
-    // The kernels derive the shape from the operands; the IR must agree.
-    if (value->shape != shapeOf(resultType))
-      return opError(&op, "computed a result of shape " +
-                              toString(value->shape) + " but the IR says " +
-                              str(resultType));
-    value->dtype = *dtype;
-    env[op.getResult(0)] = finish(std::move(*value));
-  }
-  return error("@" + func.getSymName() + " does not end in func.return");
+  auto results = evalBlock(body, env, params);
+  if (!results)
+    return results.takeError();
+  std::vector<HostTensor> hosts;
+  for (const Array &a : *results)
+    hosts.push_back(toHost(a));
+  return hosts;
 }
 
 } // namespace kiln

@@ -311,3 +311,39 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
 
 #define GET_OP_CLASSES
 #include "ir/KilnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusionOp::verify() {
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInputs().getTypes())
+    return emitOpError("has block arguments of types (")
+           << body.getArgumentTypes() << ") but operands of types ("
+           << getInputs().getTypes() << ")";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError("must end in kiln.yield");
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields (")
+           << yield.getValues().getTypes() << ") but has results of types ("
+           << getResultTypes() << ")";
+  if (getResults().empty())
+    return emitOpError("must have at least one result");
+  if (getChunks() < 1)
+    return emitOpError("chunks must be at least 1, got ") << getChunks();
+  if (getGridDims().size() != getNumResults())
+    return emitOpError("has ")
+           << getGridDims().size() << " grid_dims for " << getNumResults()
+           << " results";
+  for (auto [type, dim] : llvm::zip(getResultTypes(), getGridDims())) {
+    auto shape = cast<RankedTensorType>(type).getShape();
+    if (dim < 0 || dim >= (int64_t)shape.size() ||
+        shape[dim] % (int64_t)getChunks() != 0)
+      return emitOpError("cannot cut result type ")
+             << type << " into " << getChunks() << " chunks along dim "
+             << dim;
+  }
+  return success();
+}

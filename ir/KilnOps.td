@@ -11,6 +11,7 @@
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Kiln_Dialect : Dialect {
@@ -356,6 +357,55 @@ def Kiln_GatherOp : Kiln_InferredOp<"gather"> {
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat =
       "$table `,` $indices attr-dict `:` type($table) `,` type($indices) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Kiln_FusionOp : Kiln_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
+  let summary = "Ops compiled together into one kernel";
+  let description = [{
+    A fusion region (formed by --kiln-fusion) becomes one kernel and one step
+    of an artifact: values inside it never travel through memory between
+    steps. The region takes its operands as block arguments and yields its
+    results; constants are cloned in.
+
+    `grid_dims` (one per result) and `chunks` say how the kernel walks its
+    work: every value in the region is cut into `chunks` equal parts along
+    the dim that maps to the grid (result i along its dim `grid_dims[i]`),
+    each part computed start to end before the next, so that intermediates
+    live in cache; with `chunks` 1 the region runs whole. `kind` names
+    the rule that formed the region, for reports.
+
+    ```mlir
+    %y = kiln.fusion "matmul_epilogue" (%x, %w, %b) {grid_dims = array<i64: 0>, chunks = 4 : i64}
+        : (tensor<64x784xf32>, tensor<784x128xf32>, tensor<128xf32>)
+          -> tensor<64x128xf32> {
+    ^bb0(%a: tensor<64x784xf32>, %b0: tensor<784x128xf32>, %c: tensor<128xf32>):
+      %m = kiln.matmul %a, %b0 : ...
+      %s = kiln.add %m, %c : ...
+      %r = kiln.relu %s : ...
+      kiln.yield %r : tensor<64x128xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, StrAttr:$kind,
+                   DenseI64ArrayAttr:$grid_dims, I64Attr:$chunks);
+  let results = (outs Variadic<Kiln_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind `(` $inputs `)` attr-dict `:` functional-type($inputs, $results)
+    $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Kiln_YieldOp : Kiln_Op<"yield", [HasParent<"FusionOp">, Terminator,
+                                     ReturnLike]> {
+  let summary = "The results of a fusion region";
+  let arguments = (ins Variadic<Kiln_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
 #endif // KILN_OPS

@@ -2,6 +2,7 @@
 //
 //   kiln-bench artifact NAME [--batch=B] [--repeat=N]
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
+//   kiln-bench model NAME [--batch=B] [--threads=T] [--fusion=LEVEL]
 //
 // One `key=value` line per measurement, for scripts:
 //
@@ -10,6 +11,8 @@
 //            jit_ms=.. runtime_ms=.. runtime_vs_jit=.. arena_bytes=..
 //            lower_bound_bytes=.. arena_ratio=..
 //   dispatch steps=S runtime_us_per_step=.. jit_us_per_step=..
+//   model NAME batch=B threads=T fusion=LEVEL kernels=K median_ms=X
+//         compile_ms=.. est_bytes=.. est_gbps=..
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -17,7 +20,10 @@
 // the runtime and through the in-process JIT (medians of N runs, same
 // inputs and weights). `dispatch` runs a chain of S one-op steps on a
 // 16-element tensor, so that the time per step is the runtime's dispatch
-// cost plus a negligible kernel.
+// cost plus a negligible kernel. `model` compiles a built-in model at a
+// fusion level and times it through the runtime on T threads (median of
+// at least 20 runs and 1 s); est_bytes is the fusion cost model's estimate
+// of the memory its kernels move, est_gbps that over the median time.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -79,7 +85,8 @@ struct Compiled {
   size_t weightsBytes = 0;
 };
 
-llvm::Expected<Compiled> compile(mlir::ModuleOp module) {
+llvm::Expected<Compiled> compile(mlir::ModuleOp module,
+                                 const cpu::CpuCodegenOptions &options = {}) {
   Compiled c;
   auto sig = signatureOf(module);
   if (!sig)
@@ -89,7 +96,7 @@ llvm::Expected<Compiled> compile(mlir::ModuleOp module) {
     c.weightsBytes += value.byteSize();
   for (const TensorSpec &spec : sig->inputs)
     c.inputs.push_back(randomInput(spec, /*seed=*/1));
-  auto artifact = cpu::compileArtifact(module, c.params);
+  auto artifact = cpu::compileArtifact(module, c.params, options);
   if (!artifact)
     return artifact.takeError();
   c.artifact = std::move(*artifact);
@@ -195,7 +202,9 @@ int benchDispatch(int steps, int repeat) {
   g.output("y", x);
   auto ctx = makeContext();
   auto module = toModule(g, *ctx);
-  auto c = compile(*module);
+  cpu::CpuCodegenOptions unfused; // one step per op
+  unfused.fusion = "none";
+  auto c = compile(*module, unfused);
   if (!c)
     return fail(llvm::toString(c.takeError()));
   std::string error;
@@ -206,6 +215,56 @@ int benchDispatch(int steps, int repeat) {
               "jit_us_per_step=%.4f\n",
               c->artifact.numSteps, runtimeMs * 1000 / c->artifact.numSteps,
               jitMs * 1000 / c->artifact.numSteps);
+  return 0;
+}
+
+int benchModel(const std::string &name, std::optional<int64_t> batch,
+               size_t threads, const std::string &fusion) {
+  auto ctx = makeContext();
+  auto module = loadModel(name, batch, "", *ctx);
+  if (!module)
+    return fail(llvm::toString(module.takeError()));
+  auto sig = signatureOf(**module);
+  if (!sig)
+    return fail(llvm::toString(sig.takeError()));
+  ParamValues params = initParams(*sig, /*seed=*/1);
+  std::vector<HostTensor> inputs;
+  for (const TensorSpec &spec : sig->inputs)
+    inputs.push_back(randomInput(spec, /*seed=*/1));
+  cpu::CpuCodegenOptions options;
+  options.fusion = fusion;
+  auto start = std::chrono::steady_clock::now();
+  auto artifact = cpu::compileArtifact(**module, params, options);
+  if (!artifact)
+    return fail(llvm::toString(artifact.takeError()));
+  double compileMs = msSince(start);
+  std::string error;
+  auto loaded = kiln::Artifact::loadBytes(artifact->bytes.data(),
+                                          artifact->bytes.size(), error);
+  if (!loaded || !loaded->setNumThreads(threads, error))
+    return fail(error);
+  std::vector<HostTensor> outputs;
+  // Warm-up, then at least 20 runs and 1 s.
+  if (!loaded->run(inputs, outputs, error))
+    return fail(error);
+  std::vector<double> ms;
+  auto begin = std::chrono::steady_clock::now();
+  while (ms.size() < 20 || (msSince(begin) < 1000 && ms.size() < 100000)) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!loaded->run(inputs, outputs, error))
+      return fail(error);
+    ms.push_back(msSince(t0));
+  }
+  std::sort(ms.begin(), ms.end());
+  double median = ms[ms.size() / 2];
+  int64_t bytes = 0;
+  for (const cpu::KernelInfo &k : artifact->kernels)
+    bytes += k.bytesRead + k.bytesWritten;
+  std::printf("model %s batch=%lld threads=%zu fusion=%s kernels=%zu "
+              "median_ms=%.4f compile_ms=%.0f est_bytes=%lld est_gbps=%.2f\n",
+              name.c_str(), (long long)sig->inputs[0].shape[0], threads,
+              fusion.c_str(), artifact->numSteps, median, compileMs,
+              (long long)bytes, bytes / (median * 1e6));
   return 0;
 }
 
@@ -230,6 +289,16 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1, 100000));
   dispatch->add_option("--repeat", repeat, "Timed runs (median)")
       ->check(CLI::Range(1, 1000000));
+  size_t threads = 1;
+  std::string fusion = "full";
+  CLI::App *model = app.add_subcommand(
+      "model", "Median latency of a built-in model at a fusion level");
+  model->add_option("name", name, "A built-in model")->required();
+  model->add_option("--batch", batch, "Batch size (default: the model's)");
+  model->add_option("--threads", threads, "Threads to run on")
+      ->check(CLI::Range(1, 1024));
+  model->add_option("--fusion", fusion, "none, elementwise or full")
+      ->check(CLI::IsMember({"none", "elementwise", "full"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -237,5 +306,7 @@ int main(int argc, char **argv) {
   }
   if (artifact->parsed())
     return benchArtifact(name, batch, repeat);
+  if (model->parsed())
+    return benchModel(name, batch, threads, fusion);
   return benchDispatch(steps, repeat);
 }

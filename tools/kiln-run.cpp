@@ -15,7 +15,7 @@
 // one.
 //
 //===----------------------------------------------------------------------===//
-#include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/codegen/cpu/Aot.h"
 #include "kiln/ir/Compare.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
@@ -65,9 +65,13 @@ int main(int argc, char **argv) {
   app.add_option("--seed", seed, "Seed of random inputs and parameters");
   std::optional<size_t> threads;
   app.add_option("--threads", threads,
-                 "Threads a .kmod artifact runs on (default, or 0: the "
-                 "host's CPUs)")
+                 "Threads to run on (default, or 0: the host's CPUs)")
       ->check(CLI::Range(0, 1024));
+  std::optional<std::string> fusion;
+  app.add_option("--fusion", fusion,
+                 "Kernel fusion: none (one op per kernel), elementwise or "
+                 "full (the default)")
+      ->check(CLI::IsMember({"none", "elementwise", "full"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -89,12 +93,10 @@ int main(int argc, char **argv) {
   auto ctx = makeContext();
   bool isArtifact = isKmodFile(file);
   if (isArtifact &&
-      (batch || !modelName.empty() || !paramPaths.empty() || check))
-    return fail("a .kmod artifact has its shapes and weights inside and no "
-                "IR: --batch, --model, --param and --check do not apply");
-  if (!isArtifact && threads)
-    return fail("--threads applies to a .kmod artifact; a model compiled "
-                "in-process runs on one thread");
+      (batch || !modelName.empty() || !paramPaths.empty() || check || fusion))
+    return fail("a .kmod artifact has its shapes, weights and kernels inside "
+                "and no IR: --batch, --model, --param, --check and --fusion "
+                "do not apply");
 
   // What is run: the artifact through the runtime, or the module compiled
   // in-process. Either way the signature comes first, so that bad input
@@ -107,8 +109,6 @@ int main(int argc, char **argv) {
   if (isArtifact) {
     artifact = Artifact::loadFile(file, error);
     if (!artifact)
-      return fail(error);
-    if (threads && !artifact->setNumThreads(*threads, error))
       return fail(error);
     name = artifact->name();
     sig = artifact->signature();
@@ -156,36 +156,39 @@ int main(int argc, char **argv) {
   }
 
   ParamValues params;
-  std::unique_ptr<cpu::JitModel> jit;
   if (!isArtifact) {
+    // Compiled in memory exactly as kilnc --emit=kmod would, then run
+    // through the runtime.
     auto loadedParams = loadParams(sig, seed, paramPaths);
     if (!loadedParams)
       return fail(llvm::toString(loadedParams.takeError()));
     params = std::move(*loadedParams);
     auto t0 = std::chrono::steady_clock::now();
-    auto compiled = cpu::JitModel::compile(*module);
+    cpu::CpuCodegenOptions options;
+    options.fusion = fusion.value_or("full");
+    auto compiled = cpu::compileArtifact(*module, params, options);
     if (!compiled)
       return fail(llvm::toString(compiled.takeError()));
-    jit = std::move(*compiled);
-    std::printf("model %s: compiled for the CPU in %.0f ms\n", name.c_str(),
+    artifact = Artifact::loadBytes(compiled->bytes.data(),
+                                   compiled->bytes.size(), error);
+    if (!artifact)
+      return fail(error);
+    std::printf("model %s: compiled for the CPU in %.0f ms (%zu kernels, "
+                "fusion=%s)\n",
+                name.c_str(),
                 std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - t0)
-                    .count());
+                    .count(),
+                compiled->numSteps, options.fusion.c_str());
   } else {
     std::printf("model %s: loaded from %s (arena %zu bytes)\n", name.c_str(),
                 file.c_str(), artifact->arenaSize());
   }
+  if (threads && !artifact->setNumThreads(*threads, error))
+    return fail(error);
   std::vector<HostTensor> outputs;
   auto run = [&](std::string &error) {
-    if (artifact)
-      return artifact->run(inputs, outputs, error);
-    auto got = jit->run(inputs, params);
-    if (!got) {
-      error = llvm::toString(got.takeError());
-      return false;
-    }
-    outputs = std::move(*got);
-    return true;
+    return artifact->run(inputs, outputs, error);
   };
 
   if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error))

@@ -20,6 +20,7 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/examples/Models.h"
+#include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
 #include "kiln/tools/Standalone.h"
 
@@ -38,7 +39,9 @@ static int fail(const std::string &message) {
 
 /// One line per model: steps, arena bytes, the lower bound, their ratio.
 static int reportMemory(const std::string &name, std::optional<int64_t> batch,
-                        const std::string &file, mlir::MLIRContext &ctx) {
+                        const std::string &file,
+                        const cpu::CpuCodegenOptions &options,
+                        mlir::MLIRContext &ctx) {
   std::vector<std::string> names;
   if (name.empty() && file.empty())
     for (const ModelInfo &m : builtinModels())
@@ -49,7 +52,7 @@ static int reportMemory(const std::string &name, std::optional<int64_t> batch,
     auto module = loadModel(n, batch, file, ctx);
     if (!module)
       return fail(llvm::toString(module.takeError()));
-    auto plan = cpu::planArtifact(**module);
+    auto plan = cpu::planArtifact(**module, options);
     if (!plan)
       return fail(llvm::toString(plan.takeError()));
     auto func = llvm::cantFail(modelFunc(**module));
@@ -103,6 +106,15 @@ int main(int argc, char **argv) {
       "default: this machine's) or a name of --list-cpus, e.g. x86-64-v3");
   app.add_flag("--list-cpus", listCpus,
                "List the CPU names --cpu takes");
+  cpu::CpuCodegenOptions options;
+  app.add_option("--fusion", options.fusion,
+                 "Kernel fusion: none (one op per kernel), elementwise or "
+                 "full (the default)")
+      ->check(CLI::IsMember({"none", "elementwise", "full"}));
+  std::string fusionReport;
+  app.add_option("--fusion-report", fusionReport,
+                 "Write the kernels (ops, estimated bytes and FLOPs) as JSON "
+                 "to this file");
   // The report goes to standard output and compiles nothing to keep.
   app.add_flag("--memory-report", memoryReport,
                "Print each model's arena size and its lower bound")
@@ -133,7 +145,7 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(std::move(err)));
   auto ctx = makeContext();
   if (memoryReport)
-    return reportMemory(modelName, batch, file, *ctx);
+    return reportMemory(modelName, batch, file, options, *ctx);
   auto module = loadModel(modelName, batch, file, *ctx);
   if (!module) {
     llvm::errs() << "kilnc: " << llvm::toString(module.takeError()) << "\n";
@@ -147,6 +159,19 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::string text, error;
+  if (!fusionReport.empty()) {
+    auto plan = cpu::planArtifact(**module, options);
+    if (!plan)
+      return fail(llvm::toString(plan.takeError()));
+    std::string name =
+        llvm::cantFail(modelFunc(**module)).getSymName().str();
+    if (!writeFileAtomically(fusionReport,
+                             fusionReportJson(*plan, name, options.fusion),
+                             error))
+      return fail(error);
+    if (!outputOpt->count() && !emitOpt->count())
+      return 0;
+  }
   if (emit != "mlir") {
     if (output == "-")
       return fail("--emit=" + emit + " needs -o " +
@@ -163,7 +188,6 @@ int main(int argc, char **argv) {
     auto params = loadParams(*sig, seed, paramPaths);
     if (!params)
       return fail(llvm::toString(params.takeError()));
-    cpu::CpuCodegenOptions options;
     options.targetCpu = cpuName;
     auto artifact = cpu::compileArtifact(**module, *params, options);
     if (!artifact)

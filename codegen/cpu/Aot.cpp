@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/Passes.h"
+#include "kiln/passes/FusionAnalysis.h"
+#include "kiln/passes/Passes.h"
 #include "kiln/runtime/CodeHash.h"
 #include "kiln/runtime/CpuFeatures.h"
 
@@ -55,11 +57,16 @@ static int64_t bytesOf(Type type) {
          dtypeSize(llvm::cantFail(dtypeOf(t.getElementType())));
 }
 
-/// A clone of `module` outlined into kernels with a memory plan.
-static llvm::Expected<OwningOpRef<ModuleOp>> outlineAndPlan(ModuleOp module) {
+/// A clone of `module` fused at options.fusion, outlined into kernels with
+/// a memory plan.
+static llvm::Expected<OwningOpRef<ModuleOp>>
+outlineAndPlan(ModuleOp module, const CpuCodegenOptions &options) {
   OwningOpRef<ModuleOp> clone = module.clone();
-  if (auto err = runPasses(*clone, [](OpPassManager &pm) {
+  if (auto err = runPasses(*clone, [&](OpPassManager &pm) {
         buildGraphPipeline(pm);
+        FusionOptions fusion;
+        fusion.level = options.fusion;
+        pm.addNestedPass<func::FuncOp>(createFusion(fusion));
         pm.addPass(createOutlineKernels());
         pm.addPass(createPlanMemory());
       }))
@@ -72,20 +79,51 @@ static int64_t intAttr(Operation *op, const char *name) {
   return attr ? attr.getInt() : 0;
 }
 
-llvm::Expected<Artifact> planArtifact(ModuleOp module) {
+/// The plan of an outlined, planned model: its arena and, per step, what
+/// its kernel holds and the cost model's estimate of it.
+static Artifact planOf(ModuleOp outlined, ModelSignature signature) {
   Artifact a;
-  auto sig = signatureOf(module);
-  if (!sig)
-    return sig.takeError();
-  a.signature = std::move(*sig);
-  auto outlined = outlineAndPlan(module);
-  if (!outlined)
-    return outlined.takeError();
-  func::FuncOp planned = llvm::cantFail(modelFunc(**outlined));
+  a.signature = std::move(signature);
+  func::FuncOp planned = llvm::cantFail(modelFunc(outlined));
   a.arenaSize = intAttr(planned, kArenaSizeAttr);
   a.arenaLowerBound = intAttr(planned, kArenaLowerBoundAttr);
   a.numSteps = planned.getBody().front().getOperations().size() - 1;
+  planned.walk([&](func::CallOp call) {
+    auto kernel = outlined.lookupSymbol<func::FuncOp>(call.getCallee());
+    KernelInfo info;
+    info.name = call.getCallee().str();
+    if (auto kind = kernel->getAttrOfType<StringAttr>(kFusionKindAttr))
+      info.kind = kind.str();
+    info.chunks = std::max<int64_t>(intAttr(kernel, kChunksAttr), 1);
+    OpSet set = OpSet::ofBlock(kernel.getBody().front());
+    for (Operation *op : set.ops)
+      if (!isa<ConstantOp>(op))
+        info.ops.push_back(op->getName().getStringRef().str());
+    if (auto cost = estimateKernel(set)) {
+      info.bytesRead = cost->bytesRead;
+      info.bytesWritten = cost->bytesWritten;
+      info.flops = cost->flops;
+      info.strategy = cost->strategy;
+    } else { // a copy of an input or constant into an output
+      for (Type t : kernel.getResultTypes())
+        info.bytesWritten += bytesOf(t);
+      info.bytesRead = info.bytesWritten;
+      info.strategy = "whole";
+    }
+    a.kernels.push_back(std::move(info));
+  });
   return a;
+}
+
+llvm::Expected<Artifact> planArtifact(ModuleOp module,
+                                      const CpuCodegenOptions &options) {
+  auto sig = signatureOf(module);
+  if (!sig)
+    return sig.takeError();
+  auto outlined = outlineAndPlan(module, options);
+  if (!outlined)
+    return outlined.takeError();
+  return planOf(**outlined, std::move(*sig));
 }
 
 namespace {
@@ -319,11 +357,13 @@ std::vector<std::string> targetCpuNames() {
 llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                                          const ParamValues &params,
                                          const CpuCodegenOptions &options) {
-  Artifact a;
-  auto plan = planArtifact(module);
-  if (!plan)
-    return plan.takeError();
-  a = std::move(*plan);
+  auto sig0 = signatureOf(module);
+  if (!sig0)
+    return sig0.takeError();
+  auto outlined = outlineAndPlan(module, options);
+  if (!outlined)
+    return outlined.takeError();
+  Artifact a = planOf(**outlined, std::move(*sig0));
   const ModelSignature &sig = a.signature;
 
   // Weights, each 64-byte aligned, in signature order.
@@ -343,9 +383,6 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                    it->second.byteSize());
   }
 
-  auto outlined = outlineAndPlan(module);
-  if (!outlined)
-    return outlined.takeError();
   func::FuncOp func = llvm::cantFail(modelFunc(**outlined));
   std::string name = func.getSymName().str();
   Schedule schedule = scheduleOf(func, sig, paramOffsets);

@@ -19,11 +19,23 @@
 
 namespace kiln::cpu {
 
+/// What one step's kernel holds, and the fusion cost model's estimate of
+/// the memory it moves and the work it does.
+struct KernelInfo {
+  std::string name;
+  std::string kind;     // the fusion region's kind; empty for a single op
+  std::string strategy; // chunked, tiled or whole (FusionAnalysis.h)
+  std::vector<std::string> ops;
+  int64_t chunks = 1;
+  int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+};
+
 struct Artifact {
   std::string bytes; // the .kmod file
   ModelSignature signature;
   int64_t arenaSize = 0, arenaLowerBound = 0;
   size_t numSteps = 0;
+  std::vector<KernelInfo> kernels; // one per step, in step order
 };
 
 /// Compiles (a clone of) `module` for options.targetCpu (by default the
@@ -34,8 +46,10 @@ llvm::Expected<Artifact> compileArtifact(mlir::ModuleOp module,
                                          const ParamValues &params,
                                          const CpuCodegenOptions &options = {});
 
-/// The memory plan only (arena size and lower bound), without codegen.
-llvm::Expected<Artifact> planArtifact(mlir::ModuleOp module);
+/// The memory plan and the kernels (arena size and lower bound, kernel
+/// infos) at options.fusion, without codegen.
+llvm::Expected<Artifact> planArtifact(mlir::ModuleOp module,
+                                      const CpuCodegenOptions &options = {});
 
 /// Success when artifacts can be compiled for `cpu` (CpuCodegenOptions::
 /// targetCpu): "host", or a CPU name LLVM knows for this machine's target;

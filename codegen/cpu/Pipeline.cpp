@@ -67,7 +67,8 @@ void buildCpuCodegenPipeline(OpPassManager &pm,
 
 void buildCpuKernelPipeline(OpPassManager &pm,
                             const CpuCodegenOptions &options) {
-  // Tensors.
+  // Tensors. A fused kernel first becomes a loop over its chunks.
+  pm.addNestedPass<func::FuncOp>(createChunkFusedKernels());
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
@@ -94,7 +95,12 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  // A chunk's result is computed straight into its part of the output.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // The chunk loop carries the output buffer unchanged; folded away, the
+  // kernel returns the allocation itself, which becomes the caller's.
+  pm.addPass(createCanonicalizerPass());
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;
   outParams.memCpyFn = copy;

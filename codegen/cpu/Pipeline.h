@@ -21,6 +21,9 @@ struct CpuCodegenOptions {
   /// machine's CPU and features) or an LLVM CPU name ("x86-64-v3",
   /// "znver4"). The JIT always compiles for the host.
   std::string targetCpu = "host";
+  /// --kiln-fusion's level for artifacts: none, elementwise or full. The
+  /// JIT compiles one function and fuses nothing.
+  std::string fusion = "full";
 };
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,

@@ -29,11 +29,12 @@ TEST_P(E2EModels, MatchesReference) {
                          Tolerance::forModelOutput(DType::F32), range);
 }
 
-// The same models as .kmod artifacts run by the runtime: one kernel per op,
-// buffers in a planned arena, weights from the artifact, on 1, 2 and 3
-// threads with bitwise the same results. The large models split their
-// kernels as shipped; the small ones, whose kernels are all too small for
-// that, split every kernel that can be.
+// The same models as .kmod artifacts run by the runtime at every fusion
+// level (one kernel per op, elementwise chains, full), buffers in a
+// planned arena, weights from the artifact, on 1, 2 and 3 threads with
+// bitwise the same results. The large models split their kernels as
+// shipped; the small ones, whose kernels are all too small for that, split
+// every kernel that can be.
 TEST_P(E2EModels, ArtifactMatchesReference) {
   const ModelInfo *info = findModel(GetParam());
   ASSERT_NE(info, nullptr);
@@ -42,17 +43,21 @@ TEST_P(E2EModels, ArtifactMatchesReference) {
   InputRange range;
   if (GetParam() == "text_transformer")
     range = {0, 1000};
-  cpu::CpuCodegenOptions options;
-  if (!large)
-    options.minWorkPerWorkgroup = 1;
-  expectMatchesReference(info->build(batch),
-                         Tolerance::forModelOutput(DType::F32), range,
-                         Backend::Artifact, options);
+  for (const char *fusion : {"none", "elementwise", "full"}) {
+    SCOPED_TRACE(std::string("fusion=") + fusion);
+    cpu::CpuCodegenOptions options;
+    options.fusion = fusion;
+    if (!large)
+      options.minWorkPerWorkgroup = 1;
+    expectMatchesReference(info->build(batch),
+                           Tolerance::forModelOutput(DType::F32), range,
+                           Backend::Artifact, options);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Seed, E2EModels,
                          ::testing::Values("linreg", "house_mlp", "binary_mlp",
                                            "fashion_mlp", "cnn",
-                                           "text_transformer"));
+                                           "text_transformer", "norm_chain"));
 
 } // namespace

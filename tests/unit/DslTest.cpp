@@ -313,6 +313,8 @@ TEST_F(DslTest, BuiltinModelsConvertVerifyAndRoundTrip) {
        {{"prob", DType::F32, {1, 1}, ""}}, 19034177},
       {"text_transformer", {{"tokens", DType::I32, {1, 64}, ""}},
        {{"probs", DType::F32, {1, 64, 1000}, ""}}, 4177384},
+      {"norm_chain", {{"x", DType::F32, {4096, 1024}, ""}},
+       {{"y", DType::F32, {4096, 1024}, ""}}, 4096},
   };
   const std::vector<ModelInfo> &models = builtinModels();
   ASSERT_EQ(models.size(), expected.size());

@@ -1,0 +1,174 @@
+//===- Fusion.cpp - Group ops into kiln.fusion regions --------------------===//
+//
+// Greedy producer-into-consumer grouping, as XLA's and Glow's fusion passes
+// do, with the decision left to the cost model (FusionAnalysis.h): merge
+// two groups when the merged kernel costs less than the two apart. No rule
+// here names a model pattern; epilogues, softmax, norms and attention come
+// out of the same test.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/passes/FusionAnalysis.h"
+#include "kiln/passes/Passes.h"
+
+#include "mlir/Analysis/TopologicalSortUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_FUSION
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+struct FusionPass : kiln::impl::FusionBase<FusionPass> {
+  using FusionBase::FusionBase;
+
+  void runOnOperation() override {
+    if (level != "none" && level != "elementwise" && level != "full") {
+      getOperation().emitError("--kiln-fusion: level must be none, "
+                               "elementwise or full, got '")
+          << level << "'";
+      return signalPassFailure();
+    }
+    if (level == "none")
+      return;
+    for (Block &block : getOperation().getBody())
+      fuseBlock(block);
+  }
+
+  bool allowed(Operation *op) const {
+    return level == "full" ? isFusable(op) : isElementwise(op);
+  }
+
+  void fuseBlock(Block &block) {
+    llvm::DenseMap<Operation *, unsigned> order;
+    // Groups by id; an op's group is groupOf[op].
+    std::vector<SmallVector<Operation *>> groups;
+    llvm::DenseMap<Operation *, unsigned> groupOf;
+    for (Operation &op : block.without_terminator()) {
+      order[&op] = order.size();
+      if (allowed(&op)) {
+        groupOf[&op] = groups.size();
+        groups.push_back({&op});
+      }
+    }
+    std::vector<std::optional<KernelCost>> costs(groups.size());
+    auto costOf = [&](unsigned g) -> int64_t {
+      if (!costs[g])
+        costs[g] = estimateKernel(OpSet::of(groups[g]));
+      return costs[g] ? costs[g]->cost() : INT64_MAX / 4;
+    };
+
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (Operation &consumer : block.without_terminator()) {
+        if (!groupOf.count(&consumer))
+          continue;
+        for (Value operand : consumer.getOperands()) {
+          Operation *producer = operand.getDefiningOp();
+          if (!producer || !groupOf.count(producer))
+            continue;
+          unsigned gp = groupOf[producer], gc = groupOf[&consumer];
+          if (gp == gc || pathOutside(groups[gp], groupOf, gp, gc))
+            continue;
+          SmallVector<Operation *> merged(groups[gp]);
+          llvm::append_range(merged, groups[gc]);
+          llvm::sort(merged, [&](Operation *a, Operation *b) {
+            return order[a] < order[b];
+          });
+          auto cost = estimateKernel(OpSet::of(merged));
+          if (!cost || cost->cost() >= costOf(gp) + costOf(gc))
+            continue;
+          for (Operation *op : groups[gp])
+            groupOf[op] = gc;
+          groups[gc] = std::move(merged);
+          groups[gp].clear();
+          costs[gc] = std::move(cost);
+          changed = true;
+        }
+      }
+    }
+
+    bool formed = false;
+    for (auto [g, ops] : llvm::enumerate(groups))
+      if (ops.size() > 1) {
+        buildRegion(ops, *costs[g]);
+        formed = true;
+      }
+    // A region sits where its last op was; a value it yields may have had
+    // users before that point.
+    if (formed && !sortTopologically(&block, block.without_terminator()))
+      getOperation().emitError("fusion regions form a cycle");
+  }
+
+  /// Whether a value of group `from` reaches group `to` through an op in
+  /// neither: merging them would then make a cycle.
+  static bool pathOutside(ArrayRef<Operation *> from,
+                          const llvm::DenseMap<Operation *, unsigned> &groupOf,
+                          unsigned fromId, unsigned toId) {
+    auto groupIs = [&](Operation *op, unsigned id) {
+      auto it = groupOf.find(op);
+      return it != groupOf.end() && it->second == id;
+    };
+    SmallVector<Operation *> work;
+    llvm::SmallPtrSet<Operation *, 32> seen;
+    auto pushUsersOutside = [&](Operation *op) {
+      for (Operation *user : op->getUsers())
+        if (!groupIs(user, fromId) && !groupIs(user, toId) &&
+            seen.insert(user).second)
+          work.push_back(user);
+    };
+    for (Operation *op : from)
+      pushUsersOutside(op);
+    while (!work.empty()) {
+      Operation *op = work.pop_back_val();
+      for (Operation *user : op->getUsers())
+        if (groupIs(user, toId))
+          return true;
+      pushUsersOutside(op);
+    }
+    return false;
+  }
+
+  void buildRegion(ArrayRef<Operation *> ops, const KernelCost &cost) {
+    OpSet set = OpSet::of(ops);
+    SmallVector<Value> inputs;
+    for (Operation *op : ops)
+      for (Value v : op->getOperands())
+        if (!set.contains(v) && !v.getDefiningOp<ConstantOp>() &&
+            !llvm::is_contained(inputs, v))
+          inputs.push_back(v);
+    OpBuilder b(ops.back());
+    MLIRContext *ctx = &getContext();
+    auto fusion = b.create<FusionOp>(
+        ops.back()->getLoc(), TypeRange(ValueRange(set.outputs)), inputs,
+        StringAttr::get(ctx, kindOf(ops)),
+        DenseI64ArrayAttr::get(ctx, cost.outputDims),
+        b.getI64IntegerAttr(cost.grid.chunks));
+    Block *body = b.createBlock(&fusion.getBody());
+    IRMapping map;
+    for (Value v : inputs)
+      map.map(v, body->addArgument(v.getType(), v.getLoc()));
+    for (Operation *op : ops)
+      for (Value v : op->getOperands())
+        if (auto c = v.getDefiningOp<ConstantOp>(); c && !map.contains(v))
+          map.map(v, b.clone(*c)->getResult(0));
+    for (Operation *op : ops)
+      b.clone(*op, map);
+    SmallVector<Value> yielded;
+    for (Value v : set.outputs)
+      yielded.push_back(map.lookup(v));
+    b.create<YieldOp>(fusion.getLoc(), yielded);
+    for (auto [from, to] : llvm::zip(set.outputs, fusion.getResults()))
+      from.replaceAllUsesWith(to);
+    for (Operation *op : llvm::reverse(ops))
+      op->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,429 @@
+//===- FusionAnalysis.cpp - How a set of ops runs as one kernel -----------===//
+//
+// See docs/fusion.md for the model in words. In short: a kernel's cost is
+// the bytes it moves through memory plus a launch; fusing two kernels pays
+// when the values between them can stay in cache, which needs a way to run
+// the fused kernel piece by piece with no op computed twice:
+//   - chunked: every value is cut along one grid dim and the kernel loops
+//     over chunks, running each op once per chunk;
+//   - tiled: the ops form a tree (each value made inside is used once,
+//     inside) that has a grid, so tiling the root and fusing the rest into
+//     its tiles computes nothing twice;
+//   - whole: everything fits in cache as it is.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/passes/FusionAnalysis.h"
+#include "kiln/ir/KilnDialect.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace kiln {
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// Operand dim for numpy broadcasting: aligned on the right, a dim of size
+/// 1 (or a missing one) under a longer result dim is read whole.
+int64_t broadcastDim(ArrayRef<int64_t> operand, ArrayRef<int64_t> result,
+                     int64_t dim) {
+  int64_t d = dim - (int64_t)(result.size() - operand.size());
+  if (d < 0 || (operand[d] == 1 && result[dim] != 1))
+    return kWhole;
+  return d;
+}
+
+SmallVector<int64_t> normalized(ArrayRef<int64_t> axes, int64_t rank) {
+  SmallVector<int64_t> out;
+  for (int64_t a : axes)
+    out.push_back(a < 0 ? a + rank : a);
+  return out;
+}
+
+std::optional<SmallVector<int64_t>> reduceDims(Operation *op,
+                                               ArrayRef<int64_t> axesAttr,
+                                               bool keepDims, int64_t dim) {
+  int64_t rank = shapeOf(op->getOperand(0)).size();
+  SmallVector<int64_t> axes = normalized(axesAttr, rank);
+  if (keepDims) {
+    if (llvm::is_contained(axes, dim))
+      return std::nullopt;
+    return SmallVector<int64_t>{dim};
+  }
+  // Result dim `dim` is the dim-th input dim that is not reduced.
+  for (int64_t d = 0, kept = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d))
+      continue;
+    if (kept++ == dim)
+      return SmallVector<int64_t>{d};
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>> matmulDims(MatmulOp op, int64_t dim) {
+  ArrayRef<int64_t> out = shapeOf(op.getResult());
+  ArrayRef<int64_t> lhs = shapeOf(op.getLhs()), rhs = shapeOf(op.getRhs());
+  int64_t rank = out.size();
+  if (dim == rank - 2)
+    return SmallVector<int64_t>{(int64_t)lhs.size() - 2, kWhole};
+  if (dim == rank - 1)
+    return SmallVector<int64_t>{kWhole, (int64_t)rhs.size() - 1};
+  // A batch dim: broadcast like elementwise ops over the batch dims only.
+  ArrayRef<int64_t> batch = out.drop_back(2);
+  auto along = [&](ArrayRef<int64_t> operand) {
+    int64_t d = broadcastDim(operand.drop_back(2), batch, dim);
+    return d;
+  };
+  return SmallVector<int64_t>{along(lhs), along(rhs)};
+}
+
+/// Reshape keeps a cut along `dim` when the dims before it hold as many
+/// elements on both sides, and the dim itself has the same size: then a
+/// chunk of the result is the reshape of a chunk of the input.
+std::optional<SmallVector<int64_t>> reshapeDims(ReshapeOp op, int64_t dim) {
+  ArrayRef<int64_t> in = shapeOf(op.getInput()), out = shapeOf(op.getResult());
+  int64_t before = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    before *= out[d];
+  int64_t inBefore = 1;
+  for (int64_t d = 0; d < (int64_t)in.size(); ++d) {
+    if (inBefore == before && in[d] == out[dim])
+      return SmallVector<int64_t>{d};
+    inBefore *= in[d];
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+bool isElementwise(Operation *op) {
+  return op->hasTrait<OpTrait::Elementwise>() || isa<CastOp>(op);
+}
+bool isContraction(Operation *op) { return isa<MatmulOp, Conv2dOp>(op); }
+bool isReduction(Operation *op) {
+  return isa<ReduceSumOp, ReduceMaxOp, ReduceMeanOp>(op);
+}
+bool isFusable(Operation *op) {
+  return isElementwise(op) || isContraction(op) || isReduction(op) ||
+         isa<MaxPool2dOp, TransposeOp, ReshapeOp>(op);
+}
+
+std::optional<SmallVector<int64_t>> operandDims(Operation *op, int64_t dim) {
+  if (op->getNumResults() != 1)
+    return std::nullopt;
+  ArrayRef<int64_t> out = shapeOf(op->getResult(0));
+  if (dim < 0 || dim >= (int64_t)out.size())
+    return std::nullopt;
+  if (isElementwise(op)) {
+    SmallVector<int64_t> dims;
+    for (Value v : op->getOperands())
+      dims.push_back(broadcastDim(shapeOf(v), out, dim));
+    return dims;
+  }
+  return llvm::TypeSwitch<Operation *, std::optional<SmallVector<int64_t>>>(op)
+      .Case<ReduceSumOp, ReduceMaxOp, ReduceMeanOp>([&](auto r) {
+        return reduceDims(op, r.getAxes(), r.getKeepDims(), dim);
+      })
+      .Case([&](MatmulOp m) { return matmulDims(m, dim); })
+      .Case([&](Conv2dOp) -> std::optional<SmallVector<int64_t>> {
+        // NHWC x HWCF: images, or output channels; spatial dims need halos.
+        if (dim == 0)
+          return SmallVector<int64_t>{0, kWhole};
+        if (dim == 3)
+          return SmallVector<int64_t>{kWhole, 3};
+        return std::nullopt;
+      })
+      .Case([&](MaxPool2dOp) -> std::optional<SmallVector<int64_t>> {
+        if (dim == 0 || dim == 3)
+          return SmallVector<int64_t>{dim};
+        return std::nullopt;
+      })
+      .Case([&](TransposeOp t) -> std::optional<SmallVector<int64_t>> {
+        return SmallVector<int64_t>{t.getPerm()[dim]};
+      })
+      .Case([&](ReshapeOp r) { return reshapeDims(r, dim); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+int64_t bytesOf(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  return t.getNumElements() *
+         std::max<int64_t>(t.getElementTypeBitWidth() / 8, 1);
+}
+
+int64_t flopsOf(Operation *op) {
+  if (op->getNumResults() != 1)
+    return 0;
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  return llvm::TypeSwitch<Operation *, int64_t>(op)
+      .Case([&](MatmulOp m) {
+        return 2 * out.getNumElements() * shapeOf(m.getLhs()).back();
+      })
+      .Case([&](Conv2dOp c) {
+        ArrayRef<int64_t> f = shapeOf(c.getFilter());
+        return 2 * out.getNumElements() * f[0] * f[1] * f[2];
+      })
+      .Case([&](MaxPool2dOp p) {
+        int64_t window = 1;
+        for (int64_t w : p.getWindow())
+          window *= w;
+        return out.getNumElements() * window;
+      })
+      .Case<ReduceSumOp, ReduceMaxOp, ReduceMeanOp>([&](auto r) {
+        return cast<RankedTensorType>(r.getInput().getType()).getNumElements();
+      })
+      .Case<ReshapeOp, TransposeOp, ConstantOp, ParamOp>(
+          [](Operation *) { return 0; })
+      .Default([&](Operation *) { return out.getNumElements(); });
+}
+
+OpSet OpSet::of(ArrayRef<Operation *> ops) {
+  OpSet set;
+  set.ops.assign(ops.begin(), ops.end());
+  llvm::SmallPtrSet<Operation *, 16> members(ops.begin(), ops.end());
+  for (Operation *op : ops)
+    for (Value r : op->getResults())
+      if (llvm::any_of(r.getUsers(), [&](Operation *user) {
+            return !members.contains(user);
+          }))
+        set.outputs.push_back(r);
+  return set;
+}
+
+OpSet OpSet::ofBlock(Block &block) {
+  OpSet set;
+  for (Operation &op : block.without_terminator())
+    set.ops.push_back(&op);
+  for (Value v : block.getTerminator()->getOperands())
+    if (set.contains(v) && !llvm::is_contained(set.outputs, v))
+      set.outputs.push_back(v);
+  return set;
+}
+
+bool OpSet::contains(Value v) const {
+  Operation *def = v.getDefiningOp();
+  return def && llvm::is_contained(ops, def);
+}
+
+std::optional<Grid> propagateGrid(const OpSet &set,
+                                  ArrayRef<int64_t> outputDims) {
+  Grid grid;
+  if (set.outputs.empty() || outputDims.size() != set.outputs.size())
+    return std::nullopt;
+  ArrayRef<int64_t> first = shapeOf(set.outputs[0]);
+  if (outputDims[0] < 0 || outputDims[0] >= (int64_t)first.size())
+    return std::nullopt;
+  grid.extent = first[outputDims[0]];
+  auto assign = [&](Value v, int64_t dim) {
+    ArrayRef<int64_t> shape = shapeOf(v);
+    if (dim < 0 || dim >= (int64_t)shape.size() || shape[dim] != grid.extent)
+      return false;
+    auto [it, inserted] = grid.dims.try_emplace(v, dim);
+    return inserted || it->second == dim;
+  };
+  for (auto [v, dim] : llvm::zip(set.outputs, outputDims))
+    if (!assign(v, dim))
+      return std::nullopt;
+  // Users come after their producers: walking backwards, a value's dim is
+  // fixed by all its users inside the set before its producer is reached.
+  for (Operation *op : llvm::reverse(set.ops)) {
+    if (isa<ConstantOp>(op))
+      continue;
+    if (op->getNumResults() != 1)
+      return std::nullopt;
+    auto it = grid.dims.find(op->getResult(0));
+    if (it == grid.dims.end())
+      return std::nullopt; // unused
+    auto dims = operandDims(op, it->second);
+    if (!dims)
+      return std::nullopt;
+    for (auto [operand, dim] : llvm::zip(op->getOpOperands(), *dims)) {
+      Value v = operand.get();
+      bool inside = set.contains(v) && !v.getDefiningOp<ConstantOp>();
+      if (!inside) {
+        if (dim != kWhole && shapeOf(v)[dim] != grid.extent)
+          return std::nullopt;
+        grid.inputDims[&operand] = dim;
+      } else if (dim == kWhole || !assign(v, dim)) {
+        return std::nullopt;
+      }
+    }
+  }
+  return grid;
+}
+
+namespace {
+
+/// Values from outside the set, each once (constants are cloned in and cost
+/// nothing).
+SmallVector<Value> inputsOf(const OpSet &set) {
+  llvm::SetVector<Value> inputs;
+  for (Operation *op : set.ops)
+    for (Value v : op->getOperands())
+      if (!set.contains(v) && !v.getDefiningOp<ConstantOp>())
+        inputs.insert(v);
+  return inputs.takeVector();
+}
+
+/// Values made inside and not outputs.
+SmallVector<Value> intermediatesOf(const OpSet &set) {
+  SmallVector<Value> values;
+  for (Operation *op : set.ops)
+    for (Value r : op->getResults())
+      if (!isa<ConstantOp>(op) && !llvm::is_contained(set.outputs, r))
+        values.push_back(r);
+  return values;
+}
+
+/// Each value made inside has one use, inside; one output, the last op's;
+/// and every op is one linalg can tile and fuse (a reshape is not).
+bool isTree(const OpSet &set) {
+  if (llvm::any_of(set.ops, [](Operation *op) {
+        return isa<ReshapeOp, TransposeOp>(op);
+      }))
+    return false;
+  if (set.outputs.size() != 1 ||
+      set.outputs[0].getDefiningOp() != set.ops.back())
+    return false;
+  return llvm::all_of(intermediatesOf(set),
+                      [](Value v) { return v.hasOneUse(); });
+}
+
+int64_t sumBytes(ArrayRef<Value> values) {
+  int64_t sum = 0;
+  for (Value v : values)
+    sum += bytesOf(v.getType());
+  return sum;
+}
+
+/// Smallest divisor of `n` that is at least `atLeast` (n if none is).
+int64_t divisorAtLeast(int64_t n, int64_t atLeast) {
+  for (int64_t c = std::max<int64_t>(atLeast, 1); c < n; ++c)
+    if (n % c == 0)
+      return c;
+  return n;
+}
+
+/// The chunked plan of `grid`, or nullopt when no chunk count keeps a
+/// chunk's values in kCacheBudget.
+std::optional<KernelCost> chunked(const OpSet &set, Grid grid,
+                                  int64_t flops) {
+  // Bytes that shrink with the chunk (values cut along the grid), and
+  // those every chunk holds whole.
+  int64_t cut = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
+  llvm::SetVector<std::pair<Value, int64_t>> inputUses;
+  for (auto [operand, dim] : grid.inputDims)
+    inputUses.insert({operand->get(), dim});
+  // Operands read whole by every chunk are streamed through by its
+  // kernels' own cache tiling; re-reading one costs memory traffic only
+  // when it does not stay in cache between chunks.
+  int64_t streamedWhole = 0;
+  for (auto [v, dim] : inputUses) {
+    int64_t bytes = bytesOf(v.getType());
+    if (dim != kWhole)
+      cut += bytes;
+    else if (bytes > kCachedBytes)
+      streamedWhole += bytes;
+  }
+  int64_t fit = (cut + kCacheBudget - 1) / kCacheBudget;
+  // Enough chunks to share among threads when the work is worth it.
+  int64_t parallel = flops >= (1 << 22) ? 8 : flops >= (1 << 20) ? 2 : 1;
+  int64_t chunks = divisorAtLeast(grid.extent, std::max(fit, parallel));
+  // A cut along a value's innermost dim must keep whole vectors (16 f32)
+  // in each chunk, or the chunk's loops stop vectorising.
+  bool innermost = llvm::any_of(grid.dims, [](auto &entry) {
+    return entry.second == (int64_t)shapeOf(entry.first).size() - 1;
+  });
+  if (innermost && (grid.extent / chunks) % 16 != 0)
+    return std::nullopt;
+  if (cut / chunks > kCacheBudget)
+    return std::nullopt;
+  grid.chunks = chunks;
+  KernelCost cost;
+  cost.strategy = chunks > 1 ? "chunked" : "whole";
+  cost.flops = flops;
+  cost.bytesRead = sumBytes(inputsOf(set)) + streamedWhole * (chunks - 1);
+  cost.bytesWritten = sumBytes(set.outputs);
+  for (Value v : set.outputs)
+    cost.outputDims.push_back(grid.dims.lookup(v));
+  cost.grid = std::move(grid);
+  return cost;
+}
+
+} // namespace
+
+std::optional<KernelCost> estimateKernel(const OpSet &set) {
+  if (set.outputs.empty())
+    return std::nullopt;
+  int64_t flops = 0;
+  for (Operation *op : set.ops)
+    flops += flopsOf(op);
+  KernelCost base;
+  base.flops = flops;
+  base.bytesRead = sumBytes(inputsOf(set));
+  base.bytesWritten = sumBytes(set.outputs);
+  base.outputDims.assign(set.outputs.size(), 0);
+
+  // The best chunked grid: every dim of the first output.
+  std::optional<KernelCost> best;
+  bool anyGrid = false;
+  ArrayRef<int64_t> first = shapeOf(set.outputs.front());
+  for (int64_t d = 0; d < (int64_t)first.size(); ++d) {
+    // Other outputs take the first of their dims that fits the grid.
+    SmallVector<int64_t> dims = {d};
+    for (Value v : ArrayRef(set.outputs).drop_front()) {
+      ArrayRef<int64_t> shape = shapeOf(v);
+      auto at = llvm::find(shape, first[d]);
+      dims.push_back(at == shape.end() ? -1 : at - shape.begin());
+    }
+    auto grid = propagateGrid(set, dims);
+    if (!grid || grid->extent < 2)
+      continue;
+    anyGrid = true;
+    auto cost = chunked(set, std::move(*grid), flops);
+    if (cost && cost->strategy == "chunked" &&
+        (!best || cost->cost() < best->cost() ||
+         (cost->cost() == best->cost() &&
+          cost->grid.extent > best->grid.extent)))
+      best = std::move(cost);
+  }
+  if (best && best->cost() <= base.cost())
+    return best;
+  int64_t intermediates = sumBytes(intermediatesOf(set));
+  // Run whole, when everything made inside fits in cache as it is.
+  if (set.ops.size() == 1 || intermediates <= kCacheBudget)
+    return base;
+  // A tree cut along a grid: codegen tiles its root and fuses the rest into
+  // the tiles, computing nothing twice; until those tiles are cache-sized
+  // its intermediates still go through memory, so only a launch is saved.
+  if (anyGrid && isTree(set)) {
+    base.strategy = "tiled";
+    base.bytesWritten += intermediates;
+    base.bytesRead += intermediates;
+    return base;
+  }
+  return best;
+}
+
+std::string kindOf(ArrayRef<Operation *> ops) {
+  bool contraction = llvm::any_of(ops, isContraction);
+  bool reduction = llvm::any_of(ops, [](Operation *op) {
+    return isReduction(op) || isa<MaxPool2dOp>(op);
+  });
+  if (contraction)
+    return reduction ? "contraction_reduction" : "contraction";
+  if (reduction)
+    return "reduction";
+  return "elementwise";
+}
+
+} // namespace kiln

@@ -1,0 +1,114 @@
+//===- FusionAnalysis.h - How a set of ops runs as one kernel ---*- C++ -*-===//
+//
+// The cost model of fusion (docs/fusion.md), shared by the fusion pass,
+// which decides what goes into a kernel, by codegen, which cuts a fused
+// kernel into chunks the same way, and by the fusion report. Everything
+// here looks at kiln ops only.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_PASSES_FUSIONANALYSIS_H
+#define KILN_PASSES_FUSIONANALYSIS_H
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace kiln {
+
+/// An operand read in full by every chunk.
+constexpr int64_t kWhole = -1;
+
+/// Bytes a fused kernel may keep live per chunk and still expect them to
+/// stay in a core's cache (half the 1 MiB L2 of the Zen 4/5 hosts, the
+/// rest being for streamed operands).
+constexpr int64_t kCacheBudget = 512 * 1024;
+
+/// An operand this small, read whole by every chunk of a kernel, comes from
+/// cache (a core's L2 or its share of L3) after the first chunk.
+constexpr int64_t kCachedBytes = 8 * 1024 * 1024;
+
+/// What one more kernel launch costs, expressed in bytes of memory traffic
+/// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a
+/// fusion that moves no fewer bytes still wins by a launch.
+constexpr int64_t kDispatchBytes = 2048;
+
+/// When the result of `op` is cut along its dim `dim`, the dim of each
+/// operand that is cut with it (kWhole: the operand is read in full), or
+/// nullopt when cutting along `dim` would change what the op computes
+/// (a reduced dim, a convolution's spatial dims, ...).
+std::optional<llvm::SmallVector<int64_t>> operandDims(mlir::Operation *op,
+                                                      int64_t dim);
+
+/// Whether the fusion pass may put `op` into a kernel with others.
+bool isFusable(mlir::Operation *op);
+bool isElementwise(mlir::Operation *op);
+bool isContraction(mlir::Operation *op);
+bool isReduction(mlir::Operation *op);
+
+/// Floating-point operations of `op` (2 per multiply-add; 1 per element of
+/// elementwise ops and reductions).
+int64_t flopsOf(mlir::Operation *op);
+/// Bytes of a tensor type.
+int64_t bytesOf(mlir::Type type);
+
+/// A set of ops in program order (one block) and the values it produces
+/// that are used outside it, in program order.
+struct OpSet {
+  llvm::SmallVector<mlir::Operation *> ops;
+  llvm::SmallVector<mlir::Value> outputs;
+  /// The outputs of `ops`: results used by an op not in `ops`.
+  static OpSet of(llvm::ArrayRef<mlir::Operation *> ops);
+  /// The ops of `block` and its terminator's operands made by them (a
+  /// kernel's body and its results).
+  static OpSet ofBlock(mlir::Block &block);
+  bool contains(mlir::Value v) const;
+};
+
+/// How a fused kernel walks its work: cut into `chunks` along a grid of
+/// `extent` indices, each value along its dim of that grid.
+struct Grid {
+  int64_t extent = 1;
+  int64_t chunks = 1;
+  /// The cut dim of every value the set produces.
+  llvm::DenseMap<mlir::Value, int64_t> dims;
+  /// The cut dim of every use of a value from outside (kWhole: read whole).
+  llvm::DenseMap<mlir::OpOperand *, int64_t> inputDims;
+};
+
+/// The grid in which output i is cut along `outputDims[i]`, or nullopt when
+/// some op cannot be cut that way, or a value inside the set would be
+/// needed whole by a chunk.
+std::optional<Grid> propagateGrid(const OpSet &set,
+                                  llvm::ArrayRef<int64_t> outputDims);
+
+/// Estimated cost of running `set` as one kernel.
+struct KernelCost {
+  /// The strategy: "chunked" (a loop over grid chunks, every op once per
+  /// chunk), "tiled" (a tree with a grid: codegen tiles the root and fuses
+  /// the rest into its tiles) or "whole".
+  std::string strategy = "whole";
+  /// For "chunked": the grid; its chunks is 1 otherwise.
+  Grid grid;
+  llvm::SmallVector<int64_t> outputDims;
+  int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+  /// Memory traffic plus kDispatchBytes: what fusion minimises.
+  int64_t cost() const { return bytesRead + bytesWritten + kDispatchBytes; }
+};
+
+/// The cheapest way to run `set` as one kernel, or nullopt when every way
+/// keeps intermediates that do not fit in kCacheBudget (fusing would then
+/// move as many bytes as not fusing, through temporaries), or the set
+/// computes none of its outputs.
+std::optional<KernelCost> estimateKernel(const OpSet &set);
+
+/// "elementwise", "reduction", "contraction" or "contraction_reduction".
+std::string kindOf(llvm::ArrayRef<mlir::Operation *> ops);
+
+} // namespace kiln
+
+#endif // KILN_PASSES_FUSIONANALYSIS_H

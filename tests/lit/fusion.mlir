@@ -1,0 +1,105 @@
+// RUN: kiln-opt %s --kiln-fusion=level=full --split-input-file | FileCheck %s --check-prefix=FULL
+// RUN: kiln-opt %s --kiln-fusion=level=elementwise --split-input-file | FileCheck %s --check-prefix=ELT
+// RUN: kiln-opt %s --kiln-fusion=level=none --split-input-file | FileCheck %s --check-prefix=NONE
+// RUN: not kiln-opt %s --kiln-fusion=level=some --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: level must be none, elementwise or full, got 'some'
+
+// An elementwise chain is one region at both levels; none forms no region.
+// FULL-LABEL: func.func @chain
+// FULL:         kiln.fusion "elementwise"(%arg0, %arg1)
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.add
+// FULL-NEXT:      kiln.relu
+// FULL-NEXT:      kiln.neg
+// FULL-NEXT:      kiln.yield
+// ELT-LABEL: func.func @chain
+// ELT:         kiln.fusion "elementwise"
+// NONE-LABEL: func.func @chain
+// NONE-NOT:    kiln.fusion
+func.func @chain(%x: tensor<8x16xf32>, %b: tensor<16xf32>) -> tensor<8x16xf32> {
+  %0 = kiln.add %x, %b : tensor<8x16xf32>, tensor<16xf32> -> tensor<8x16xf32>
+  %1 = kiln.relu %0 : tensor<8x16xf32>
+  %2 = kiln.neg %1 : tensor<8x16xf32>
+  return %2 : tensor<8x16xf32>
+}
+
+// -----
+
+// Bias and activation join a matmul's epilogue at full only; elementwise
+// fuses them with each other and leaves the matmul alone.
+// FULL-LABEL: func.func @epilogue
+// FULL:         kiln.fusion "contraction"
+// FULL:           kiln.matmul
+// FULL-NEXT:      kiln.add
+// FULL-NEXT:      kiln.relu
+// ELT-LABEL: func.func @epilogue
+// ELT:         kiln.matmul
+// ELT-NEXT:    kiln.fusion "elementwise"
+func.func @epilogue(%x: tensor<64x256xf32>, %w: tensor<256x128xf32>, %b: tensor<128xf32>) -> tensor<64x128xf32> {
+  %0 = kiln.matmul %x, %w : tensor<64x256xf32>, tensor<256x128xf32> -> tensor<64x128xf32>
+  %1 = kiln.add %0, %b : tensor<64x128xf32>, tensor<128xf32> -> tensor<64x128xf32>
+  %2 = kiln.relu %1 : tensor<64x128xf32>
+  return %2 : tensor<64x128xf32>
+}
+
+// -----
+
+// A softmax (decomposed) is one region cut along its rows, 512 KiB of
+// values per chunk at most: 4096x1024 f32 is 16 MiB a value.
+// FULL-LABEL: func.func @softmax
+// FULL:         kiln.fusion "reduction"(%arg0) {chunks = 256 : i64, grid_dims = array<i64: 0>}
+// FULL-COUNT-5:   kiln.{{reduce_max|sub|exp|reduce_sum|div}}
+// FULL-NEXT:      kiln.yield
+func.func @softmax(%x: tensor<4096x1024xf32>) -> tensor<4096x1024xf32> {
+  %m = kiln.reduce_max %x {axes = array<i64: 1>, keep_dims = true} : tensor<4096x1024xf32> -> tensor<4096x1xf32>
+  %d = kiln.sub %x, %m : tensor<4096x1024xf32>, tensor<4096x1xf32> -> tensor<4096x1024xf32>
+  %e = kiln.exp %d : tensor<4096x1024xf32>
+  %s = kiln.reduce_sum %e {axes = array<i64: 1>, keep_dims = true} : tensor<4096x1024xf32> -> tensor<4096x1xf32>
+  %y = kiln.div %e, %s : tensor<4096x1024xf32>, tensor<4096x1xf32> -> tensor<4096x1024xf32>
+  return %y : tensor<4096x1024xf32>
+}
+
+// -----
+
+// Attention, QK^T, scale, softmax and .V, is one region cut along the query
+// rows (dim 2): each chunk holds a [1, 4, 512/chunks, 512] slice of the
+// scores, never all of them.
+// FULL-LABEL: func.func @attention
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 2>}
+// FULL:           kiln.matmul
+// FULL:           kiln.matmul
+// FULL-NEXT:      kiln.yield
+func.func @attention(%q: tensor<1x4x512x64xf32>, %kt: tensor<1x4x64x512xf32>, %v: tensor<1x4x512x64xf32>) -> tensor<1x4x512x64xf32> {
+  %c = kiln.constant dense<0.125> : tensor<f32>
+  %s0 = kiln.matmul %q, %kt : tensor<1x4x512x64xf32>, tensor<1x4x64x512xf32> -> tensor<1x4x512x512xf32>
+  %s = kiln.mul %s0, %c : tensor<1x4x512x512xf32>, tensor<f32> -> tensor<1x4x512x512xf32>
+  %m = kiln.reduce_max %s {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x512x512xf32> -> tensor<1x4x512x1xf32>
+  %d = kiln.sub %s, %m : tensor<1x4x512x512xf32>, tensor<1x4x512x1xf32> -> tensor<1x4x512x512xf32>
+  %e = kiln.exp %d : tensor<1x4x512x512xf32>
+  %z = kiln.reduce_sum %e {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x512x512xf32> -> tensor<1x4x512x1xf32>
+  %p = kiln.div %e, %z : tensor<1x4x512x512xf32>, tensor<1x4x512x1xf32> -> tensor<1x4x512x512xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x512x512xf32>, tensor<1x4x512x64xf32> -> tensor<1x4x512x64xf32>
+  return %o : tensor<1x4x512x64xf32>
+}
+
+// -----
+
+// What must not fuse: a matmul that reads a large intermediate whole (here
+// the relu feeds both operands, so any cut needs all of it in every chunk)
+// would recompute it per chunk, and a gather has no fusion rule. A cut
+// along the rhs columns alone is fine (the relu of the weights is computed
+// column chunk by column chunk).
+// FULL-LABEL: func.func @needs_whole
+// FULL:         %[[R:.+]] = kiln.relu
+// FULL-NEXT:    kiln.matmul %[[R]], %[[R]]
+// FULL-NEXT:    kiln.gather
+// FULL-NEXT:    kiln.fusion "contraction"(%arg1, %arg0) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
+func.func @needs_whole(%x: tensor<512x1024xf32>, %w: tensor<1024x1024xf32>, %t: tensor<10x4xf32>, %i: tensor<3xi32>) -> (tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<512x1024xf32>) {
+  %r = kiln.relu %w : tensor<1024x1024xf32>
+  %m = kiln.matmul %r, %r : tensor<1024x1024xf32>, tensor<1024x1024xf32> -> tensor<1024x1024xf32>
+  %g = kiln.gather %t, %i : tensor<10x4xf32>, tensor<3xi32> -> tensor<3x4xf32>
+  %r2 = kiln.relu %w : tensor<1024x1024xf32>
+  %m2 = kiln.matmul %x, %r2 : tensor<512x1024xf32>, tensor<1024x1024xf32> -> tensor<512x1024xf32>
+  return %m, %g, %m2 : tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<512x1024xf32>
+}
