@@ -51,6 +51,24 @@ def ChunkFusedKernels : Pass<"kiln-chunk-fused-kernels", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ApproximateMath : Pass<"kiln-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Replace transcendental math ops by polynomial approximations";
+  let description = [{
+    Applies MLIR's math polynomial approximations (exp, expm1, log, log1p,
+    log2, erf, tanh, sin, cos, atan, ...) wherever the ops are, linalg
+    bodies included, so that they compile to arithmetic LLVM vectorises
+    instead of scalar libm calls. f32 only; other types are left alone.
+
+    ```mlir
+    %y = math.erf %x : f32
+    // becomes a few dozen arith ops: clamps, selects and fmas
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower kiln primitives to linalg, tensor, arith and math";
   let description = [{
@@ -149,6 +167,11 @@ def PlanMemory : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     buffers live at one step, counting an in-place pair once, which no plan
     with the same in-place choices can beat).
   }];
+  let options = [
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let elementwise steps write over an operand (off for artifacts "
+           "for now: see Aot.cpp)">
+  ];
 }
 
 def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {

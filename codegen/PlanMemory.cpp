@@ -55,6 +55,8 @@ int64_t byteSize(Type type) {
 }
 
 struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
+  using PlanMemoryBase::PlanMemoryBase;
+
   void runOnOperation() override {
     auto model = modelFunc(getOperation());
     if (!model) {
@@ -98,7 +100,7 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
     // over what it reads.
     SymbolTable symbols(getOperation());
     for (auto [step, call] : llvm::enumerate(steps)) {
-      if (!isElementwiseStep(call, symbols) ||
+      if (!inPlace || !isElementwiseStep(call, symbols) ||
           !index.count(call->getResult(0)))
         continue;
       Value result = call->getResult(0);

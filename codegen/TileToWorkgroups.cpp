@@ -110,6 +110,10 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     }
     return plan;
   }
+  // A fused kernel run whole is small (its intermediates fit in cache), and
+  // tiling its root would compute a producer with two users twice.
+  if (kernel->hasAttr(kChunksAttr))
+    return plan;
   auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
   if (ret.getNumOperands() != 1)
     return plan;
@@ -144,14 +148,7 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   };
   SmallVector<utils::IteratorType> iterators = root.getIteratorTypesArray();
   std::optional<unsigned> chosen;
-  // A fused kernel tiled whole (the "tiled" strategy) splits along its
-  // grid, where tiling fuses its producers without computing any twice.
-  auto grid = kernel->getAttrOfType<DenseI64ArrayAttr>(kGridDimsAttr);
-  for (unsigned i = 0; grid && i < extents.size(); ++i)
-    if (linalg::isParallelIterator(iterators[i]) && extents[i] >= 2 &&
-        outputDim(i) == grid[0])
-      chosen = i;
-  for (unsigned i = 0; !chosen && i < extents.size(); ++i) {
+  for (unsigned i = 0; i < extents.size(); ++i) {
     if (!linalg::isParallelIterator(iterators[i]) || !indexesOutput(i) ||
         extents[i] < 2)
       continue;

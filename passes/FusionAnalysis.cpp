@@ -6,9 +6,6 @@
 // the fused kernel piece by piece with no op computed twice:
 //   - chunked: every value is cut along one grid dim and the kernel loops
 //     over chunks, running each op once per chunk;
-//   - tiled: the ops form a tree (each value made inside is used once,
-//     inside) that has a grid, so tiling the root and fusing the rest into
-//     its tiles computes nothing twice;
 //   - whole: everything fits in cache as it is.
 //
 //===----------------------------------------------------------------------===//
@@ -135,11 +132,11 @@ std::optional<SmallVector<int64_t>> operandDims(Operation *op, int64_t dim) {
       })
       .Case([&](MatmulOp m) { return matmulDims(m, dim); })
       .Case([&](Conv2dOp) -> std::optional<SmallVector<int64_t>> {
-        // NHWC x HWCF: images, or output channels; spatial dims need halos.
+        // NHWC x HWCF: images only. Spatial dims would need halos, and a
+        // cut of the output channels would starve the kernel's register
+        // tile, which runs along them.
         if (dim == 0)
           return SmallVector<int64_t>{0, kWhole};
-        if (dim == 3)
-          return SmallVector<int64_t>{kWhole, 3};
         return std::nullopt;
       })
       .Case([&](MaxPool2dOp) -> std::optional<SmallVector<int64_t>> {
@@ -275,27 +272,23 @@ SmallVector<Value> inputsOf(const OpSet &set) {
 }
 
 /// Values made inside and not outputs.
+/// Values made inside, not outputs, that codegen keeps in a buffer: all
+/// but an elementwise result with one use by an elementwise op or a
+/// reduction, which linalg's elementwise fusion computes inside its user's
+/// loop.
 SmallVector<Value> intermediatesOf(const OpSet &set) {
   SmallVector<Value> values;
   for (Operation *op : set.ops)
-    for (Value r : op->getResults())
-      if (!isa<ConstantOp>(op) && !llvm::is_contained(set.outputs, r))
+    for (Value r : op->getResults()) {
+      if (isa<ConstantOp>(op) || llvm::is_contained(set.outputs, r))
+        continue;
+      bool inlined = isElementwise(op) && r.hasOneUse() &&
+                     (isElementwise(*r.user_begin()) ||
+                      isReduction(*r.user_begin()));
+      if (!inlined)
         values.push_back(r);
+    }
   return values;
-}
-
-/// Each value made inside has one use, inside; one output, the last op's;
-/// and every op is one linalg can tile and fuse (a reshape is not).
-bool isTree(const OpSet &set) {
-  if (llvm::any_of(set.ops, [](Operation *op) {
-        return isa<ReshapeOp, TransposeOp>(op);
-      }))
-    return false;
-  if (set.outputs.size() != 1 ||
-      set.outputs[0].getDefiningOp() != set.ops.back())
-    return false;
-  return llvm::all_of(intermediatesOf(set),
-                      [](Value v) { return v.hasOneUse(); });
 }
 
 int64_t sumBytes(ArrayRef<Value> values) {
@@ -303,14 +296,6 @@ int64_t sumBytes(ArrayRef<Value> values) {
   for (Value v : values)
     sum += bytesOf(v.getType());
   return sum;
-}
-
-/// Smallest divisor of `n` that is at least `atLeast` (n if none is).
-int64_t divisorAtLeast(int64_t n, int64_t atLeast) {
-  for (int64_t c = std::max<int64_t>(atLeast, 1); c < n; ++c)
-    if (n % c == 0)
-      return c;
-  return n;
 }
 
 /// The chunked plan of `grid`, or nullopt when no chunk count keeps a
@@ -334,18 +319,37 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid,
     else if (bytes > kCachedBytes)
       streamedWhole += bytes;
   }
-  int64_t fit = (cut + kCacheBudget - 1) / kCacheBudget;
-  // Enough chunks to share among threads when the work is worth it.
-  int64_t parallel = flops >= (1 << 22) ? 8 : flops >= (1 << 20) ? 2 : 1;
-  int64_t chunks = divisorAtLeast(grid.extent, std::max(fit, parallel));
   // A cut along a value's innermost dim must keep whole vectors (16 f32)
-  // in each chunk, or the chunk's loops stop vectorising.
+  // in each chunk, or the chunk's loops stop vectorising; a matmul cut
+  // along its rows or columns keeps at least kMinMatmulChunk of them, or
+  // its register tiles run part empty.
   bool innermost = llvm::any_of(grid.dims, [](auto &entry) {
     return entry.second == (int64_t)shapeOf(entry.first).size() - 1;
   });
-  if (innermost && (grid.extent / chunks) % 16 != 0)
-    return std::nullopt;
-  if (cut / chunks > kCacheBudget)
+  bool cutsMatmul = llvm::any_of(set.ops, [&](Operation *op) {
+    auto m = dyn_cast<MatmulOp>(op);
+    if (!m)
+      return false;
+    int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
+    return grid.dims.lookup(m.getResult()) >= rank - 2;
+  });
+  auto valid = [&](int64_t chunks) {
+    int64_t size = grid.extent / chunks;
+    return cut / chunks <= kCacheBudget && (!innermost || size % 16 == 0) &&
+           (!cutsMatmul || chunks == 1 || size >= kMinMatmulChunk);
+  };
+  // The fewest chunks that fit, raised towards enough to share among
+  // threads when the work is worth it.
+  int64_t parallel = flops >= (1 << 22) ? 8 : flops >= (1 << 20) ? 2 : 1;
+  int64_t chunks = 0;
+  for (int64_t c = 1; c <= grid.extent; ++c) {
+    if (grid.extent % c != 0 || !valid(c))
+      continue;
+    chunks = c;
+    if (c >= parallel)
+      break;
+  }
+  if (!chunks)
     return std::nullopt;
   grid.chunks = chunks;
   KernelCost cost;
@@ -375,7 +379,6 @@ std::optional<KernelCost> estimateKernel(const OpSet &set) {
 
   // The best chunked grid: every dim of the first output.
   std::optional<KernelCost> best;
-  bool anyGrid = false;
   ArrayRef<int64_t> first = shapeOf(set.outputs.front());
   for (int64_t d = 0; d < (int64_t)first.size(); ++d) {
     // Other outputs take the first of their dims that fits the grid.
@@ -388,7 +391,6 @@ std::optional<KernelCost> estimateKernel(const OpSet &set) {
     auto grid = propagateGrid(set, dims);
     if (!grid || grid->extent < 2)
       continue;
-    anyGrid = true;
     auto cost = chunked(set, std::move(*grid), flops);
     if (cost && cost->strategy == "chunked" &&
         (!best || cost->cost() < best->cost() ||
@@ -398,19 +400,9 @@ std::optional<KernelCost> estimateKernel(const OpSet &set) {
   }
   if (best && best->cost() <= base.cost())
     return best;
-  int64_t intermediates = sumBytes(intermediatesOf(set));
   // Run whole, when everything made inside fits in cache as it is.
-  if (set.ops.size() == 1 || intermediates <= kCacheBudget)
+  if (set.ops.size() == 1 || sumBytes(intermediatesOf(set)) <= kCacheBudget)
     return base;
-  // A tree cut along a grid: codegen tiles its root and fuses the rest into
-  // the tiles, computing nothing twice; until those tiles are cache-sized
-  // its intermediates still go through memory, so only a launch is saved.
-  if (anyGrid && isTree(set)) {
-    base.strategy = "tiled";
-    base.bytesWritten += intermediates;
-    base.bytesRead += intermediates;
-    return base;
-  }
   return best;
 }
 

@@ -32,6 +32,9 @@ constexpr int64_t kCacheBudget = 512 * 1024;
 /// cache (a core's L2 or its share of L3) after the first chunk.
 constexpr int64_t kCachedBytes = 8 * 1024 * 1024;
 
+/// The fewest rows (or columns) of a matmul a chunk may hold.
+constexpr int64_t kMinMatmulChunk = 8;
+
 /// What one more kernel launch costs, expressed in bytes of memory traffic
 /// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a
 /// fusion that moves no fewer bytes still wins by a launch.
@@ -89,8 +92,7 @@ std::optional<Grid> propagateGrid(const OpSet &set,
 /// Estimated cost of running `set` as one kernel.
 struct KernelCost {
   /// The strategy: "chunked" (a loop over grid chunks, every op once per
-  /// chunk), "tiled" (a tree with a grid: codegen tiles the root and fuses
-  /// the rest into its tiles) or "whole".
+  /// chunk) or "whole".
   std::string strategy = "whole";
   /// For "chunked": the grid; its chunks is 1 otherwise.
   Grid grid;

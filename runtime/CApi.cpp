@@ -175,4 +175,22 @@ kiln_status kiln_model_run(kiln_model *model, const void *const *inputs,
   });
 }
 
+size_t kiln_model_num_steps(const kiln_model *model) {
+  return model ? model->impl->numSteps() : 0;
+}
+
+kiln_status kiln_model_run_profiled(kiln_model *model,
+                                    const void *const *inputs,
+                                    void *const *outputs,
+                                    double *step_seconds, char *error,
+                                    size_t error_size) {
+  return guarded(error, error_size, [&]() -> Status {
+    if (!model)
+      return Status::error(KILN_ERROR_ARGUMENT, "the model is NULL");
+    if (!step_seconds)
+      return Status::error(KILN_ERROR_ARGUMENT, "step_seconds is NULL");
+    return model->impl->run(inputs, outputs, step_seconds);
+  });
+}
+
 } // extern "C"

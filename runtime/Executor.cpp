@@ -7,6 +7,7 @@
 #include "kiln/runtime/Executor.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace kiln::rt {
 
@@ -26,7 +27,21 @@ void runWorkgroup(void *context, size_t workgroup, size_t count) {
 } // namespace
 
 void CpuExecutor::run(ExecutionPlan &plan, ThreadPool &pool,
-                      const void *const *inputs, void *const *outputs) const {
+                      const void *const *inputs, void *const *outputs,
+                      double *stepSeconds) const {
+  if (stepSeconds) {
+    // Profiled: the same steps, one at a time, each timed.
+    ExecutionPlan one = plan;
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      one.steps.assign(1, plan.steps[i]);
+      auto start = std::chrono::steady_clock::now();
+      run(one, pool, inputs, outputs, nullptr);
+      stepSeconds[i] += std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    }
+    return;
+  }
   // Kernels never write their inputs; the const is the caller's promise
   // that the runtime keeps, not the kernels' signature.
   for (const ExecutionPlan::Binding &b : plan.inputBindings)

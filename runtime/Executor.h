@@ -47,8 +47,9 @@ public:
 
   /// `inputs` and `outputs` have been checked against the model's signature;
   /// the plan is not re-entrant (its argv is shared by all runs).
+  /// With `stepSeconds`, each step's wall time is added to its entry.
   void run(ExecutionPlan &plan, ThreadPool &pool, const void *const *inputs,
-           void *const *outputs) const;
+           void *const *outputs, double *stepSeconds = nullptr) const;
 };
 
 } // namespace kiln::rt

@@ -57,12 +57,13 @@ Status checkPointers(const char *what, const void *const *pointers,
 
 } // namespace
 
-Status Model::run(const void *const *inputs, void *const *outputs) {
+Status Model::run(const void *const *inputs, void *const *outputs,
+                  double *stepSeconds) {
   if (Status s = checkPointers("input", inputs, inputs_))
     return s;
   if (Status s = checkPointers("output", outputs, outputs_))
     return s;
-  executor_.run(plan_, pool_, inputs, outputs);
+  executor_.run(plan_, pool_, inputs, outputs, stepSeconds);
   return Status::ok();
 }
 

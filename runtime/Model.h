@@ -52,7 +52,10 @@ public:
   size_t arenaSize() const { return arenaSize_; }
 
   /// Checks the caller's pointers and runs every step. Not re-entrant.
-  Status run(const void *const *inputs, void *const *outputs);
+  /// With `stepSeconds`, adds each step's wall time to its entry.
+  Status run(const void *const *inputs, void *const *outputs,
+             double *stepSeconds = nullptr);
+  size_t numSteps() const { return plan_.steps.size(); }
 
   /// Runs later steps on up to `threads` threads (0: defaultThreadCount()),
   /// starting the workers the model's kernels can use now, so that a run

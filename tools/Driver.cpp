@@ -87,6 +87,20 @@ size_t Artifact::numThreads() const { return kiln_model_num_threads(model_); }
 
 bool Artifact::run(const std::vector<HostTensor> &inputs,
                    std::vector<HostTensor> &outputs, std::string &error) {
+  return call(inputs, outputs, nullptr, error);
+}
+
+bool Artifact::runProfiled(const std::vector<HostTensor> &inputs,
+                           std::vector<HostTensor> &outputs,
+                           std::vector<double> &stepSeconds,
+                           std::string &error) {
+  stepSeconds.resize(kiln_model_num_steps(model_), 0.0);
+  return call(inputs, outputs, &stepSeconds, error);
+}
+
+bool Artifact::call(const std::vector<HostTensor> &inputs,
+                    std::vector<HostTensor> &outputs,
+                    std::vector<double> *stepSeconds, std::string &error) {
   std::vector<const void *> in;
   for (const HostTensor &t : inputs)
     in.push_back(t.data());
@@ -99,7 +113,13 @@ bool Artifact::run(const std::vector<HostTensor> &inputs,
   for (HostTensor &t : outputs)
     out.push_back(t.data());
   char message[1024];
-  if (kiln_model_run(model_, in.data(), out.data(), message, sizeof message)) {
+  kiln_status status =
+      stepSeconds ? kiln_model_run_profiled(model_, in.data(), out.data(),
+                                            stepSeconds->data(), message,
+                                            sizeof message)
+                  : kiln_model_run(model_, in.data(), out.data(), message,
+                                   sizeof message);
+  if (status) {
     error = message;
     return false;
   }

@@ -53,8 +53,16 @@ public:
   /// Runs once; `outputs` becomes one tensor per output of the signature.
   bool run(const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error);
+  /// The same, adding each step's wall time in seconds to stepSeconds
+  /// (resized to the number of steps).
+  bool runProfiled(const std::vector<HostTensor> &inputs,
+                   std::vector<HostTensor> &outputs,
+                   std::vector<double> &stepSeconds, std::string &error);
 
 private:
+  bool call(const std::vector<HostTensor> &inputs,
+            std::vector<HostTensor> &outputs,
+            std::vector<double> *stepSeconds, std::string &error);
   explicit Artifact(kiln_model *model);
   /// The Artifact of a load that returned `status` and `model`, or null
   /// with `message` in `error`.

@@ -13,6 +13,8 @@
 //   dispatch steps=S runtime_us_per_step=.. jit_us_per_step=..
 //   model NAME batch=B threads=T fusion=LEVEL kernels=K median_ms=X
 //         compile_ms=.. est_bytes=.. est_gbps=..
+//   (model --fusion-report=PATH.json also writes the kernels with their
+//   measured times)
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -31,6 +33,8 @@
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/frontend/kiln.h"
 #include "kiln/tools/Driver.h"
+#include "kiln/tools/Files.h"
+#include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
 #include "kiln/tools/Standalone.h"
 
@@ -219,7 +223,8 @@ int benchDispatch(int steps, int repeat) {
 }
 
 int benchModel(const std::string &name, std::optional<int64_t> batch,
-               size_t threads, const std::string &fusion) {
+               size_t threads, const std::string &fusion,
+               const std::string &reportPath) {
   auto ctx = makeContext();
   auto module = loadModel(name, batch, "", *ctx);
   if (!module)
@@ -257,6 +262,20 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
   }
   std::sort(ms.begin(), ms.end());
   double median = ms[ms.size() / 2];
+  if (!reportPath.empty()) {
+    // Each step's mean over as many profiled runs as timed ones.
+    std::vector<double> seconds;
+    for (size_t i = 0; i < ms.size(); ++i)
+      if (!loaded->runProfiled(inputs, outputs, seconds, error))
+        return fail(error);
+    std::vector<double> stepMs;
+    for (double s : seconds)
+      stepMs.push_back(s * 1000 / ms.size());
+    if (!writeFileAtomically(
+            reportPath,
+            fusionReportJson(*artifact, name, fusion, stepMs), error))
+      return fail(error);
+  }
   int64_t bytes = 0;
   for (const cpu::KernelInfo &k : artifact->kernels)
     bytes += k.bytesRead + k.bytesWritten;
@@ -299,6 +318,10 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1, 1024));
   model->add_option("--fusion", fusion, "none, elementwise or full")
       ->check(CLI::IsMember({"none", "elementwise", "full"}));
+  std::string fusionReport;
+  model->add_option("--fusion-report", fusionReport,
+                    "Write kilnc's fusion report, with each kernel's "
+                    "measured time (measured_ms), to this JSON file");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -307,6 +330,6 @@ int main(int argc, char **argv) {
   if (artifact->parsed())
     return benchArtifact(name, batch, repeat);
   if (model->parsed())
-    return benchModel(name, batch, threads, fusion);
+    return benchModel(name, batch, threads, fusion, fusionReport);
   return benchDispatch(steps, repeat);
 }

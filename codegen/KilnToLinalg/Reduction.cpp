@@ -47,18 +47,24 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Value init = filledTensor(rewriter, loc, type,
                               isMax ? lowestAttr(et) : zeroAttr(et));
     bool isFloat = isa<FloatType>(et);
+    // Reassociation lets LLVM vectorise a sum or max along a contiguous
+    // dim (several partial results, combined at the end). The order is
+    // still fixed by the code, so results do not depend on threads.
+    auto reassoc = arith::FastMathFlags::reassoc;
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, type, ValueRange{adaptor.getInput()}, ValueRange{init}, maps,
         iters, [&](OpBuilder &b, Location l, ValueRange args) {
           Value v;
           if (isMax)
-            v = isFloat ? b.create<arith::MaximumFOp>(l, args[0], args[1])
+            v = isFloat ? b.create<arith::MaximumFOp>(l, args[0], args[1],
+                                                      reassoc)
                               .getResult()
                         : b.create<arith::MaxSIOp>(l, args[0], args[1])
                               .getResult();
           else
             v = isFloat
-                    ? b.create<arith::AddFOp>(l, args[0], args[1]).getResult()
+                    ? b.create<arith::AddFOp>(l, args[0], args[1], reassoc)
+                          .getResult()
                     : b.create<arith::AddIOp>(l, args[0], args[1]).getResult();
           b.create<linalg::YieldOp>(l, v);
         });

@@ -71,6 +71,7 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createChunkFusedKernels());
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createApproximateMath());
   pm.addPass(createCanonicalizerPass());
   // Contractions get a unit-stride innermost loop that LLVM vectorises.
   // After fusion: as generics, matmul and conv would take in elementwise
@@ -99,7 +100,10 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   // The chunk loop carries the output buffer unchanged; folded away, the
-  // kernel returns the allocation itself, which becomes the caller's.
+  // kernel returns the allocation itself, which becomes the caller's. A
+  // chunk inserted into its own place leaves a copy of a view onto the
+  // same view: CSE makes the two views one and the copy folds away.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.hoistStaticAllocs = true;

@@ -113,6 +113,18 @@ kiln_status kiln_model_run(kiln_model *model, const void *const *inputs,
                            void *const *outputs, char *error,
                            size_t error_size);
 
+/* The number of steps (kernel calls, in order) of a run; 0 for NULL. */
+size_t kiln_model_num_steps(const kiln_model *model);
+
+/* Runs like kiln_model_run and adds the wall time of step i, in seconds, to
+ * step_seconds[i] for every step (kiln_model_num_steps of them), for
+ * profiling. */
+kiln_status kiln_model_run_profiled(kiln_model *model,
+                                    const void *const *inputs,
+                                    void *const *outputs,
+                                    double *step_seconds, char *error,
+                                    size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

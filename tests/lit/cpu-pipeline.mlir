@@ -13,9 +13,11 @@
 // CHECK-SAME:    %{{[^:]+}}: !llvm.ptr {kiln.param = "dense.w"},
 // CHECK-SAME:    %{{[^:]+}}: !llvm.ptr {kiln.param = "dense.b"},
 // CHECK-SAME:    %{{[^:]+}}: !llvm.ptr {kiln.name = "probs"}) {
-// The softmax was decomposed and its exp and max lowered to intrinsics.
+// The softmax was decomposed, its max lowered to an intrinsic and its exp
+// to a polynomial (--kiln-approximate-math), not a call.
+// CHECK-NOT:     llvm.intr.exp
 // CHECK-DAG:     llvm.intr.maximum
-// CHECK-DAG:     llvm.intr.exp
+// CHECK-DAG:     llvm.intr.fma
 // CHECK-DAG:     llvm.fdiv
 // CHECK:         llvm.return{{$}}
 // CHECK-NEXT:  }

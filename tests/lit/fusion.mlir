@@ -46,9 +46,11 @@ func.func @epilogue(%x: tensor<64x256xf32>, %w: tensor<256x128xf32>, %b: tensor<
 // -----
 
 // A softmax (decomposed) is one region cut along its rows, 512 KiB of
-// values per chunk at most: 4096x1024 f32 is 16 MiB a value.
+// buffered values per chunk at most: x, exp(x - max) (two users) and the
+// result are 16 MiB each (4096x1024 f32), the sub is computed inside the
+// exp's loop; 48 MiB / 512 KiB rounds up to 128 chunks of 32 rows.
 // FULL-LABEL: func.func @softmax
-// FULL:         kiln.fusion "reduction"(%arg0) {chunks = 256 : i64, grid_dims = array<i64: 0>}
+// FULL:         kiln.fusion "reduction"(%arg0) {chunks = 128 : i64, grid_dims = array<i64: 0>}
 // FULL-COUNT-5:   kiln.{{reduce_max|sub|exp|reduce_sum|div}}
 // FULL-NEXT:      kiln.yield
 func.func @softmax(%x: tensor<4096x1024xf32>) -> tensor<4096x1024xf32> {

@@ -23,7 +23,7 @@
 // CHECK-SAME:      iterator_types = ["reduction", "parallel", "reduction"]
 // CHECK-SAME:      ins(%[[X]] : tensor<2x3x4xf32>) outs(%[[INIT]] : tensor<3xf32>)
 // CHECK-NEXT:    ^bb0(%[[IN:.+]]: f32, %[[ACC:.+]]: f32):
-// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[IN]], %[[ACC]] : f32
+// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[IN]], %[[ACC]] fastmath<reassoc> : f32
 // CHECK-NEXT:      linalg.yield %[[S]] : f32
 // CHECK:         return %[[R]]
 func.func @reduce_sum_outer_axes(%x: tensor<2x3x4xf32>) -> tensor<3xf32> {
