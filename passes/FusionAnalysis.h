@@ -28,9 +28,10 @@ constexpr int64_t kWhole = -1;
 /// rest being for streamed operands).
 constexpr int64_t kCacheBudget = 512 * 1024;
 
-/// An operand this small, read whole by every chunk of a kernel, comes from
-/// cache (a core's L2 or its share of L3) after the first chunk.
-constexpr int64_t kCachedBytes = 8 * 1024 * 1024;
+/// An operand this small, read whole by every chunk of a kernel, stays in
+/// a core's L2 from one chunk to the next; a larger one is read again from
+/// L3 or memory by every chunk, and costs its bytes each time.
+constexpr int64_t kCachedBytes = 512 * 1024;
 
 /// The fewest rows (or columns) of a matmul a chunk may hold.
 constexpr int64_t kMinMatmulChunk = 8;

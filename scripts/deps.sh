@@ -7,7 +7,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev graphviz
   dataset-fashion-mnist
 )
 missing=()

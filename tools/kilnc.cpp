@@ -20,6 +20,7 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/examples/Models.h"
+#include "kiln/tools/FusionGraph.h"
 #include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
 #include "kiln/tools/Standalone.h"
@@ -111,10 +112,13 @@ int main(int argc, char **argv) {
                  "Kernel fusion: none (one op per kernel), elementwise or "
                  "full (the default)")
       ->check(CLI::IsMember({"none", "elementwise", "full"}));
-  std::string fusionReport;
+  std::string fusionReport, fusionGraph;
   app.add_option("--fusion-report", fusionReport,
                  "Write the kernels (ops, estimated bytes and FLOPs) as JSON "
                  "to this file");
+  app.add_option("--fusion-graph", fusionGraph,
+                 "Draw the model with its fusion regions outlined into this "
+                 ".svg or .png file (needs Graphviz)");
   // The report goes to standard output and compiles nothing to keep.
   app.add_flag("--memory-report", memoryReport,
                "Print each model's arena size and its lower bound")
@@ -159,16 +163,25 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::string text, error;
-  if (!fusionReport.empty()) {
+  if (!fusionReport.empty() || !fusionGraph.empty()) {
     auto plan = cpu::planArtifact(**module, options);
     if (!plan)
       return fail(llvm::toString(plan.takeError()));
     std::string name =
         llvm::cantFail(modelFunc(**module)).getSymName().str();
-    if (!writeFileAtomically(fusionReport,
+    if (!fusionReport.empty() &&
+        !writeFileAtomically(fusionReport,
                              fusionReportJson(*plan, name, options.fusion),
                              error))
       return fail(error);
+    if (!fusionGraph.empty()) {
+      auto fused = cpu::fuseModel(**module, options);
+      if (!fused)
+        return fail(llvm::toString(fused.takeError()));
+      if (!renderGraph(fusionGraphDot(**fused, *plan), fusionGraph, error))
+        return fail(error);
+    }
+    // Reports alone compile nothing to keep.
     if (!outputOpt->count() && !emitOpt->count())
       return 0;
   }

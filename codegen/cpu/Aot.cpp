@@ -57,16 +57,31 @@ static int64_t bytesOf(Type type) {
          dtypeSize(llvm::cantFail(dtypeOf(t.getElementType())));
 }
 
+static void buildFusionPipeline(OpPassManager &pm,
+                                const CpuCodegenOptions &options) {
+  buildGraphPipeline(pm);
+  FusionOptions fusion;
+  fusion.level = options.fusion;
+  pm.addNestedPass<func::FuncOp>(createFusion(fusion));
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+fuseModel(ModuleOp module, const CpuCodegenOptions &options) {
+  OwningOpRef<ModuleOp> clone = module.clone();
+  if (auto err = runPasses(*clone, [&](OpPassManager &pm) {
+        buildFusionPipeline(pm, options);
+      }))
+    return err;
+  return clone;
+}
+
 /// A clone of `module` fused at options.fusion, outlined into kernels with
 /// a memory plan.
 static llvm::Expected<OwningOpRef<ModuleOp>>
 outlineAndPlan(ModuleOp module, const CpuCodegenOptions &options) {
   OwningOpRef<ModuleOp> clone = module.clone();
   if (auto err = runPasses(*clone, [&](OpPassManager &pm) {
-        buildGraphPipeline(pm);
-        FusionOptions fusion;
-        fusion.level = options.fusion;
-        pm.addNestedPass<func::FuncOp>(createFusion(fusion));
+        buildFusionPipeline(pm, options);
         pm.addPass(createOutlineKernels());
         // No step writes over its operand: LLVM's vectoriser checks at run
         // time that a kernel's input and output do not overlap and runs the
@@ -109,13 +124,14 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature) {
       info.bytesRead = cost->bytesRead;
       info.bytesWritten = cost->bytesWritten;
       info.flops = cost->flops;
-      info.strategy = cost->strategy;
     } else { // a copy of an input or constant into an output
       for (Type t : kernel.getResultTypes())
         info.bytesWritten += bytesOf(t);
       info.bytesRead = info.bytesWritten;
-      info.strategy = "whole";
     }
+    info.strategy = info.kind.empty()   ? "single"
+                    : info.chunks > 1 ? "chunked"
+                                      : "whole";
     a.kernels.push_back(std::move(info));
   });
   return a;

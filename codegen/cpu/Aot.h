@@ -12,6 +12,7 @@
 #include "kiln/ir/Model.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -24,7 +25,7 @@ namespace kiln::cpu {
 struct KernelInfo {
   std::string name;
   std::string kind;     // the fusion region's kind; empty for a single op
-  std::string strategy; // chunked, tiled or whole (FusionAnalysis.h)
+  std::string strategy; // single (one op), or chunked or whole
   std::vector<std::string> ops;
   int64_t chunks = 1;
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
@@ -50,6 +51,12 @@ llvm::Expected<Artifact> compileArtifact(mlir::ModuleOp module,
 /// infos) at options.fusion, without codegen.
 llvm::Expected<Artifact> planArtifact(mlir::ModuleOp module,
                                       const CpuCodegenOptions &options = {});
+
+/// A clone of `module` after the graph passes and fusion at
+/// options.fusion: the model function with its kiln.fusion regions, each
+/// op or region one step of the artifact, in order.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+fuseModel(mlir::ModuleOp module, const CpuCodegenOptions &options = {});
 
 /// Success when artifacts can be compiled for `cpu` (CpuCodegenOptions::
 /// targetCpu): "host", or a CPU name LLVM knows for this machine's target;

@@ -242,6 +242,39 @@ TEST(RuntimeLoad, RunsRepeatedlyWithFreshInputs) {
   }
 }
 
+// A profiled run gives the same answer and adds every step's time to its
+// entry: twice run, each entry has grown.
+TEST(RuntimeLoad, ProfiledRunTimesEachStep) {
+  LoadResult r = load(reference());
+  ASSERT_EQ(r.status, KILN_OK) << r.message;
+  size_t steps = kiln_model_num_steps(r.model.get());
+  ASSERT_EQ(steps, reference().steps.size());
+  std::vector<double> seconds(steps, 0.0), once;
+  for (int run = 0; run < 2; ++run) {
+    RefBuffers buf;
+    char error[256];
+    ASSERT_EQ(kiln_model_run_profiled(r.model.get(), buf.inputs, buf.outputs,
+                                      seconds.data(), error, sizeof error),
+              KILN_OK)
+        << error;
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(buf.y[i], 2.0f * ((buf.a[i] + kRefW[i]) + buf.b[i])) << i;
+    if (run == 0)
+      once = seconds;
+  }
+  for (size_t i = 0; i < steps; ++i) {
+    EXPECT_GT(once[i], 0.0) << "step " << i;
+    EXPECT_GT(seconds[i], once[i]) << "step " << i;
+  }
+  RefBuffers buf;
+  char error[256];
+  EXPECT_EQ(kiln_model_run_profiled(r.model.get(), buf.inputs, buf.outputs,
+                                    nullptr, error, sizeof error),
+            KILN_ERROR_ARGUMENT);
+  EXPECT_STREQ(error, "step_seconds is NULL");
+  EXPECT_EQ(kiln_model_num_steps(nullptr), 0u);
+}
+
 TEST(RuntimeLoad, ModelsWithDifferentCodeStayApart) {
   // Same symbols, different code: each model must call its own.
   LoadResult two = load(reference());
