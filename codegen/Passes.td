@@ -69,6 +69,31 @@ def ApproximateMath : Pass<"kiln-approximate-math", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def FuseLinalgElementwise : Pass<"kiln-fuse-linalg-elementwise",
+                                 "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops; move reshapes, but not "
+                "through reductions";
+  let description = [{
+    The patterns of upstream's --linalg-fuse-elementwise-ops: an elementwise
+    generic with one user is computed inside its user's loop, reshapes move
+    through generics by expanding them, and the usual canonicalisations. A
+    reshape does not move through a linalg op with reduction loops (a
+    matmul, a convolution, a reduction): expanding a matmul whose result is
+    reshaped into heads splits its unit-stride output loop and walks its
+    weights once per head.
+
+    ```mlir
+    %m = linalg.matmul ... -> tensor<64x512xf32>
+    %a = linalg.generic {add bias} ins(%m, ...) -> tensor<64x512xf32>
+    %e = tensor.expand_shape %a [[0], [1, 2]] : ... into tensor<64x8x64xf32>
+    // the add becomes 3-D (the reshape moves above it); the matmul stays 2-D
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower kiln primitives to linalg, tensor, arith and math";
   let description = [{

@@ -70,7 +70,7 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   // Tensors. A fused kernel first becomes a loop over its chunks.
   pm.addNestedPass<func::FuncOp>(createChunkFusedKernels());
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createFuseLinalgElementwise());
   pm.addNestedPass<func::FuncOp>(createApproximateMath());
   pm.addPass(createCanonicalizerPass());
   // Contractions get a unit-stride innermost loop that LLVM vectorises.
