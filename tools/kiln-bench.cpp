@@ -280,7 +280,7 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
   for (const cpu::KernelInfo &k : artifact->kernels)
     bytes += k.bytesRead + k.bytesWritten;
   std::printf("model %s batch=%lld threads=%zu fusion=%s kernels=%zu "
-              "median_ms=%.4f compile_ms=%.0f est_bytes=%lld est_gbps=%.2f\n",
+              "median_ms=%.6f compile_ms=%.0f est_bytes=%lld est_gbps=%.2f\n",
               name.c_str(), (long long)sig->inputs[0].shape[0], threads,
               fusion.c_str(), artifact->numSteps, median, compileMs,
               (long long)bytes, bytes / (median * 1e6));

@@ -25,6 +25,8 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/BufferViewFlowOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -49,6 +51,10 @@
 using namespace mlir;
 
 namespace kiln::cpu {
+
+/// The largest temporary a kernel keeps on its thread's stack (8 MiB on
+/// Linux); the chunks of fused kernels fit a 512 KiB budget in all.
+constexpr unsigned kMaxStackTemporary = 256 * 1024;
 
 void buildGraphPipeline(OpPassManager &pm) {
   // Parameters become arguments first: as ops, an unused one would be
@@ -109,6 +115,13 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.memCpyFn = copy;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // Temporaries of a kernel (a fused kernel's intermediates, a chunk's)
+  // are allocated once per call, not per chunk, and on the stack when
+  // small: malloc and free cost more than a small kernel's whole work.
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createPromoteBuffersToStackPass(kMaxStackTemporary,
+                                                     /*maxRank=*/8));
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
 
@@ -151,6 +164,10 @@ void registerCpuCodegenDialects(DialectRegistry &registry) {
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  // Buffer optimisations (promotion to the stack) see through memref views
+  // and know memref.alloc's deallocation only with these.
+  memref::registerAllocationOpInterfaceExternalModels(registry);
+  memref::registerBufferViewFlowOpInterfaceExternalModels(registry);
   linalg::registerTilingInterfaceExternalModels(registry);
   tensor::registerTilingInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
