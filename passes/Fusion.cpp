@@ -59,7 +59,7 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
     std::vector<std::optional<KernelCost>> costs(groups.size());
     auto costOf = [&](unsigned g) -> int64_t {
       if (!costs[g])
-        costs[g] = estimateKernel(OpSet::of(groups[g]));
+        costs[g] = estimateKernel(OpSet::of(groups[g]), cacheBudget);
       return costs[g] ? costs[g]->cost() : INT64_MAX / 4;
     };
 
@@ -81,7 +81,7 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
           llvm::sort(merged, [&](Operation *a, Operation *b) {
             return order[a] < order[b];
           });
-          auto cost = estimateKernel(OpSet::of(merged));
+          auto cost = estimateKernel(OpSet::of(merged), cacheBudget);
           if (!cost || cost->cost() >= costOf(gp) + costOf(gc))
             continue;
           for (Operation *op : groups[gp])

@@ -299,9 +299,9 @@ int64_t sumBytes(ArrayRef<Value> values) {
 }
 
 /// The chunked plan of `grid`, or nullopt when no chunk count keeps a
-/// chunk's values in kCacheBudget.
-std::optional<KernelCost> chunked(const OpSet &set, Grid grid,
-                                  int64_t flops) {
+/// chunk's values in `budget` bytes.
+std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
+                                  int64_t budget) {
   // Bytes that shrink with the chunk (values cut along the grid), and
   // those every chunk holds whole.
   int64_t cut = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
@@ -335,7 +335,7 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid,
   });
   auto valid = [&](int64_t chunks) {
     int64_t size = grid.extent / chunks;
-    return cut / chunks <= kCacheBudget && (!innermost || size % 16 == 0) &&
+    return cut / chunks <= budget && (!innermost || size % 16 == 0) &&
            (!cutsMatmul || chunks == 1 || size >= kMinMatmulChunk);
   };
   // The fewest chunks that fit, raised towards enough to share among
@@ -365,7 +365,7 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid,
 
 } // namespace
 
-std::optional<KernelCost> estimateKernel(const OpSet &set) {
+std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   if (set.outputs.empty())
     return std::nullopt;
   int64_t flops = 0;
@@ -391,7 +391,7 @@ std::optional<KernelCost> estimateKernel(const OpSet &set) {
     auto grid = propagateGrid(set, dims);
     if (!grid || grid->extent < 2)
       continue;
-    auto cost = chunked(set, std::move(*grid), flops);
+    auto cost = chunked(set, std::move(*grid), flops, budget);
     if (cost && cost->strategy == "chunked" &&
         (!best || cost->cost() < best->cost() ||
          (cost->cost() == best->cost() &&
@@ -401,7 +401,7 @@ std::optional<KernelCost> estimateKernel(const OpSet &set) {
   if (best && best->cost() <= base.cost())
     return best;
   // Run whole, when everything made inside fits in cache as it is.
-  if (set.ops.size() == 1 || sumBytes(intermediatesOf(set)) <= kCacheBudget)
+  if (set.ops.size() == 1 || sumBytes(intermediatesOf(set)) <= budget)
     return base;
   return best;
 }

@@ -104,10 +104,11 @@ struct KernelCost {
 };
 
 /// The cheapest way to run `set` as one kernel, or nullopt when every way
-/// keeps intermediates that do not fit in kCacheBudget (fusing would then
+/// keeps intermediates that do not fit in `budget` (fusing would then
 /// move as many bytes as not fusing, through temporaries), or the set
 /// computes none of its outputs.
-std::optional<KernelCost> estimateKernel(const OpSet &set);
+std::optional<KernelCost> estimateKernel(const OpSet &set,
+                                         int64_t budget = kCacheBudget);
 
 /// "elementwise", "reduction", "contraction" or "contraction_reduction".
 std::string kindOf(llvm::ArrayRef<mlir::Operation *> ops);

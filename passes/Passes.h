@@ -3,6 +3,7 @@
 #define KILN_PASSES_PASSES_H
 
 #include "kiln/ir/KilnDialect.h"
+#include "kiln/passes/FusionAnalysis.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -45,7 +45,11 @@ def Fusion : Pass<"kiln-fusion", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"level", "level", "std::string", /*default=*/"\"full\"",
-           "none, elementwise or full">
+           "none, elementwise or full">,
+    Option<"cacheBudget", "cache-budget", "int64_t",
+           /*default=*/"kiln::kCacheBudget",
+           "Bytes a chunk of a fused kernel may keep live (tests make it "
+           "small to cut small shapes into chunks)">
   ];
   let dependentDialects = ["kiln::KilnDialect"];
 }

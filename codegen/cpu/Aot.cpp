@@ -62,6 +62,7 @@ static void buildFusionPipeline(OpPassManager &pm,
   buildGraphPipeline(pm);
   FusionOptions fusion;
   fusion.level = options.fusion;
+  fusion.cacheBudget = options.fusionCacheBudget;
   pm.addNestedPass<func::FuncOp>(createFusion(fusion));
 }
 

@@ -7,6 +7,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
+#include "kiln/passes/FusionAnalysis.h"
+
 #include <cstdint>
 #include <string>
 
@@ -24,6 +26,9 @@ struct CpuCodegenOptions {
   /// --kiln-fusion's level for artifacts: none, elementwise or full. The
   /// JIT compiles one function and fuses nothing.
   std::string fusion = "full";
+  /// --kiln-fusion's cache-budget: bytes a chunk of a fused kernel may keep
+  /// live. Tests make it small so that small shapes are cut into chunks.
+  int64_t fusionCacheBudget = kCacheBudget;
 };
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,

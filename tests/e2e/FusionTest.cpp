@@ -1,0 +1,137 @@
+//===- FusionTest.cpp - Fused kernels vs the reference interpreter --------===//
+//
+// Graphs that exercise each fusion rule, compiled at every fusion level
+// with a small cache budget (16 KiB), so that even these small shapes are
+// cut into chunks: chunk slicing along every kind of grid dim (rows,
+// columns, batch, heads, query rows), broadcast operands read whole,
+// reshapes and transposes inside a chunk, several outputs, and 1, 2 and 3
+// threads sharing the chunks with bitwise the same results. Outputs must
+// agree with the interpreter to rtol 1e-4 / atol 1e-5.
+//
+//===----------------------------------------------------------------------===//
+#include "Harness.h"
+
+#include <algorithm>
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+class E2EFusion : public ::testing::TestWithParam<const char *> {
+protected:
+  /// Checks `g` against the interpreter; at full fusion, also that some
+  /// kernel of it fuses `fusedOps` ops and some kernel is cut into chunks
+  /// (what this test is about).
+  void expectMatches(const Graph &g, size_t fusedOps = 2) {
+    cpu::CpuCodegenOptions options;
+    options.fusion = GetParam();
+    options.fusionCacheBudget = 16384;
+    options.minWorkPerWorkgroup = 1;
+    expectMatchesReference(g, Tolerance::forModelOutput(DType::F32), {},
+                           Backend::Artifact, options);
+    if (options.fusion != std::string("full"))
+      return;
+    auto ctx = makeContext();
+    auto module = toModule(g, *ctx);
+    ASSERT_TRUE(module);
+    auto plan = cpu::planArtifact(*module, options);
+    ASSERT_TRUE(!!plan) << llvm::toString(plan.takeError());
+    size_t largest = 0;
+    bool chunked = false;
+    for (const cpu::KernelInfo &k : plan->kernels) {
+      largest = std::max(largest, k.ops.size());
+      chunked |= k.chunks > 1;
+    }
+    EXPECT_GE(largest, fusedOps) << "no kernel fuses " << fusedOps << " ops";
+    EXPECT_TRUE(chunked) << "no kernel is cut into chunks";
+  }
+};
+
+TEST_P(E2EFusion, ElementwiseChainWithBroadcasts) {
+  expectMatches(opGraph("chain", {{32, 48}, {48}, {32, 1}},
+                        [](std::vector<Tensor> x) {
+                          Tensor y = gelu(x[0] * x[1] + x[2]);
+                          return tanh(y) - sigmoid(y) * 0.5f;
+                        }));
+}
+
+TEST_P(E2EFusion, MatmulEpilogues) {
+  // Bias, activation, residual add and scaling after a matmul.
+  expectMatches(opGraph("epilogue", {{40, 24}, {24, 64}, {64}, {40, 64}},
+                        [](std::vector<Tensor> x) {
+                          Tensor m = matmul(x[0], x[1]) + x[2];
+                          return (relu(m) + x[3]) * 0.25f;
+                        }),
+                /*fusedOps=*/5);
+}
+
+TEST_P(E2EFusion, SoftmaxAndLayerNorm) {
+  expectMatches(opGraph("norms", {{48, 40}, {40}, {40}},
+                        [](std::vector<Tensor> x) {
+                          Tensor h = layer_norm(x[0], x[1], x[2]);
+                          return log_softmax(gelu(h) + x[0], 1);
+                        }));
+}
+
+TEST_P(E2EFusion, ReductionsWithoutKeptDims) {
+  expectMatches(opGraph("reduce", {{64, 24, 8}},
+                        [](std::vector<Tensor> x) {
+                          Tensor s = reduce_sum(exp(x[0]), {2});
+                          return reduce_max(s, {1}, true) - reduce_mean(s, {1}, true);
+                        }));
+}
+
+TEST_P(E2EFusion, Attention) {
+  // QK^T, scale, softmax, .V with 2 heads of 24 query rows.
+  expectMatches(opGraph("attention",
+                        {{2, 2, 24, 8}, {2, 2, 8, 24}, {2, 2, 24, 8}},
+                        [](std::vector<Tensor> x) {
+                          Tensor s = matmul(x[0], x[1]) * 0.35f;
+                          return matmul(softmax(s, -1), x[2]);
+                        }),
+                /*fusedOps=*/8);
+}
+
+TEST_P(E2EFusion, HeadSplitAndMerge) {
+  // A projection split into heads and merged back, as attention layers do.
+  expectMatches(opGraph("heads", {{2, 16, 32}, {32, 32}, {32}},
+                        [](std::vector<Tensor> x) {
+                          Tensor p = matmul(x[0], x[1]) + x[2];
+                          Tensor h = transpose(reshape(p, {2, 16, 4, 8}),
+                                               {0, 2, 1, 3});
+                          Tensor back = reshape(transpose(relu(h), {0, 2, 1, 3}),
+                                                {2, 16, 32});
+                          return back + x[0];
+                        }));
+}
+
+TEST_P(E2EFusion, BatchedMatmulWithBroadcastBatch) {
+  expectMatches(opGraph("bmm", {{3, 96, 12}, {12, 32}, {3, 96, 32}},
+                        [](std::vector<Tensor> x) {
+                          return sigmoid(matmul(x[0], x[1])) * x[2];
+                        }));
+}
+
+TEST_P(E2EFusion, ValueUsedInsideAndOutside) {
+  // An intermediate that is also an output: the region yields it too.
+  Graph g("two_outputs");
+  Tensor x = g.input("x", {96, 64});
+  Tensor e = exp(x * 0.1f);
+  g.output("e", e);
+  g.output("y", e / reduce_sum(e, {1}, true));
+  expectMatches(g);
+}
+
+TEST_P(E2EFusion, ConvPoolDense) {
+  expectMatches(opGraph("cnn_block", {{2, 10, 10, 3}, {3, 3, 3, 16}, {16}},
+                        [](std::vector<Tensor> x) {
+                          Tensor c = relu(conv2d(x[0], x[1]) + x[2]);
+                          return max_pool2d(c, {2, 2}, {2, 2}, {0, 0, 0, 0});
+                        }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, E2EFusion,
+                         ::testing::Values("none", "elementwise", "full"));
+
+} // namespace
