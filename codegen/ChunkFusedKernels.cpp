@@ -26,26 +26,31 @@ using namespace kiln;
 
 namespace {
 
-/// `type` with dim `dim` set to `size`.
-RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
+/// `type` as a chunk of `size` grid indices cut by `cut`.
+RankedTensorType chunkType(Type type, const Cut &cut, int64_t size) {
   auto t = cast<RankedTensorType>(type);
   SmallVector<int64_t> shape(t.getShape());
-  shape[dim] = size;
+  shape[cut.dim] = size * cut.scale + cut.extra;
   return RankedTensorType::get(shape, t.getElementType());
 }
 
-/// Offsets, sizes and strides of the chunk at `offset` along `dim`.
+/// Offsets, sizes and strides of the chunk of `size` grid indices at grid
+/// index `at`, cut by `cut`.
 struct Box {
   SmallVector<OpFoldResult> offsets, sizes, strides;
 };
-Box chunkBox(OpBuilder &b, Type type, int64_t dim, Value offset,
+Box chunkBox(OpBuilder &b, Location loc, Type type, const Cut &cut, Value at,
              int64_t size) {
   Box box;
-  for (auto [d, extent] :
-       llvm::enumerate(cast<RankedTensorType>(type).getShape())) {
-    box.offsets.push_back((int64_t)d == dim ? OpFoldResult(offset)
-                                            : b.getIndexAttr(0));
-    box.sizes.push_back(b.getIndexAttr((int64_t)d == dim ? size : extent));
+  ArrayRef<int64_t> chunk = chunkType(type, cut, size).getShape();
+  for (auto [d, extent] : llvm::enumerate(chunk)) {
+    Value offset = at;
+    if ((int64_t)d == cut.dim && cut.scale != 1)
+      offset = b.create<arith::MulIOp>(
+          loc, at, b.create<arith::ConstantIndexOp>(loc, cut.scale));
+    box.offsets.push_back((int64_t)d == cut.dim ? OpFoldResult(offset)
+                                                : b.getIndexAttr(0));
+    box.sizes.push_back(b.getIndexAttr(extent));
     box.strides.push_back(b.getIndexAttr(1));
   }
   return box;
@@ -96,15 +101,15 @@ struct ChunkFusedKernelsPass
     b.setInsertionPointToStart(loop.getBody());
     Value offset = loop.getInductionVar();
     IRMapping map;
-    // One slice per (value from outside, dim) pair.
-    llvm::DenseMap<std::pair<Value, int64_t>, Value> slices;
-    auto slice = [&](Value v, int64_t dim) -> Value {
-      Value &s = slices[{v, dim}];
+    // One slice per (value from outside, cut) pair.
+    llvm::DenseMap<std::tuple<Value, int64_t, int64_t, int64_t>, Value> slices;
+    auto slice = [&](Value v, const Cut &cut) -> Value {
+      Value &s = slices[{v, cut.dim, cut.scale, cut.extra}];
       if (!s) {
-        Box box = chunkBox(b, v.getType(), dim, offset, size);
+        Box box = chunkBox(b, loc, v.getType(), cut, offset, size);
         s = b.create<tensor::ExtractSliceOp>(
-            loc, withDim(v.getType(), dim, size), v, box.offsets, box.sizes,
-            box.strides);
+            loc, chunkType(v.getType(), cut, size), v, box.offsets,
+            box.sizes, box.strides);
       }
       return s;
     };
@@ -120,19 +125,21 @@ struct ChunkFusedKernelsPass
         if (it == grid->inputDims.end())
           continue; // made inside, mapped
         Value v = map.lookupOrDefault(operand.get());
-        outside.push_back({operand.getOperandNumber(),
-                           it->second == kWhole ? v : slice(v, it->second)});
+        outside.push_back(
+            {operand.getOperandNumber(),
+             it->second.dim == kWhole ? v : slice(v, it->second)});
       }
       Operation *clone = b.clone(*op, map);
       for (auto [i, v] : outside)
         clone->setOperand(i, v);
       Value result = op->getResult(0);
       clone->getResult(0).setType(
-          withDim(result.getType(), grid->dims.lookup(result), size));
+          chunkType(result.getType(), grid->dims.lookup(result), size));
     }
     SmallVector<Value> yielded;
     for (auto [v, into] : llvm::zip(set.outputs, loop.getRegionIterArgs())) {
-      Box box = chunkBox(b, v.getType(), grid->dims.lookup(v), offset, size);
+      Box box =
+          chunkBox(b, loc, v.getType(), grid->dims.lookup(v), offset, size);
       yielded.push_back(b.create<tensor::InsertSliceOp>(
           loc, map.lookup(v), into, box.offsets, box.sizes, box.strides));
     }

@@ -46,47 +46,62 @@ SmallVector<int64_t> normalized(ArrayRef<int64_t> axes, int64_t rank) {
   return out;
 }
 
-std::optional<SmallVector<int64_t>> reduceDims(Operation *op,
-                                               ArrayRef<int64_t> axesAttr,
-                                               bool keepDims, int64_t dim) {
+using Cuts = SmallVector<Cut>;
+
+Cut along(int64_t dim) { return Cut{dim, 1, 0}; }
+
+std::optional<Cuts> reduceDims(Operation *op, ArrayRef<int64_t> axesAttr,
+                               bool keepDims, int64_t dim) {
   int64_t rank = shapeOf(op->getOperand(0)).size();
   SmallVector<int64_t> axes = normalized(axesAttr, rank);
   if (keepDims) {
     if (llvm::is_contained(axes, dim))
       return std::nullopt;
-    return SmallVector<int64_t>{dim};
+    return Cuts{along(dim)};
   }
   // Result dim `dim` is the dim-th input dim that is not reduced.
   for (int64_t d = 0, kept = 0; d < rank; ++d) {
     if (llvm::is_contained(axes, d))
       continue;
     if (kept++ == dim)
-      return SmallVector<int64_t>{d};
+      return Cuts{along(d)};
   }
   return std::nullopt;
 }
 
-std::optional<SmallVector<int64_t>> matmulDims(MatmulOp op, int64_t dim) {
+std::optional<Cuts> matmulDims(MatmulOp op, int64_t dim) {
   ArrayRef<int64_t> out = shapeOf(op.getResult());
   ArrayRef<int64_t> lhs = shapeOf(op.getLhs()), rhs = shapeOf(op.getRhs());
   int64_t rank = out.size();
   if (dim == rank - 2)
-    return SmallVector<int64_t>{(int64_t)lhs.size() - 2, kWhole};
+    return Cuts{along((int64_t)lhs.size() - 2), along(kWhole)};
   if (dim == rank - 1)
-    return SmallVector<int64_t>{kWhole, (int64_t)rhs.size() - 1};
+    return Cuts{along(kWhole), along((int64_t)rhs.size() - 1)};
   // A batch dim: broadcast like elementwise ops over the batch dims only.
   ArrayRef<int64_t> batch = out.drop_back(2);
-  auto along = [&](ArrayRef<int64_t> operand) {
-    int64_t d = broadcastDim(operand.drop_back(2), batch, dim);
-    return d;
-  };
-  return SmallVector<int64_t>{along(lhs), along(rhs)};
+  return Cuts{along(broadcastDim(lhs.drop_back(2), batch, dim)),
+              along(broadcastDim(rhs.drop_back(2), batch, dim))};
+}
+
+/// A sliding window (conv2d, max_pool2d) along spatial dim `dim` (1: rows,
+/// 2: columns) of an NHWC result: output index i reads input indices
+/// [i * stride, i * stride + span), span = (window - 1) * dilation + 1. A
+/// padded side would need a chunk-dependent pad, so padding forbids it.
+std::optional<Cut> windowCut(int64_t dim, ArrayRef<int64_t> window,
+                             ArrayRef<int64_t> strides,
+                             ArrayRef<int64_t> dilations,
+                             ArrayRef<int64_t> padding) {
+  unsigned s = dim - 1;
+  if (padding[2 * s] != 0 || padding[2 * s + 1] != 0)
+    return std::nullopt;
+  int64_t span = (window[s] - 1) * (dilations.empty() ? 1 : dilations[s]) + 1;
+  return Cut{dim, strides[s], span - strides[s]};
 }
 
 /// Reshape keeps a cut along `dim` when the dims before it hold as many
 /// elements on both sides, and the dim itself has the same size: then a
 /// chunk of the result is the reshape of a chunk of the input.
-std::optional<SmallVector<int64_t>> reshapeDims(ReshapeOp op, int64_t dim) {
+std::optional<Cuts> reshapeDims(ReshapeOp op, int64_t dim) {
   ArrayRef<int64_t> in = shapeOf(op.getInput()), out = shapeOf(op.getResult());
   int64_t before = 1;
   for (int64_t d = 0; d < dim; ++d)
@@ -94,7 +109,7 @@ std::optional<SmallVector<int64_t>> reshapeDims(ReshapeOp op, int64_t dim) {
   int64_t inBefore = 1;
   for (int64_t d = 0; d < (int64_t)in.size(); ++d) {
     if (inBefore == before && in[d] == out[dim])
-      return SmallVector<int64_t>{d};
+      return Cuts{along(d)};
     inBefore *= in[d];
   }
   return std::nullopt;
@@ -114,38 +129,49 @@ bool isFusable(Operation *op) {
          isa<MaxPool2dOp, TransposeOp, ReshapeOp>(op);
 }
 
-std::optional<SmallVector<int64_t>> operandDims(Operation *op, int64_t dim) {
+std::optional<SmallVector<Cut>> operandDims(Operation *op, int64_t dim) {
   if (op->getNumResults() != 1)
     return std::nullopt;
   ArrayRef<int64_t> out = shapeOf(op->getResult(0));
   if (dim < 0 || dim >= (int64_t)out.size())
     return std::nullopt;
   if (isElementwise(op)) {
-    SmallVector<int64_t> dims;
+    Cuts cuts;
     for (Value v : op->getOperands())
-      dims.push_back(broadcastDim(shapeOf(v), out, dim));
-    return dims;
+      cuts.push_back(along(broadcastDim(shapeOf(v), out, dim)));
+    return cuts;
   }
-  return llvm::TypeSwitch<Operation *, std::optional<SmallVector<int64_t>>>(op)
+  return llvm::TypeSwitch<Operation *, std::optional<Cuts>>(op)
       .Case<ReduceSumOp, ReduceMaxOp, ReduceMeanOp>([&](auto r) {
         return reduceDims(op, r.getAxes(), r.getKeepDims(), dim);
       })
       .Case([&](MatmulOp m) { return matmulDims(m, dim); })
-      .Case([&](Conv2dOp) -> std::optional<SmallVector<int64_t>> {
-        // NHWC x HWCF: images only. Spatial dims would need halos, and a
-        // cut of the output channels would starve the kernel's register
-        // tile, which runs along them.
+      .Case([&](Conv2dOp c) -> std::optional<Cuts> {
+        // NHWC x HWCF: images, or output rows or columns with a halo of
+        // input. A cut of the output channels would starve the kernel's
+        // register tile, which runs along them.
         if (dim == 0)
-          return SmallVector<int64_t>{0, kWhole};
-        return std::nullopt;
+          return Cuts{along(0), along(kWhole)};
+        if (dim == 3)
+          return std::nullopt;
+        ArrayRef<int64_t> filter = shapeOf(c.getFilter());
+        auto cut = windowCut(dim, filter.take_front(2), c.getStrides(),
+                             c.getDilations(), c.getPadding());
+        if (!cut)
+          return std::nullopt;
+        return Cuts{*cut, along(kWhole)};
       })
-      .Case([&](MaxPool2dOp) -> std::optional<SmallVector<int64_t>> {
+      .Case([&](MaxPool2dOp p) -> std::optional<Cuts> {
         if (dim == 0 || dim == 3)
-          return SmallVector<int64_t>{dim};
-        return std::nullopt;
+          return Cuts{along(dim)};
+        auto cut = windowCut(dim, p.getWindow(), p.getStrides(), {},
+                             p.getPadding());
+        if (!cut)
+          return std::nullopt;
+        return Cuts{*cut};
       })
-      .Case([&](TransposeOp t) -> std::optional<SmallVector<int64_t>> {
-        return SmallVector<int64_t>{t.getPerm()[dim]};
+      .Case([&](TransposeOp t) -> std::optional<Cuts> {
+        return Cuts{along(t.getPerm()[dim])};
       })
       .Case([&](ReshapeOp r) { return reshapeDims(r, dim); })
       .Default([](Operation *) { return std::nullopt; });
@@ -220,17 +246,23 @@ std::optional<Grid> propagateGrid(const OpSet &set,
   if (outputDims[0] < 0 || outputDims[0] >= (int64_t)first.size())
     return std::nullopt;
   grid.extent = first[outputDims[0]];
-  auto assign = [&](Value v, int64_t dim) {
+  // A cut fits a value when the grid's chunks tile its dim: extent *
+  // scale + extra indices.
+  auto fits = [&](Value v, const Cut &cut) {
     ArrayRef<int64_t> shape = shapeOf(v);
-    if (dim < 0 || dim >= (int64_t)shape.size() || shape[dim] != grid.extent)
+    return cut.dim >= 0 && cut.dim < (int64_t)shape.size() &&
+           shape[cut.dim] == grid.extent * cut.scale + cut.extra;
+  };
+  auto assign = [&](Value v, const Cut &cut) {
+    if (cut.extra != 0 || !fits(v, cut))
       return false;
-    auto [it, inserted] = grid.dims.try_emplace(v, dim);
-    return inserted || it->second == dim;
+    auto [it, inserted] = grid.dims.try_emplace(v, cut);
+    return inserted || it->second == cut;
   };
   for (auto [v, dim] : llvm::zip(set.outputs, outputDims))
-    if (!assign(v, dim))
+    if (!assign(v, along(dim)))
       return std::nullopt;
-  // Users come after their producers: walking backwards, a value's dim is
+  // Users come after their producers: walking backwards, a value's cut is
   // fixed by all its users inside the set before its producer is reached.
   for (Operation *op : llvm::reverse(set.ops)) {
     if (isa<ConstantOp>(op))
@@ -240,17 +272,25 @@ std::optional<Grid> propagateGrid(const OpSet &set,
     auto it = grid.dims.find(op->getResult(0));
     if (it == grid.dims.end())
       return std::nullopt; // unused
-    auto dims = operandDims(op, it->second);
-    if (!dims)
+    Cut result = it->second;
+    auto cuts = operandDims(op, result.dim);
+    if (!cuts)
       return std::nullopt;
-    for (auto [operand, dim] : llvm::zip(op->getOpOperands(), *dims)) {
+    for (auto [operand, cut] : llvm::zip(op->getOpOperands(), *cuts)) {
+      // Result indices [a s, (a + c) s) read operand indices
+      // [a s t, (a + c) s t + (w - t)) for the op's own scale t and span w.
+      Cut composed = cut;
+      if (cut.dim != kWhole) {
+        composed.scale = result.scale * cut.scale;
+        composed.extra = cut.extra;
+      }
       Value v = operand.get();
       bool inside = set.contains(v) && !v.getDefiningOp<ConstantOp>();
       if (!inside) {
-        if (dim != kWhole && shapeOf(v)[dim] != grid.extent)
+        if (composed.dim != kWhole && !fits(v, composed))
           return std::nullopt;
-        grid.inputDims[&operand] = dim;
-      } else if (dim == kWhole || !assign(v, dim)) {
+        grid.inputDims[&operand] = composed;
+      } else if (composed.dim == kWhole || !assign(v, composed)) {
         return std::nullopt;
       }
     }
@@ -306,8 +346,8 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   // those every chunk holds whole.
   int64_t cut = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
   llvm::SetVector<std::pair<Value, int64_t>> inputUses;
-  for (auto [operand, dim] : grid.inputDims)
-    inputUses.insert({operand->get(), dim});
+  for (auto [operand, cut] : grid.inputDims)
+    inputUses.insert({operand->get(), cut.dim});
   // Operands read whole by every chunk are streamed through by its
   // kernels' own cache tiling; re-reading one costs memory traffic only
   // when it does not stay in cache between chunks.
@@ -324,14 +364,14 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   // along its rows or columns keeps at least kMinMatmulChunk of them, or
   // its register tiles run part empty.
   bool innermost = llvm::any_of(grid.dims, [](auto &entry) {
-    return entry.second == (int64_t)shapeOf(entry.first).size() - 1;
+    return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
   });
   bool cutsMatmul = llvm::any_of(set.ops, [&](Operation *op) {
     auto m = dyn_cast<MatmulOp>(op);
     if (!m)
       return false;
     int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
-    return grid.dims.lookup(m.getResult()) >= rank - 2;
+    return grid.dims.lookup(m.getResult()).dim >= rank - 2;
   });
   auto valid = [&](int64_t chunks) {
     int64_t size = grid.extent / chunks;
@@ -358,7 +398,7 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   cost.bytesRead = sumBytes(inputsOf(set)) + streamedWhole * (chunks - 1);
   cost.bytesWritten = sumBytes(set.outputs);
   for (Value v : set.outputs)
-    cost.outputDims.push_back(grid.dims.lookup(v));
+    cost.outputDims.push_back(grid.dims.lookup(v).dim);
   cost.grid = std::move(grid);
   return cost;
 }

@@ -41,12 +41,25 @@ constexpr int64_t kMinMatmulChunk = 8;
 /// fusion that moves no fewer bytes still wins by a launch.
 constexpr int64_t kDispatchBytes = 2048;
 
-/// When the result of `op` is cut along its dim `dim`, the dim of each
-/// operand that is cut with it (kWhole: the operand is read in full), or
-/// nullopt when cutting along `dim` would change what the op computes
-/// (a reduced dim, a convolution's spatial dims, ...).
-std::optional<llvm::SmallVector<int64_t>> operandDims(mlir::Operation *op,
-                                                      int64_t dim);
+/// How a value is cut along with the grid: a chunk of c grid indices
+/// starting at a is the value's indices [a * scale, a * scale + c * scale +
+/// extra) along `dim`. Values made inside a fused kernel are cut exactly
+/// (extra 0); an input may overlap its neighbours' (a convolution's halo).
+/// `dim` kWhole: read whole by every chunk.
+struct Cut {
+  int64_t dim = kWhole;
+  int64_t scale = 1;
+  int64_t extra = 0;
+  bool operator==(const Cut &o) const {
+    return dim == o.dim && scale == o.scale && extra == o.extra;
+  }
+};
+
+/// When the result of `op` is cut along its dim `dim` (scale 1), how each
+/// operand is cut with it, or nullopt when cutting along `dim` would change
+/// what the op computes (a reduced dim, a padded window, ...).
+std::optional<llvm::SmallVector<Cut>> operandDims(mlir::Operation *op,
+                                                  int64_t dim);
 
 /// Whether the fusion pass may put `op` into a kernel with others.
 bool isFusable(mlir::Operation *op);
@@ -78,15 +91,15 @@ struct OpSet {
 struct Grid {
   int64_t extent = 1;
   int64_t chunks = 1;
-  /// The cut dim of every value the set produces.
-  llvm::DenseMap<mlir::Value, int64_t> dims;
-  /// The cut dim of every use of a value from outside (kWhole: read whole).
-  llvm::DenseMap<mlir::OpOperand *, int64_t> inputDims;
+  /// The cut of every value the set produces (exact: extra 0).
+  llvm::DenseMap<mlir::Value, Cut> dims;
+  /// The cut of every use of a value from outside.
+  llvm::DenseMap<mlir::OpOperand *, Cut> inputDims;
 };
 
-/// The grid in which output i is cut along `outputDims[i]`, or nullopt when
-/// some op cannot be cut that way, or a value inside the set would be
-/// needed whole by a chunk.
+/// The grid in which output i is cut along `outputDims[i]` (scale 1), or
+/// nullopt when some op cannot be cut that way, or a value inside the set
+/// would be needed whole or with a halo by a chunk.
 std::optional<Grid> propagateGrid(const OpSet &set,
                                   llvm::ArrayRef<int64_t> outputDims);
 

@@ -46,3 +46,22 @@ func.func private @bad(%x: tensor<64x32xf32>) -> tensor<64x1xf32>
   %m = kiln.reduce_max %x {axes = array<i64: 1>, keep_dims = true} : tensor<64x32xf32> -> tensor<64x1xf32>
   return %m : tensor<64x1xf32>
 }
+
+// -----
+
+// Cut along pooled rows: a chunk of 4 pooled rows is 8 conv rows, which
+// read 10 input rows from row 2i (the window's halo overlaps the next
+// chunk's); the filter is read whole.
+// CHECK-LABEL: func.func private @conv_pool
+// CHECK:         scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[O:.+]] = %{{.+}})
+// CHECK:           %[[R:.+]] = arith.muli %[[I]], %{{.+}} : index
+// CHECK:           %[[X:.+]] = tensor.extract_slice %arg0[0, %[[R]], 0, 0] [1, 10, 18, 4] [1, 1, 1, 1]
+// CHECK:           kiln.conv2d %[[X]], %arg1 {{.*}} -> tensor<1x8x16x8xf32>
+// CHECK:           kiln.max_pool2d {{.*}} -> tensor<1x4x8x8xf32>
+// CHECK:           tensor.insert_slice {{.*}} into %[[O]][0, %[[I]], 0, 0] [1, 4, 8, 8] [1, 1, 1, 1]
+func.func private @conv_pool(%x: tensor<1x18x18x4xf32>, %f: tensor<3x3x4x8xf32>) -> tensor<1x8x8x8xf32>
+    attributes {kiln.kernel, kiln.chunks = 2 : i64, kiln.grid_dims = array<i64: 1>} {
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x18x18x4xf32>, tensor<3x3x4x8xf32> -> tensor<1x16x16x8xf32>
+  %p = kiln.max_pool2d %c {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x16x16x8xf32> -> tensor<1x8x8x8xf32>
+  return %p : tensor<1x8x8x8xf32>
+}

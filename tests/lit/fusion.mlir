@@ -107,3 +107,25 @@ func.func @needs_whole(%x: tensor<64x1024xf32>, %w: tensor<1024x1024xf32>, %t: t
   %m2 = kiln.matmul %x, %r2 : tensor<64x1024xf32>, tensor<1024x1024xf32> -> tensor<64x1024xf32>
   return %m, %g, %m2 : tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<64x1024xf32>
 }
+
+// -----
+
+// A conv's bias, relu and 2x2 pool join it, cut along the pooled rows
+// (dim 1): each chunk of pooled rows needs twice as many conv rows, and
+// those two more input rows (the 3x3 window's halo), which overlap the next
+// chunk's: only the kernel's input is read twice, nothing is computed
+// twice. A padded conv cannot be cut along its rows this way.
+// FULL-LABEL: func.func @conv_pool
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
+// FULL:           kiln.conv2d
+// FULL-NEXT:      kiln.add
+// FULL-NEXT:      kiln.relu
+// FULL-NEXT:      kiln.max_pool2d
+// FULL-NEXT:      kiln.yield
+func.func @conv_pool(%x: tensor<1x130x130x16xf32>, %f: tensor<3x3x16x32xf32>, %b: tensor<32xf32>) -> tensor<1x64x64x32xf32> {
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x130x130x16xf32>, tensor<3x3x16x32xf32> -> tensor<1x128x128x32xf32>
+  %a = kiln.add %c, %b : tensor<1x128x128x32xf32>, tensor<32xf32> -> tensor<1x128x128x32xf32>
+  %r = kiln.relu %a : tensor<1x128x128x32xf32>
+  %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x128x128x32xf32> -> tensor<1x64x64x32xf32>
+  return %p : tensor<1x64x64x32xf32>
+}
