@@ -3,6 +3,7 @@
 //   kiln-bench artifact NAME [--batch=B] [--repeat=N]
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
 //   kiln-bench model NAME [--batch=B] [--threads=T] [--fusion=LEVEL]
+//   kiln-bench bandwidth
 //
 // One `key=value` line per measurement, for scripts:
 //
@@ -15,6 +16,7 @@
 //         compile_ms=.. est_bytes=.. est_gbps=..
 //   (model --fusion-report=PATH.json also writes the kernels with their
 //   measured times)
+//   bandwidth bytes=.. gbps=..
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -26,6 +28,9 @@
 // fusion level and times it through the runtime on T threads (median of
 // at least 20 runs and 1 s); est_bytes is the fusion cost model's estimate
 // of the memory its kernels move, est_gbps that over the median time.
+// `bandwidth` is this machine's memory bandwidth on one thread: the median
+// of copying 256 MiB (bytes read plus bytes written over the time), what
+// the bytes-moved estimate of a memory-bound model is to be divided by.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -48,6 +53,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 using namespace kiln;
 
@@ -287,6 +293,22 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
   return 0;
 }
 
+int benchBandwidth() {
+  constexpr size_t kBytes = 256u << 20;
+  std::vector<char> from(kBytes, 1), to(kBytes, 0);
+  std::vector<double> ms;
+  for (int i = 0; i < 7; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    std::memcpy(to.data(), from.data(), kBytes);
+    ms.push_back(msSince(start));
+    from[i] = to[kBytes - 1 - i]; // keep the copies observable
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("bandwidth bytes=%zu gbps=%.2f\n", 2 * kBytes,
+              2 * kBytes / (ms[ms.size() / 2] * 1e6));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -322,6 +344,8 @@ int main(int argc, char **argv) {
   model->add_option("--fusion-report", fusionReport,
                     "Write kilnc's fusion report, with each kernel's "
                     "measured time (measured_ms), to this JSON file");
+  CLI::App *bandwidth = app.add_subcommand(
+      "bandwidth", "Memory bandwidth of one thread (a 256 MiB copy)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -331,5 +355,7 @@ int main(int argc, char **argv) {
     return benchArtifact(name, batch, repeat);
   if (model->parsed())
     return benchModel(name, batch, threads, fusion, fusionReport);
+  if (bandwidth->parsed())
+    return benchBandwidth();
   return benchDispatch(steps, repeat);
 }
