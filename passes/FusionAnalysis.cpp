@@ -361,26 +361,31 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   }
   // A cut along a value's innermost dim must keep whole vectors (16 f32)
   // in each chunk, or the chunk's loops stop vectorising; a matmul cut
-  // along its rows or columns keeps at least kMinMatmulChunk of them, or
-  // its register tiles run part empty.
+  // along its rows keeps at least kMinMatmulRows of them, along its
+  // columns kMinMatmulColumns, or its tiles run part empty.
   bool innermost = llvm::any_of(grid.dims, [](auto &entry) {
     return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
   });
-  bool cutsMatmul = llvm::any_of(set.ops, [&](Operation *op) {
-    auto m = dyn_cast<MatmulOp>(op);
-    if (!m)
-      return false;
-    int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
-    return grid.dims.lookup(m.getResult()).dim >= rank - 2;
-  });
+  int64_t minSize = 1;
+  for (Operation *op : set.ops)
+    if (auto m = dyn_cast<MatmulOp>(op)) {
+      int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
+      int64_t dim = grid.dims.lookup(m.getResult()).dim;
+      if (dim == rank - 2)
+        minSize = std::max(minSize, kMinMatmulRows);
+      else if (dim == rank - 1)
+        minSize = std::max(minSize, kMinMatmulColumns);
+    }
   auto valid = [&](int64_t chunks) {
     int64_t size = grid.extent / chunks;
     return cut / chunks <= budget && (!innermost || size % 16 == 0) &&
-           (!cutsMatmul || chunks == 1 || size >= kMinMatmulChunk);
+           (chunks == 1 || size >= minSize);
   };
   // The fewest chunks that fit, raised towards enough to share among
   // threads when the work is worth it.
-  int64_t parallel = flops >= (1 << 22) ? 8 : flops >= (1 << 20) ? 2 : 1;
+  int64_t parallel = flops >= 4 * kParallelFlops ? 8
+                     : flops >= kParallelFlops   ? 2
+                                                 : 1;
   int64_t chunks = 0;
   for (int64_t c = 1; c <= grid.extent; ++c) {
     if (grid.extent % c != 0 || !valid(c))
@@ -440,8 +445,11 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   }
   if (best && best->cost() <= base.cost())
     return best;
-  // Run whole, when everything made inside fits in cache as it is.
-  if (set.ops.size() == 1 || sumBytes(intermediatesOf(set)) <= budget)
+  // Run whole, when everything made inside fits in cache as it is and the
+  // work is too small to share among threads (a kernel run whole runs on
+  // one).
+  if (set.ops.size() == 1 ||
+      (sumBytes(intermediatesOf(set)) <= budget && flops < kParallelFlops))
     return base;
   return best;
 }

@@ -33,8 +33,15 @@ constexpr int64_t kCacheBudget = 512 * 1024;
 /// L3 or memory by every chunk, and costs its bytes each time.
 constexpr int64_t kCachedBytes = 512 * 1024;
 
-/// The fewest rows (or columns) of a matmul a chunk may hold.
-constexpr int64_t kMinMatmulChunk = 8;
+/// Work (FLOPs) from which a kernel is worth sharing among threads: a
+/// fused kernel doing more is cut into at least 2 chunks (8 from four
+/// times as much), or not fused.
+constexpr int64_t kParallelFlops = 1 << 20;
+
+/// The fewest rows, and columns, of a matmul a chunk may hold: a register
+/// tile's rows, and enough columns for the weights' panels to stream.
+constexpr int64_t kMinMatmulRows = 8;
+constexpr int64_t kMinMatmulColumns = 128;
 
 /// What one more kernel launch costs, expressed in bytes of memory traffic
 /// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a
