@@ -91,20 +91,20 @@ func.func @attention(%q: tensor<1x4x512x64xf32>, %kt: tensor<1x4x64x512xf32>, %v
 // the relu feeds both operands, so any cut needs all of it in every chunk)
 // would recompute it per chunk, and a gather has no fusion rule. A cut
 // along the rhs columns alone is fine (the relu of the weights is computed
-// column chunk by column chunk) while the lhs, read whole by every chunk,
-// stays in cache (256 KiB here; 2 MiB would be read again per chunk, and
-// the merge would not pay).
+// column chunk by column chunk, 128 columns at least) while the lhs, read
+// whole by every chunk, stays in cache (64 KiB here; 2 MiB would be read
+// again per chunk, and the merge would not pay).
 // FULL-LABEL: func.func @needs_whole
 // FULL:         %[[R:.+]] = kiln.relu
 // FULL-NEXT:    kiln.matmul %[[R]], %[[R]]
 // FULL-NEXT:    kiln.gather
-// FULL-NEXT:    kiln.fusion "contraction"(%arg1, %arg0) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
-func.func @needs_whole(%x: tensor<64x1024xf32>, %w: tensor<1024x1024xf32>, %t: tensor<10x4xf32>, %i: tensor<3xi32>) -> (tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<64x1024xf32>) {
+// FULL-NEXT:    kiln.fusion "contraction"(%arg4, %arg0) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
+func.func @needs_whole(%x: tensor<64x256xf32>, %w: tensor<1024x1024xf32>, %t: tensor<10x4xf32>, %i: tensor<3xi32>, %w2: tensor<256x1024xf32>) -> (tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<64x1024xf32>) {
   %r = kiln.relu %w : tensor<1024x1024xf32>
   %m = kiln.matmul %r, %r : tensor<1024x1024xf32>, tensor<1024x1024xf32> -> tensor<1024x1024xf32>
   %g = kiln.gather %t, %i : tensor<10x4xf32>, tensor<3xi32> -> tensor<3x4xf32>
-  %r2 = kiln.relu %w : tensor<1024x1024xf32>
-  %m2 = kiln.matmul %x, %r2 : tensor<64x1024xf32>, tensor<1024x1024xf32> -> tensor<64x1024xf32>
+  %r2 = kiln.relu %w2 : tensor<256x1024xf32>
+  %m2 = kiln.matmul %x, %r2 : tensor<64x256xf32>, tensor<256x1024xf32> -> tensor<64x1024xf32>
   return %m, %g, %m2 : tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<64x1024xf32>
 }
 
