@@ -169,4 +169,53 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
   ];
 }
 
+def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
+  let summary = "Cache- and register-tile f32 matmuls on buffers into vector "
+                "FMAs";
+  let description = [{
+    Replaces every f32 linalg op on buffers that computes
+    C[b..., m, n] += A[.., m, k] * B[.., k, n] (linalg.matmul, the generic
+    --kiln-reorder-reduction-loops makes of it, batched matmul with
+    broadcast batch dims), where B and C have unit-stride rows, with loops:
+    KC x MC cache blocks, NR-wide panels, and an MR x NR register tile whose
+    accumulators are the iter_args of the k loop, updated by
+    `vector.fma` of a broadcast A element and a row of B. `vector-width` 16
+    (AVX-512) gives MR x NR = 8 x 32, 8 (AVX2) gives 6 x 16. Panels narrower
+    than NR use masked loads and stores; leftover rows run one by one.
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)
+                  outs(%c : memref<64x64xf32>)
+    // becomes
+    scf.for %k0 .. { scf.for %i0 .. { scf.for %j .. {
+      scf.for %i .. step 8 {
+        %acc = vector.load %c[..] : memref<64x64xf32>, vector<16xf32>  // x16
+        scf.for %k .. iter_args(%acc0 = %acc, ...) {
+          %s = memref.load %a[%i, %k] ...
+          %r = vector.fma %splat, %b0, %acc0 : vector<16xf32>          // x16
+          scf.yield ...
+        }
+        vector.store ...
+    } } } }
+    ```
+
+    A B that is a function argument marked `kiln.constant` and read by this
+    op alone is read packed (each NR-column panel stored contiguously, K x w
+    row by row), and the function records `kiln.packed_rhs` = [argument,
+    NR, ...]: whoever passes that argument must pack it (see
+    compileArtifact). Each C element gets its products in k order, one FMA
+    each, whichever tile variant computes it, so results do not depend on
+    how rows are split among workgroups. Runs after bufferization, before
+    convert-linalg-to-loops; other linalg ops are left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register: 16 (AVX-512) or 8 (AVX2)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // KILN_CODEGEN_PASSES

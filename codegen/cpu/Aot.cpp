@@ -303,6 +303,22 @@ llvm::Error checkTargetCpu(const std::string &cpu) {
                "sapphirerapids), and host is this machine's");
 }
 
+bool targetHasAvx512(const std::string &cpu) {
+  if (isHost(cpu)) {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    return features.lookup("avx512f");
+  }
+  initNativeTarget();
+  std::string triple = llvm::sys::getProcessTriple(), message;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, message);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  return sti && sti->isCPUStringValid(cpu) && sti->checkFeatures("+avx512f");
+}
+
 std::vector<std::string> targetCpuNames() {
   std::vector<std::string> names;
   auto sti = genericSubtarget();

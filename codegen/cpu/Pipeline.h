@@ -21,6 +21,9 @@ struct CpuCodegenOptions {
   /// machine's CPU and features) or an LLVM CPU name ("x86-64-v3",
   /// "znver4"). The JIT always compiles for the host.
   std::string targetCpu = "host";
+  /// --kiln-tile-matmul's vector-width (16 for AVX-512, 8 for AVX2); 0
+  /// chooses from targetCpu.
+  int64_t matmulVectorWidth = 0;
 };
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,

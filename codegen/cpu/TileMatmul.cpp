@@ -1,0 +1,500 @@
+//===- TileMatmul.cpp - Cache- and register-tiled f32 matmul ---------------===//
+//
+// convert-linalg-to-loops turns a matmul into three scalar loops that run at
+// ~1% of the FMA peak. This pass replaces every f32 matmul-shaped linalg op
+// on buffers (linalg.matmul, its loop-reordered generic, the batched generic
+// with broadcast batch dims) with the BLIS loop nest:
+//
+//   for k0 (KC)        reduction block: a B block of KC x NR stays in L1
+//     for i0 (MC)      an A block of MC x KC stays in L2
+//       for j (NR)     one panel of NR columns of B and C
+//         for i (MR)   the register tile: MR x NR accumulators, loaded from
+//                      C, updated by one broadcast-FMA per row and vector per
+//                      k, stored back
+//
+// The accumulators are the iter_args of the k loop, so they are SSA values
+// that LLVM keeps in registers (hoisting memory accesses out of the loop
+// after bufferization does not get there reliably). With AVX-512 the tile is
+// 8 x 32 (16 zmm accumulators), with AVX2 6 x 16 (12 ymm). Edges need no
+// padding: a last panel narrower than NR uses masked loads and stores, and
+// rows past the last whole MR run one at a time.
+//
+// Every C element accumulates its products in k order with one FMA each, in
+// every variant of the tile, so the result does not depend on where a
+// workgroup's rows start: splitting the rows across threads is bitwise
+// stable.
+//
+// Packing: a B that is a function argument marked `kiln.constant` (a weight
+// of an ahead-of-time artifact), used by nothing else, is read in the packed
+// layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
+// holds its K x w elements row by row at offset p NR K, so that a panel is
+// contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
+// caller must store the weight that way (compileArtifact does). The buffer
+// keeps its size and type.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_TILEMATMUL
+#include "codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The register and cache tiles.
+struct Tile {
+  int64_t vectorWidth; // f32 lanes per vector register
+  int64_t vectors;     // vector registers per row of the tile
+  int64_t rows;        // MR
+  int64_t nr() const { return vectorWidth * vectors; }
+  // An MC x KC block of A in L2 (96-128 KiB), a KC x NR block of B in L1.
+  int64_t kc() const { return 256; }
+  int64_t mc() const { return rows * 16; }
+};
+
+/// A matched contraction C[b..., m, n] += A[b'..., m, k] * B[b''..., k, n],
+/// on buffers, f32.
+struct Match {
+  linalg::LinalgOp op;
+  Value a, b, c;
+  unsigned batch = 0; // leading batch dims of C
+  // For each leading dim of A (B): the batch dim of C it follows, or -1 for
+  // a broadcast (size-1) dim.
+  SmallVector<int64_t> aBatch, bBatch;
+};
+
+/// `region` computes out + a * b (in any operand order), nothing else.
+bool isMulAdd(Region &region) {
+  Block &body = region.front();
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value a = body.getArgument(0), b = body.getArgument(1),
+        c = body.getArgument(2);
+  Value other;
+  if (add.getLhs() == c)
+    other = add.getRhs();
+  else if (add.getRhs() == c)
+    other = add.getLhs();
+  else
+    return false;
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  return mul && ((mul.getLhs() == a && mul.getRhs() == b) ||
+                 (mul.getLhs() == b && mul.getRhs() == a));
+}
+
+/// The last stride of `type` is 1 (vector loads need contiguous rows).
+bool unitInnerStride(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(getStridesAndOffset(type, strides, offset)) &&
+         !strides.empty() && strides.back() == 1;
+}
+
+std::optional<Match> match(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
+      op->getNumRegions() != 1 || !isMulAdd(op->getRegion(0)))
+    return std::nullopt;
+  Match m;
+  m.op = op;
+  m.a = op.getDpsInputOperand(0)->get();
+  m.b = op.getDpsInputOperand(1)->get();
+  m.c = op.getDpsInitOperand(0)->get();
+  for (Value v : {m.a, m.b, m.c}) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    if (!t || !t.getElementType().isF32() || t.getRank() < 2)
+      return std::nullopt;
+  }
+  if (!unitInnerStride(cast<MemRefType>(m.b.getType())) ||
+      !unitInnerStride(cast<MemRefType>(m.c.getType())))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  unsigned k = 0;
+  for (unsigned i = 0; i < iters.size(); ++i)
+    if (iters[i] == utils::IteratorType::reduction)
+      k = i;
+  // C's map: every dim a plain loop, the last two m and n.
+  AffineMap cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (cMap.getNumResults() + 1 != op.getNumLoops() ||
+      !cMap.isProjectedPermutation())
+    return std::nullopt;
+  auto dimOf = [](AffineExpr e) -> int64_t {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return d.getPosition();
+    return -1;
+  };
+  unsigned rank = cMap.getNumResults();
+  m.batch = rank - 2;
+  int64_t mDim = dimOf(cMap.getResult(rank - 2)),
+          nDim = dimOf(cMap.getResult(rank - 1));
+  // A[.., m, k], B[.., k, n]; their leading dims follow C's batch dims or
+  // are broadcast (constant 0).
+  auto operand = [&](OpOperand *o, int64_t row, int64_t col,
+                     SmallVector<int64_t> &batchOf) {
+    AffineMap map = op.getMatchingIndexingMap(o);
+    unsigned r = map.getNumResults();
+    if (r < 2 || r - 2 > m.batch || dimOf(map.getResult(r - 2)) != row ||
+        dimOf(map.getResult(r - 1)) != col)
+      return false;
+    for (unsigned i = 0; i + 2 < r; ++i) {
+      AffineExpr e = map.getResult(i);
+      if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+        if (c.getValue() != 0)
+          return false;
+        batchOf.push_back(-1);
+        continue;
+      }
+      int64_t d = dimOf(e);
+      std::optional<unsigned> pos;
+      for (unsigned j = 0; j < m.batch; ++j)
+        if (dimOf(cMap.getResult(j)) == d)
+          pos = j;
+      if (d < 0 || !pos)
+        return false;
+      batchOf.push_back(*pos);
+    }
+    return true;
+  };
+  if (!operand(op.getDpsInputOperand(0), mDim, k, m.aBatch) ||
+      !operand(op.getDpsInputOperand(1), k, nDim, m.bBatch))
+    return std::nullopt;
+  return m;
+}
+
+/// The function argument `v` is, through subviews that take all of it.
+BlockArgument wholeArgument(Value v) {
+  while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
+    if (!sub.hasZeroOffset() || !sub.hasUnitStride() ||
+        sub.getSourceType().getShape() != sub.getType().getShape())
+      return {};
+    v = sub.getSource();
+  }
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// `v` has no user but `op`, directly or through such subviews.
+bool onlyUsedBy(Value v, Operation *op) {
+  for (Operation *user : v.getUsers()) {
+    if (user == op)
+      continue;
+    auto sub = dyn_cast<memref::SubViewOp>(user);
+    if (!sub || !onlyUsedBy(sub.getResult(), op))
+      return false;
+  }
+  return true;
+}
+
+class Emitter {
+public:
+  Emitter(OpBuilder &b, Location loc, Tile tile) : b(b), loc(loc), tile(tile) {
+    vecType = VectorType::get({tile.vectorWidth}, b.getF32Type());
+  }
+
+  /// C += A * B for 2-D buffers; `packedB` is B's packed flat view, or null.
+  void matmul(Value a, Value bMat, Value c, Value packedB) {
+    Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
+    Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
+    forLoop(cst(0), k, kc, [&](Value k0) {
+      Value kEnd = minOf(add(k0, kc), k);
+      forLoop(cst(0), m, mc, [&](Value i0) {
+        Value iEnd = minOf(add(i0, mc), m);
+        forLoop(cst(0), n, nr, [&](Value j) {
+          Value width = minOf(nr, b.create<arith::SubIOp>(loc, n, j));
+          Value full = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               width, nr);
+          auto panel = [&](bool masked) {
+            Panel p{a, bMat, c, packedB, k, j, width, k0, kEnd, masked, {}};
+            if (masked)
+              for (int64_t v = 0; v < tile.vectors; ++v) {
+                Value lanes = b.create<arith::SubIOp>(
+                    loc, width, cst(v * tile.vectorWidth));
+                lanes = b.create<arith::MaxSIOp>(
+                    loc, b.create<arith::MinSIOp>(loc, lanes,
+                                                  cst(tile.vectorWidth)),
+                    cst(0));
+                p.masks.push_back(b.create<vector::CreateMaskOp>(
+                    loc, VectorType::get({tile.vectorWidth}, b.getI1Type()),
+                    ValueRange{lanes}));
+              }
+            // Whole MR-row tiles, then the rows left one by one.
+            Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
+            Value wholeEnd = b.create<arith::SubIOp>(
+                loc, iEnd, b.create<arith::RemUIOp>(loc, rows, cst(tile.rows)));
+            forLoop(i0, wholeEnd, cst(tile.rows),
+                    [&](Value i) { registerTile(p, i, tile.rows); });
+            forLoop(wholeEnd, iEnd, cst(1),
+                    [&](Value i) { registerTile(p, i, 1); });
+          };
+          auto branch = b.create<scf::IfOp>(loc, full, /*withElse=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(branch.thenBlock());
+          panel(false);
+          b.setInsertionPointToStart(branch.elseBlock());
+          panel(true);
+        });
+      });
+    });
+  }
+
+private:
+  /// One NR-wide panel of C within one k block.
+  struct Panel {
+    Value a, b, c, packedB, k, j, width, k0, kEnd;
+    bool masked;
+    SmallVector<Value> masks;
+  };
+
+  Value cst(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
+  Value minOf(Value x, Value y) {
+    return b.create<arith::MinSIOp>(loc, x, y);
+  }
+  Value dim(Value memref, int64_t d) {
+    auto t = cast<MemRefType>(memref.getType());
+    if (!t.isDynamicDim(d))
+      return cst(t.getDimSize(d));
+    return b.create<memref::DimOp>(loc, memref, d);
+  }
+  void forLoop(Value lb, Value ub, Value step,
+               llvm::function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(loc, lb, ub, step, ValueRange{},
+                         [&](OpBuilder &nested, Location, Value iv,
+                             ValueRange) {
+                           OpBuilder::InsertionGuard guard(b);
+                           b.setInsertionPoint(nested.getInsertionBlock(),
+                                               nested.getInsertionPoint());
+                           body(iv);
+                           b.create<scf::YieldOp>(loc);
+                         });
+  }
+
+  Value load(const Panel &p, Value mem, ValueRange idx, int64_t v) {
+    if (!p.masked)
+      return b.create<vector::LoadOp>(loc, vecType, mem, idx);
+    Value zero = b.create<arith::ConstantOp>(
+        loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+    return b.create<vector::MaskedLoadOp>(loc, vecType, mem, idx, p.masks[v],
+                                          zero);
+  }
+  void store(const Panel &p, Value value, Value mem, ValueRange idx,
+             int64_t v) {
+    if (!p.masked)
+      b.create<vector::StoreOp>(loc, value, mem, idx);
+    else
+      b.create<vector::MaskedStoreOp>(loc, mem, idx, p.masks[v], value);
+  }
+
+  /// C[i, i + rows) x [j, j + width) += A[.., k0:kEnd] * B[k0:kEnd, ..].
+  void registerTile(const Panel &p, Value i, int64_t rows) {
+    int64_t vw = tile.vectorWidth;
+    SmallVector<Value> rowIdx, colIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(r ? add(i, cst(r)) : i);
+    for (int64_t v = 0; v < tile.vectors; ++v)
+      colIdx.push_back(v ? add(p.j, cst(v * vw)) : p.j);
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < tile.vectors; ++v)
+        acc.push_back(load(p, p.c, {rowIdx[r], colIdx[v]}, v));
+    // Packed: element (k, j + c) of the panel at j * K + k * width + c.
+    Value panelBase = p.packedB ? mul(p.j, p.k) : Value();
+    auto loop = b.create<scf::ForOp>(
+        loc, p.k0, p.kEnd, cst(1), acc,
+        [&](OpBuilder &nested, Location, Value kk, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          SmallVector<Value> bv;
+          Value rowStart =
+              p.packedB ? add(panelBase, mul(kk, p.masked ? p.width
+                                                          : cst(tile.nr())))
+                        : Value();
+          for (int64_t v = 0; v < tile.vectors; ++v) {
+            if (p.packedB)
+              bv.push_back(load(p, p.packedB,
+                                {v ? add(rowStart, cst(v * vw)) : rowStart},
+                                v));
+            else
+              bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
+          }
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            Value s = b.create<memref::LoadOp>(loc, p.a,
+                                               ValueRange{rowIdx[r], kk});
+            Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
+            for (int64_t v = 0; v < tile.vectors; ++v)
+              next.push_back(b.create<vector::FMAOp>(
+                  loc, splat, bv[v], carried[r * tile.vectors + v]));
+          }
+          b.create<scf::YieldOp>(loc, next);
+        });
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < tile.vectors; ++v)
+        store(p, loop.getResult(r * tile.vectors + v), p.c,
+              {rowIdx[r], colIdx[v]}, v);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Tile tile;
+  VectorType vecType;
+};
+
+/// A rank-2 view of `mem` at the batch position `ivs` (C's batch indices).
+Value batchSlice(OpBuilder &b, Location loc, Value mem,
+                 ArrayRef<int64_t> batchOf, ValueRange ivs) {
+  auto type = cast<MemRefType>(mem.getType());
+  if (type.getRank() == 2)
+    return mem;
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  for (int64_t d : batchOf) {
+    offsets.push_back(d < 0 ? OpFoldResult(b.getIndexAttr(0))
+                            : OpFoldResult(ivs[d]));
+    sizes.push_back(b.getIndexAttr(1));
+  }
+  for (int64_t d = type.getRank() - 2; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(type.isDynamicDim(d)
+                        ? OpFoldResult(
+                              b.create<memref::DimOp>(loc, mem, d).getResult())
+                        : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  }
+  strides.assign(type.getRank(), b.getIndexAttr(1));
+  auto resultType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+      type.getShape().take_back(2), type, offsets, sizes, strides));
+  return b.create<memref::SubViewOp>(loc, resultType, mem, offsets, sizes,
+                                     strides);
+}
+
+struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
+  using TileMatmulBase::TileMatmulBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (vectorWidth != 8 && vectorWidth != 16) {
+      func.emitError("--kiln-tile-matmul: vector-width must be 8 (AVX2) or "
+                     "16 (AVX-512), got ")
+          << static_cast<int64_t>(vectorWidth);
+      return signalPassFailure();
+    }
+    // 16 zmm or 12 ymm accumulators, leaving registers for B and A.
+    Tile tile{vectorWidth, 2, vectorWidth == 16 ? 8 : 6};
+    SmallVector<Match> matches;
+    func.walk([&](linalg::LinalgOp op) {
+      if (auto m = match(op))
+        matches.push_back(*m);
+    });
+    SmallVector<int64_t> packed;
+    for (Match &m : matches) {
+      OpBuilder b(m.op);
+      Location loc = m.op.getLoc();
+      Emitter emit(b, loc, tile);
+      Value packedB;
+      if (m.batch == 0)
+        packedB = packedView(b, loc, m, tile, func, packed);
+      // One loop per batch dim of C around the 2-D matmul.
+      SmallVector<Value> ivs;
+      OpBuilder::InsertionGuard guard(b);
+      for (unsigned d = 0; d < m.batch; ++d) {
+        auto t = cast<MemRefType>(m.c.getType());
+        Value ub = t.isDynamicDim(d)
+                       ? b.create<memref::DimOp>(loc, m.c, d).getResult()
+                       : b.create<arith::ConstantIndexOp>(loc, t.getDimSize(d))
+                             .getResult();
+        auto loop = b.create<scf::ForOp>(
+            loc, b.create<arith::ConstantIndexOp>(loc, 0), ub,
+            b.create<arith::ConstantIndexOp>(loc, 1));
+        ivs.push_back(loop.getInductionVar());
+        b.setInsertionPoint(loop.getBody()->getTerminator());
+      }
+      SmallVector<int64_t> cBatch;
+      for (unsigned d = 0; d < m.batch; ++d)
+        cBatch.push_back(d);
+      emit.matmul(batchSlice(b, loc, m.a, m.aBatch, ivs),
+                  batchSlice(b, loc, m.b, m.bBatch, ivs),
+                  batchSlice(b, loc, m.c, cBatch, ivs), packedB);
+      m.op->erase();
+    }
+    if (!packed.empty())
+      func->setAttr(kPackedRhsAttr,
+                    DenseI64ArrayAttr::get(&getContext(), packed));
+    contractLeftovers(func);
+  }
+
+  /// The tiles round each product-and-add once (an FMA where the target has
+  /// one). Contractions left as loops (fused with a producer, B transposed,
+  /// several N dims) get the same rounding through `contract` on their
+  /// mul-add, so that a model gives bitwise the same results whichever
+  /// contractions are tiled: the JIT's whole-model function fuses more than
+  /// an artifact's one-op kernels.
+  void contractLeftovers(func::FuncOp func) {
+    auto contract = arith::FastMathFlagsAttr::get(
+        &getContext(), arith::FastMathFlags::contract);
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.getNumReductionLoops() == 0 || op->getNumRegions() != 1)
+        return;
+      Block &body = op->getRegion(0).front();
+      for (BlockArgument out :
+           body.getArguments().take_back(op.getNumDpsInits()))
+        for (Operation *user : out.getUsers()) {
+          auto addOp = dyn_cast<arith::AddFOp>(user);
+          if (!addOp || !addOp.getType().isF32())
+            continue;
+          Value other =
+              addOp.getLhs() == out ? addOp.getRhs() : addOp.getLhs();
+          // A square summed (a variance) is no product of two operands:
+          // an artifact squares and sums in two kernels, unfused.
+          auto mulOp = other.getDefiningOp<arith::MulFOp>();
+          if (!mulOp || !mulOp->hasOneUse() ||
+              mulOp.getLhs() == mulOp.getRhs())
+            continue;
+          mulOp.setFastmathAttr(contract);
+          addOp.setFastmathAttr(contract);
+        }
+    });
+  }
+
+  /// The flat view of B that reads it packed, when B is a constant argument
+  /// that this matmul alone reads; records it in `packed`.
+  Value packedView(OpBuilder &b, Location loc, Match &m, Tile tile,
+                   func::FuncOp func, SmallVector<int64_t> &packed) {
+    BlockArgument arg = wholeArgument(m.b);
+    if (!arg || arg.getOwner() != &func.getBody().front() ||
+        !func.getArgAttr(arg.getArgNumber(), kConstantAttr) ||
+        !onlyUsedBy(arg, m.op))
+      return {};
+    auto type = cast<MemRefType>(arg.getType());
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        type.getRank() != 2)
+      return {};
+    for (size_t i = 0; i < packed.size(); i += 2)
+      if (packed[i] == arg.getArgNumber())
+        return {};
+    packed.append({(int64_t)arg.getArgNumber(), tile.nr()});
+    int64_t n = type.getNumElements();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&func.getBody().front());
+    return b.create<memref::ReinterpretCastOp>(
+        loc, MemRefType::get({n}, type.getElementType()), arg, 0,
+        ArrayRef<int64_t>{n}, ArrayRef<int64_t>{1});
+  }
+};
+
+} // namespace
