@@ -2,6 +2,7 @@
 //
 //   kiln-bench artifact NAME [--batch=B] [--repeat=N]
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
+//   kiln-bench gemm M N K [--threads=T]
 //
 // One `key=value` line per measurement, for scripts:
 //
@@ -10,6 +11,7 @@
 //            jit_ms=.. runtime_ms=.. runtime_vs_jit=.. arena_bytes=..
 //            lower_bound_bytes=.. arena_ratio=..
 //   dispatch steps=S runtime_us_per_step=.. jit_us_per_step=..
+//   gemm M=.. N=.. K=.. threads=T gflops=..
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -17,7 +19,9 @@
 // the runtime and through the in-process JIT (medians of N runs, same
 // inputs and weights). `dispatch` runs a chain of S one-op steps on a
 // 16-element tensor, so that the time per step is the runtime's dispatch
-// cost plus a negligible kernel.
+// cost plus a negligible kernel. `gemm` compiles y = matmul(x[M, K],
+// w[K, N]) with w a parameter into an artifact and reports 2 M N K over the
+// median time of a run through the runtime on T threads.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -209,6 +213,42 @@ int benchDispatch(int steps, int repeat) {
   return 0;
 }
 
+int benchGemm(int64_t m, int64_t n, int64_t k, int threads) {
+  Graph g("gemm");
+  g.output("y", matmul(g.input("x", {m, k}), g.param("w", {k, n})));
+  auto ctx = makeContext();
+  auto module = toModule(g, *ctx);
+  auto sig = signatureOf(*module);
+  if (!sig)
+    return fail(llvm::toString(sig.takeError()));
+  ParamValues params = initParams(*sig, /*seed=*/1);
+  std::vector<HostTensor> inputs = {randomInput(sig->inputs[0], 1)}, outputs;
+  auto artifact = cpu::compileArtifact(*module, params);
+  if (!artifact)
+    return fail(llvm::toString(artifact.takeError()));
+  std::string error;
+  auto loaded = kiln::Artifact::loadBytes(artifact->bytes.data(),
+                                          artifact->bytes.size(), error);
+  if (!loaded || !loaded->setNumThreads(threads, error))
+    return fail(error);
+  auto run = [&](std::string &error) {
+    return loaded->run(inputs, outputs, error);
+  };
+  // Warm up, then enough runs for about half a second (10 to 1000).
+  auto start = std::chrono::steady_clock::now();
+  if (!run(error) || !run(error))
+    return fail(error);
+  double once = msSince(start) / 2;
+  int repeat = (int)std::clamp(500 / std::max(once, 1e-3), 10.0, 1000.0);
+  double median = 0;
+  if (!medianMs(repeat, run, median, error))
+    return fail(error);
+  std::printf("gemm M=%lld N=%lld K=%lld threads=%d gflops=%.2f\n",
+              (long long)m, (long long)n, (long long)k, threads,
+              2.0 * m * n * k / (median * 1e6));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -230,6 +270,15 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1, 100000));
   dispatch->add_option("--repeat", repeat, "Timed runs (median)")
       ->check(CLI::Range(1, 1000000));
+  int64_t gemmM = 0, gemmN = 0, gemmK = 0;
+  int threads = 1;
+  CLI::App *gemm = app.add_subcommand(
+      "gemm", "GFLOP/s of an f32 matmul by a weight, through the runtime");
+  gemm->add_option("M", gemmM)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("N", gemmN)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("K", gemmK)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("--threads", threads, "Runtime threads")
+      ->check(CLI::Range(1, 1024));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -237,5 +286,7 @@ int main(int argc, char **argv) {
   }
   if (artifact->parsed())
     return benchArtifact(name, batch, repeat);
+  if (gemm->parsed())
+    return benchGemm(gemmM, gemmN, gemmK, threads);
   return benchDispatch(steps, repeat);
 }
