@@ -207,7 +207,8 @@ public:
   }
 
   /// C += A * B for 2-D buffers; `packedB` is B's packed flat view, or null.
-  void matmul(Value a, Value bMat, Value c, Value packedB) {
+  /// With `zeroC`, C's old contents are taken to be 0 and not read.
+  void matmul(Value a, Value bMat, Value c, Value packedB, bool zeroC) {
     Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
     forLoop(cst(0), k, kc, [&](Value k0) {
@@ -219,7 +220,8 @@ public:
           Value full = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                                width, nr);
           auto panel = [&](bool masked) {
-            Panel p{a, bMat, c, packedB, k, j, width, k0, kEnd, masked, {}};
+            Panel p{a,    bMat, c,      packedB, k,     j,
+                    width, k0,  kEnd,   masked,  zeroC, {}};
             if (masked)
               for (int64_t v = 0; v < tile.vectors; ++v) {
                 Value lanes = b.create<arith::SubIOp>(
@@ -256,7 +258,7 @@ private:
   /// One NR-wide panel of C within one k block.
   struct Panel {
     Value a, b, c, packedB, k, j, width, k0, kEnd;
-    bool masked;
+    bool masked, zeroC;
     SmallVector<Value> masks;
   };
 
@@ -309,10 +311,42 @@ private:
       rowIdx.push_back(r ? add(i, cst(r)) : i);
     for (int64_t v = 0; v < tile.vectors; ++v)
       colIdx.push_back(v ? add(p.j, cst(v * vw)) : p.j);
+    // C of the next row tile, ahead of its use: C is read (and written) once
+    // per k block, too rarely for the hardware prefetchers, and its misses
+    // would stall every tile's start.
+    if (rows == tile.rows && !p.masked)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t line = 0; line < tile.nr(); line += 16)
+          b.create<memref::PrefetchOp>(
+              loc, p.c,
+              ValueRange{add(i, cst(rows + r)),
+                         line ? add(p.j, cst(line)) : p.j},
+              /*isWrite=*/true, /*localityHint=*/3, /*isDataCache=*/true);
+    auto loadC = [&]() {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < tile.vectors; ++v)
+          acc.push_back(load(p, p.c, {rowIdx[r], colIdx[v]}, v));
+      return acc;
+    };
     SmallVector<Value> acc;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < tile.vectors; ++v)
-        acc.push_back(load(p, p.c, {rowIdx[r], colIdx[v]}, v));
+    if (!p.zeroC) {
+      acc = loadC();
+    } else {
+      // The first k block starts from 0 instead of a zero-filled C.
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                            p.k0, cst(0));
+      SmallVector<Type> types(rows * tile.vectors, vecType);
+      auto branch = b.create<scf::IfOp>(loc, types, first, true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      Value zero = b.create<arith::ConstantOp>(
+          loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+      b.create<scf::YieldOp>(loc, SmallVector<Value>(types.size(), zero));
+      b.setInsertionPointToStart(branch.elseBlock());
+      b.create<scf::YieldOp>(loc, loadC());
+      acc.assign(branch.getResults().begin(), branch.getResults().end());
+    }
     // Packed: element (k, j + c) of the panel at j * K + k * width + c.
     Value panelBase = p.packedB ? mul(p.j, p.k) : Value();
     auto loop = b.create<scf::ForOp>(
@@ -427,10 +461,14 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       SmallVector<int64_t> cBatch;
       for (unsigned d = 0; d < m.batch; ++d)
         cBatch.push_back(d);
+      linalg::FillOp fill = zeroFillOf(m);
       emit.matmul(batchSlice(b, loc, m.a, m.aBatch, ivs),
                   batchSlice(b, loc, m.b, m.bBatch, ivs),
-                  batchSlice(b, loc, m.c, cBatch, ivs), packedB);
+                  batchSlice(b, loc, m.c, cBatch, ivs), packedB,
+                  /*zeroC=*/(bool)fill);
       m.op->erase();
+      if (fill)
+        fill->erase();
     }
     if (!packed.empty())
       func->setAttr(kPackedRhsAttr,
@@ -469,6 +507,25 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
           addOp.setFastmathAttr(contract);
         }
     });
+  }
+
+  /// The zero fill of C right before the matmul, which the tiles replace
+  /// by starting from 0: C is then written once instead of three times.
+  /// Only when every element of C is stored (K > 0).
+  static linalg::FillOp zeroFillOf(Match &m) {
+    auto fill = dyn_cast_or_null<linalg::FillOp>(m.op->getPrevNode());
+    if (!fill || !fill.hasPureBufferSemantics() ||
+        fill.getDpsInitOperand(0)->get() != m.c)
+      return {};
+    auto aType = cast<MemRefType>(m.a.getType());
+    int64_t k = aType.getDimSize(aType.getRank() - 1);
+    if (ShapedType::isDynamic(k) || k == 0)
+      return {};
+    auto zero = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+    if (!value || !value.getValue().isPosZero())
+      return {};
+    return fill;
   }
 
   /// The flat view of B that reads it packed, when B is a constant argument

@@ -14,6 +14,7 @@
 // CHECK:           scf.if
 // Whole panels: rows 8 at a time, 16 accumulators loaded from C.
 // CHECK:             scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %c8
+// CHECK:               memref.prefetch %[[C]][{{.+}}], write, locality<3>, data
 // CHECK-COUNT-16:      vector.load %[[C]]
 // CHECK:               %{{.+}}:16 = scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>
 // CHECK:                 vector.load %[[B]][%[[K]], %[[J]]] : memref<40x48xf32>, vector<16xf32>
@@ -161,5 +162,35 @@ func.func @leftovers(%a: memref<4x8xf32>, %b: memref<4x8xf32>, %c: memref<4xf32>
     %s = arith.addf %p, %acc : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// A zero fill of C right before is dropped: the first k block starts its
+// accumulators from 0 instead of loading C.
+// CHECK-LABEL: func.func @zero_filled
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %{{.+}}, %c0
+// CHECK:         scf.if %[[FIRST]] -> (vector<16xf32>, vector<16xf32>
+// CHECK:           scf.yield %cst{{.*}}, %cst
+// CHECK:         } else {
+// CHECK:           vector.load
+// A fill of another value stays.
+// CHECK-LABEL: func.func @one_filled
+// CHECK:         linalg.fill
+// CHECK-NOT:     scf.if {{.+}} -> (vector<16xf32>
+func.func @zero_filled(%a: memref<300x300xf32>, %b: memref<300x64xf32>,
+                       %c: memref<300x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<300x64xf32>)
+  linalg.matmul ins(%a, %b : memref<300x300xf32>, memref<300x64xf32>)
+                outs(%c : memref<300x64xf32>)
+  return
+}
+func.func @one_filled(%a: memref<8x8xf32>, %b: memref<8x32xf32>,
+                      %c: memref<8x32xf32>) {
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<8x32xf32>)
+  linalg.matmul ins(%a, %b : memref<8x8xf32>, memref<8x32xf32>)
+                outs(%c : memref<8x32xf32>)
   return
 }
