@@ -2,7 +2,7 @@
 //
 //   kiln-bench artifact NAME [--batch=B] [--repeat=N]
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
-//   kiln-bench gemm M N K [--threads=T]
+//   kiln-bench gemm M N K [--threads=T] [--cpu=CPU]
 //
 // One `key=value` line per measurement, for scripts:
 //
@@ -11,7 +11,7 @@
 //            jit_ms=.. runtime_ms=.. runtime_vs_jit=.. arena_bytes=..
 //            lower_bound_bytes=.. arena_ratio=..
 //   dispatch steps=S runtime_us_per_step=.. jit_us_per_step=..
-//   gemm M=.. N=.. K=.. threads=T gflops=..
+//   gemm M=.. N=.. K=.. threads=T gflops=.. [cpu=CPU, unless the host's]
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -213,7 +213,8 @@ int benchDispatch(int steps, int repeat) {
   return 0;
 }
 
-int benchGemm(int64_t m, int64_t n, int64_t k, int threads) {
+int benchGemm(int64_t m, int64_t n, int64_t k, int threads,
+              const std::string &targetCpu) {
   Graph g("gemm");
   g.output("y", matmul(g.input("x", {m, k}), g.param("w", {k, n})));
   auto ctx = makeContext();
@@ -223,7 +224,9 @@ int benchGemm(int64_t m, int64_t n, int64_t k, int threads) {
     return fail(llvm::toString(sig.takeError()));
   ParamValues params = initParams(*sig, /*seed=*/1);
   std::vector<HostTensor> inputs = {randomInput(sig->inputs[0], 1)}, outputs;
-  auto artifact = cpu::compileArtifact(*module, params);
+  cpu::CpuCodegenOptions options;
+  options.targetCpu = targetCpu;
+  auto artifact = cpu::compileArtifact(*module, params, options);
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
   std::string error;
@@ -243,9 +246,10 @@ int benchGemm(int64_t m, int64_t n, int64_t k, int threads) {
   double median = 0;
   if (!medianMs(repeat, run, median, error))
     return fail(error);
-  std::printf("gemm M=%lld N=%lld K=%lld threads=%d gflops=%.2f\n",
+  std::printf("gemm M=%lld N=%lld K=%lld threads=%d gflops=%.2f%s\n",
               (long long)m, (long long)n, (long long)k, threads,
-              2.0 * m * n * k / (median * 1e6));
+              2.0 * m * n * k / (median * 1e6),
+              targetCpu == "host" ? "" : (" cpu=" + targetCpu).c_str());
   return 0;
 }
 
@@ -279,6 +283,9 @@ int main(int argc, char **argv) {
   gemm->add_option("K", gemmK)->required()->check(CLI::Range(1, 1 << 20));
   gemm->add_option("--threads", threads, "Runtime threads")
       ->check(CLI::Range(1, 1024));
+  std::string gemmCpu = "host";
+  gemm->add_option("--cpu", gemmCpu,
+                   "CPU to compile for, as kilnc --cpu (default: host)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -287,6 +294,6 @@ int main(int argc, char **argv) {
   if (artifact->parsed())
     return benchArtifact(name, batch, repeat);
   if (gemm->parsed())
-    return benchGemm(gemmM, gemmN, gemmK, threads);
+    return benchGemm(gemmM, gemmN, gemmK, threads, gemmCpu);
   return benchDispatch(steps, repeat);
 }

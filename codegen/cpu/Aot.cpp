@@ -417,15 +417,20 @@ bool targetHasAvx512(const std::string &cpu) {
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     return features.lookup("avx512f");
   }
-  initNativeTarget();
+  // A subtarget for an unknown name would warn on stderr.
+  auto generic = genericSubtarget();
+  if (!generic) {
+    llvm::consumeError(generic.takeError());
+    return false;
+  }
+  if (!(*generic)->isCPUStringValid(cpu))
+    return false;
   std::string triple = llvm::sys::getProcessTriple(), message;
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, message);
-  if (!target)
-    return false;
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      target->createMCSubtargetInfo(triple, cpu, ""));
-  return sti && sti->isCPUStringValid(cpu) && sti->checkFeatures("+avx512f");
+      target ? target->createMCSubtargetInfo(triple, cpu, "") : nullptr);
+  return sti && sti->checkFeatures("+avx512f");
 }
 
 std::vector<std::string> targetCpuNames() {
