@@ -181,7 +181,8 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     accumulators are the iter_args of the k loop, updated by
     `vector.fma` of a broadcast A element and a row of B. `vector-width` 16
     (AVX-512) gives MR x NR = 8 x 32, 8 (AVX2) gives 6 x 16. Panels narrower
-    than NR use masked loads and stores; leftover rows run one by one.
+    than NR use masked loads and stores; the r < MR rows left over run as
+    tiles of 4, 2 and 1 rows (r's bits).
     A zero `linalg.fill` of C right before the op is folded into it (the
     first k block starts from 0), and each tile prefetches the next one's C.
 

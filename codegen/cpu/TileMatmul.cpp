@@ -17,7 +17,7 @@
 // after bufferization does not get there reliably). With AVX-512 the tile is
 // 8 x 32 (16 zmm accumulators), with AVX2 6 x 16 (12 ymm). Edges need no
 // padding: a last panel narrower than NR uses masked loads and stores, and
-// rows past the last whole MR run one at a time.
+// the r < MR rows past the last whole tile run as tiles of 4, 2 and 1 rows.
 //
 // Every C element accumulates its products in k order with one FMA each, in
 // every variant of the tile, so the result does not depend on where a
@@ -234,14 +234,31 @@ public:
                     loc, VectorType::get({tile.vectorWidth}, b.getI1Type()),
                     ValueRange{lanes}));
               }
-            // Whole MR-row tiles, then the rows left one by one.
+            // Whole MR-row tiles first.
             Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
             Value wholeEnd = b.create<arith::SubIOp>(
                 loc, iEnd, b.create<arith::RemUIOp>(loc, rows, cst(tile.rows)));
             forLoop(i0, wholeEnd, cst(tile.rows),
                     [&](Value i) { registerTile(p, i, tile.rows); });
-            forLoop(wholeEnd, iEnd, cst(1),
-                    [&](Value i) { registerTile(p, i, 1); });
+            // The r < MR rows left: tiles of 4, 2 and 1 rows as r's bits
+            // say, each reading the panel of B once.
+            Value left = b.create<arith::SubIOp>(loc, iEnd, wholeEnd);
+            Value i = wholeEnd;
+            for (int64_t rows = 4; rows >= 1; rows /= 2) {
+              if (rows >= tile.rows)
+                continue;
+              Value bit = b.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::ne,
+                  b.create<arith::AndIOp>(loc, left, cst(rows)), cst(0));
+              auto branch = b.create<scf::IfOp>(loc, bit, false);
+              {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(branch.thenBlock());
+                registerTile(p, i, rows);
+              }
+              if (rows > 1)
+                i = b.create<arith::SelectOp>(loc, bit, add(i, cst(rows)), i);
+            }
           };
           auto branch = b.create<scf::IfOp>(loc, full, /*withElse=*/true);
           OpBuilder::InsertionGuard guard(b);

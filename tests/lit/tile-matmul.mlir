@@ -23,9 +23,9 @@
 // CHECK-COUNT-16:        vector.fma {{.+}} : vector<16xf32>
 // CHECK:                 scf.yield
 // CHECK-COUNT-16:      vector.store {{.+}}, %[[C]]
-// The 3 rows left over, one at a time: 2 accumulators.
-// CHECK:             scf.for {{.+}} step %c1
-// CHECK:               %{{.+}}:2 = scf.for
+// The 3 rows left over: a 2-row tile (4 accumulators), then a 1-row one.
+// CHECK:             %{{.+}}:4 = scf.for
+// CHECK:             %{{.+}}:2 = scf.for
 // The last 16 columns of the 48: masked loads and stores.
 // CHECK:           } else {
 // CHECK:             vector.create_mask
