@@ -36,6 +36,11 @@ inline constexpr const char *kConstantAttr = "kiln.constant";
 /// packed (the caller stores each NR-column panel contiguously).
 inline constexpr const char *kPackedRhsAttr = "kiln.packed_rhs";
 
+/// `op` (on tensors or buffers) has the form --kiln-tile-matmul tiles: f32
+/// C[b..., m, n] += A[.., m, k] * B[.., k, n]. On buffers the pass also
+/// needs B and C to have unit-stride rows.
+bool isTileableMatmul(mlir::linalg::LinalgOp op);
+
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"
 

@@ -106,10 +106,11 @@ bool unitInnerStride(MemRefType type) {
          !strides.empty() && strides.back() == 1;
 }
 
-std::optional<Match> match(linalg::LinalgOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
-      op->getNumRegions() != 1 || !isMulAdd(op->getRegion(0)))
+/// The op's structure, on tensors or buffers, without the layout checks.
+std::optional<Match> matchStructure(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || op->getNumRegions() != 1 ||
+      !isMulAdd(op->getRegion(0)))
     return std::nullopt;
   Match m;
   m.op = op;
@@ -117,13 +118,10 @@ std::optional<Match> match(linalg::LinalgOp op) {
   m.b = op.getDpsInputOperand(1)->get();
   m.c = op.getDpsInitOperand(0)->get();
   for (Value v : {m.a, m.b, m.c}) {
-    auto t = dyn_cast<MemRefType>(v.getType());
-    if (!t || !t.getElementType().isF32() || t.getRank() < 2)
+    auto t = dyn_cast<ShapedType>(v.getType());
+    if (!t || !t.getElementType().isF32() || !t.hasRank() || t.getRank() < 2)
       return std::nullopt;
   }
-  if (!unitInnerStride(cast<MemRefType>(m.b.getType())) ||
-      !unitInnerStride(cast<MemRefType>(m.c.getType())))
-    return std::nullopt;
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   unsigned k = 0;
   for (unsigned i = 0; i < iters.size(); ++i)
@@ -173,6 +171,16 @@ std::optional<Match> match(linalg::LinalgOp op) {
   };
   if (!operand(op.getDpsInputOperand(0), mDim, k, m.aBatch) ||
       !operand(op.getDpsInputOperand(1), k, nDim, m.bBatch))
+    return std::nullopt;
+  return m;
+}
+
+std::optional<Match> match(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics())
+    return std::nullopt;
+  std::optional<Match> m = matchStructure(op);
+  if (!m || !unitInnerStride(cast<MemRefType>(m->b.getType())) ||
+      !unitInnerStride(cast<MemRefType>(m->c.getType())))
     return std::nullopt;
   return m;
 }
@@ -572,3 +580,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 };
 
 } // namespace
+
+bool kiln::isTileableMatmul(linalg::LinalgOp op) {
+  return matchStructure(op).has_value();
+}

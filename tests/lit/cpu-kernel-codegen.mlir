@@ -9,7 +9,7 @@
 
 // CHECK-LABEL: llvm.func @model_k0_matmul
 // CHECK-SAME:    (%{{.+}}: i64 {kiln.workgroup_id}, %{{.+}}: i64 {kiln.workgroup_count}, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
-// CHECK-SAME:    kiln.max_workgroups = 64 : i64
+// CHECK-SAME:    kiln.max_workgroups = 8 : i64
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.intr.fmuladd({{.+}}) : (vector<{{8|16}}xf32>
 // CHECK-NOT:     llvm.call
