@@ -466,7 +466,8 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       Location loc = m.op.getLoc();
       Emitter emit(b, loc, tile);
       Value packedB;
-      if (m.batch == 0)
+      // A 2-D B (a weight applied to every batch) is packed once for all.
+      if (m.bBatch.empty())
         packedB = packedView(b, loc, m, tile, func, packed);
       // One loop per batch dim of C around the 2-D matmul.
       SmallVector<Value> ivs;

@@ -77,6 +77,18 @@ TEST_P(TiledMatmul, Weight) {
   }
 }
 
+// A weight applied to every batch of a 3-D or 4-D input is packed too.
+TEST_P(TiledMatmul, BatchedByWeight) {
+  for (auto [x, w] : std::vector<std::pair<Shape, Shape>>{
+           {{2, 7, 33}, {33, 65}},
+           {{3, 1, 5, 40}, {40, 17}},
+           {{1, 64, 20}, {20, 96}}}) {
+    Graph g("batched_dense" + toString(x) + toString(w));
+    g.output("y", matmul(g.input("x", x), g.param("w", w)));
+    expectMatches(g, w[0]);
+  }
+}
+
 // One weight read by two matmuls (one kernel or two), and read plainly by
 // an elementwise op too: the plain reader must still see it unpacked.
 TEST_P(TiledMatmul, SharedWeight) {

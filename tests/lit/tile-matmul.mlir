@@ -60,6 +60,30 @@ func.func @packed_weight(%x: memref<3x8xf32>, %w: memref<8x40xf32> {kiln.constan
   return
 }
 
+// A 2-D weight applied to every batch is packed once, outside the batch
+// loop.
+// CHECK-LABEL: func.func @batched_weight
+// CHECK-SAME:    attributes {kiln.packed_rhs = array<i64: 1, 32>}
+// CHECK:         %[[FLAT:.+]] = memref.reinterpret_cast
+// CHECK:         scf.for
+// CHECK:           vector.load %[[FLAT]]
+#bw_x = affine_map<(b, m, k, n) -> (b, m, k)>
+#bw_w = affine_map<(b, m, k, n) -> (k, n)>
+#bw_y = affine_map<(b, m, k, n) -> (b, m, n)>
+func.func @batched_weight(%x: memref<2x3x8xf32>, %w: memref<8x64xf32> {kiln.constant},
+                          %y: memref<2x3x64xf32>) {
+  linalg.generic {indexing_maps = [#bw_x, #bw_w, #bw_y],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<2x3x8xf32>, memref<8x64xf32>)
+      outs(%y : memref<2x3x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // A constant read by something else too keeps its layout.
 // CHECK-LABEL: func.func @shared_weight
 // CHECK-NOT:     kiln.packed_rhs
