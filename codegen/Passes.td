@@ -187,6 +187,9 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     tiles of 4, 2 and 1 rows (r's bits).
     A zero `linalg.fill` of C right before the op is folded into it (the
     first k block starts from 0), and each tile prefetches the next one's C.
+    A B of 1 MiB or more, at least 256 rows, that is not packed already is
+    packed at run time, KC x 128 columns at a time into a 128 KiB stack
+    buffer (`memref.alloca` in the entry block), when C has 64 rows or more.
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)

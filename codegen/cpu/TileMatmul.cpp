@@ -1,4 +1,4 @@
-//===- TileMatmul.cpp - Cache- and register-tiled f32 matmul ---------------===//
+//===- TileMatmul.cpp - Cache- and register-tiled f32 matmul --------------===//
 //
 // convert-linalg-to-loops turns a matmul into three scalar loops that run at
 // ~1% of the FMA peak. This pass replaces every f32 matmul-shaped linalg op
@@ -30,7 +30,9 @@
 // holds its K x w elements row by row at offset p NR K, so that a panel is
 // contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
 // caller must store the weight that way (compileArtifact does). The buffer
-// keeps its size and type.
+// keeps its size and type. Any other large B (activations, 1 MiB and up) is
+// packed at run time, one KC x 128 block at a time, on the stack: its
+// panels' rows a page apart cost up to a third of the speed.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -217,31 +219,135 @@ public:
   /// C += A * B for 2-D buffers; `packedB` is B's packed flat view, or null.
   /// With `zeroC`, C's old contents are taken to be 0 and not read.
   void matmul(Value a, Value bMat, Value c, Value packedB, bool zeroC) {
+    Value m = dim(c, 0);
+    if (packedB || !worthPackingB(bMat)) {
+      loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
+      return;
+    }
+    // A large B read in place has each panel's rows a page apart: pack
+    // each KC x NC block into panels first (on the stack, 128 KiB), when
+    // there are enough rows of A to repay the copy.
+    Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, m,
+                                           cst(kMinRowsToPackB));
+    auto branch = b.create<scf::IfOp>(loc, enough, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    Value buffer;
+    {
+      OpBuilder::InsertionGuard entry(b);
+      b.setInsertionPointToStart(entryBlock);
+      buffer = b.create<memref::AllocaOp>(
+          loc, MemRefType::get({tile.kc() * kPackedColumns}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
+    b.setInsertionPointToStart(branch.thenBlock());
+    loopNest(a, bMat, c, buffer, zeroC, /*packEachBlock=*/true);
+    b.setInsertionPointToStart(branch.elseBlock());
+    loopNest(a, bMat, c, Value(), zeroC, /*packEachBlock=*/false);
+  }
+
+  /// Where a kernel's stack buffers go: allocas outside every loop.
+  Block *entryBlock = nullptr;
+
+private:
+  /// Packing B at run time pays off from about this many rows of A.
+  static constexpr int64_t kMinRowsToPackB = 64;
+  /// Columns of B packed at a time (NC): a multiple of every NR.
+  static constexpr int64_t kPackedColumns = 128;
+
+  /// A B of static shape of 1 MiB and more whose panels span at least 256
+  /// rows.
+  bool worthPackingB(Value bMat) {
+    auto t = cast<MemRefType>(bMat.getType());
+    return entryBlock && t.hasStaticShape() && t.getDimSize(0) >= 256 &&
+           t.getDimSize(0) * t.getDimSize(1) * 4 >= 1024 * 1024;
+  }
+
+  /// The masks of the vectors of a panel `width` wide.
+  SmallVector<Value> masksFor(Value width) {
+    SmallVector<Value> masks;
+    for (int64_t v = 0; v < tile.vectors; ++v) {
+      Value lanes =
+          b.create<arith::SubIOp>(loc, width, cst(v * tile.vectorWidth));
+      lanes = b.create<arith::MaxSIOp>(
+          loc, b.create<arith::MinSIOp>(loc, lanes, cst(tile.vectorWidth)),
+          cst(0));
+      masks.push_back(b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({tile.vectorWidth}, b.getI1Type()),
+          ValueRange{lanes}));
+    }
+    return masks;
+  }
+
+  /// The cache blocks and panels. `packedB` is B's packed flat view (a
+  /// weight, packed K rows at a time) or, with `packEachBlock`, a buffer
+  /// that each k block packs B's KC rows into; null: B read in place.
+  void loopNest(Value a, Value bMat, Value c, Value packedB, bool zeroC,
+                bool packEachBlock) {
     Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
+    auto eachPanel =
+        [&](Value jBegin, Value jEnd,
+            llvm::function_ref<void(Value j, Value width, bool masked)> body) {
+          forLoop(jBegin, jEnd, nr, [&](Value j) {
+            Value width = minOf(nr, b.create<arith::SubIOp>(loc, n, j));
+            Value full = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 width, nr);
+            auto branch = b.create<scf::IfOp>(loc, full, /*withElse=*/true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(branch.thenBlock());
+            body(j, width, false);
+            b.setInsertionPointToStart(branch.elseBlock());
+            body(j, width, true);
+          });
+        };
+    // Panel j of a k block starts at j * K (a weight: all K rows packed)
+    // or (j - j0) * KC (the block's buffer), less k0 rows of its width.
+    auto panelBase = [&](Value j, Value j0, Value width, Value k0) {
+      if (!packEachBlock)
+        return mul(j, k);
+      return b
+          .create<arith::SubIOp>(
+              loc, mul(b.create<arith::SubIOp>(loc, j, j0), kc), mul(k0, width))
+          .getResult();
+    };
     forLoop(cst(0), k, kc, [&](Value k0) {
       Value kEnd = minOf(add(k0, kc), k);
-      forLoop(cst(0), m, mc, [&](Value i0) {
-        Value iEnd = minOf(add(i0, mc), m);
-        forLoop(cst(0), n, nr, [&](Value j) {
-          Value width = minOf(nr, b.create<arith::SubIOp>(loc, n, j));
-          Value full = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                               width, nr);
-          auto panel = [&](bool masked) {
-            Panel p{a,    bMat, c,      packedB, k,     j,
-                    width, k0,  kEnd,   masked,  zeroC, {}};
+      auto columns = [&](Value j0, Value jEnd) {
+        if (packEachBlock)
+          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+            Panel p{a,      bMat,  c,     packedB, panelBase(j, j0, width, k0),
+                    k,      j,     width, k0,      kEnd,
+                    masked, false, {}};
             if (masked)
+              p.masks = masksFor(width);
+            Value stride = masked ? width : nr;
+            forLoop(k0, kEnd, cst(1), [&](Value kk) {
+              Value to = add(p.packedBase, mul(kk, stride));
               for (int64_t v = 0; v < tile.vectors; ++v) {
-                Value lanes = b.create<arith::SubIOp>(
-                    loc, width, cst(v * tile.vectorWidth));
-                lanes = b.create<arith::MaxSIOp>(
-                    loc, b.create<arith::MinSIOp>(loc, lanes,
-                                                  cst(tile.vectorWidth)),
-                    cst(0));
-                p.masks.push_back(b.create<vector::CreateMaskOp>(
-                    loc, VectorType::get({tile.vectorWidth}, b.getI1Type()),
-                    ValueRange{lanes}));
+                Value off = cst(v * tile.vectorWidth);
+                Value x = load(p, bMat, {kk, v ? add(j, off) : j}, v);
+                store(p, x, packedB, {v ? add(to, off) : to}, v);
               }
+            });
+          });
+        forLoop(cst(0), m, mc, [&](Value i0) {
+          Value iEnd = minOf(add(i0, mc), m);
+          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+            Panel p{a,
+                    bMat,
+                    c,
+                    packedB,
+                    packedB ? panelBase(j, j0, width, k0) : Value(),
+                    k,
+                    j,
+                    width,
+                    k0,
+                    kEnd,
+                    masked,
+                    zeroC,
+                    {}};
+            if (masked)
+              p.masks = masksFor(width);
             // Whole MR-row tiles first.
             Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
             Value wholeEnd = b.create<arith::SubIOp>(
@@ -267,22 +373,22 @@ public:
               if (rows > 1)
                 i = b.create<arith::SelectOp>(loc, bit, add(i, cst(rows)), i);
             }
-          };
-          auto branch = b.create<scf::IfOp>(loc, full, /*withElse=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(branch.thenBlock());
-          panel(false);
-          b.setInsertionPointToStart(branch.elseBlock());
-          panel(true);
+          });
         });
-      });
+      };
+      // Packed at run time: NC columns at a time, so that the block fits
+      // the stack buffer.
+      if (!packEachBlock)
+        return columns(cst(0), n);
+      Value nc = cst(kPackedColumns);
+      forLoop(cst(0), n, nc,
+              [&](Value j0) { columns(j0, minOf(add(j0, nc), n)); });
     });
   }
 
-private:
   /// One NR-wide panel of C within one k block.
   struct Panel {
-    Value a, b, c, packedB, k, j, width, k0, kEnd;
+    Value a, b, c, packedB, packedBase, k, j, width, k0, kEnd;
     bool masked, zeroC;
     SmallVector<Value> masks;
   };
@@ -290,9 +396,7 @@ private:
   Value cst(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
-  Value minOf(Value x, Value y) {
-    return b.create<arith::MinSIOp>(loc, x, y);
-  }
+  Value minOf(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
   Value dim(Value memref, int64_t d) {
     auto t = cast<MemRefType>(memref.getType());
     if (!t.isDynamicDim(d))
@@ -301,15 +405,15 @@ private:
   }
   void forLoop(Value lb, Value ub, Value step,
                llvm::function_ref<void(Value)> body) {
-    b.create<scf::ForOp>(loc, lb, ub, step, ValueRange{},
-                         [&](OpBuilder &nested, Location, Value iv,
-                             ValueRange) {
-                           OpBuilder::InsertionGuard guard(b);
-                           b.setInsertionPoint(nested.getInsertionBlock(),
-                                               nested.getInsertionPoint());
-                           body(iv);
-                           b.create<scf::YieldOp>(loc);
-                         });
+    b.create<scf::ForOp>(
+        loc, lb, ub, step, ValueRange{},
+        [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          body(iv);
+          b.create<scf::YieldOp>(loc);
+        });
   }
 
   Value load(const Panel &p, Value mem, ValueRange idx, int64_t v) {
@@ -359,8 +463,8 @@ private:
       acc = loadC();
     } else {
       // The first k block starts from 0 instead of a zero-filled C.
-      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                            p.k0, cst(0));
+      Value first =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, p.k0, cst(0));
       SmallVector<Type> types(rows * tile.vectors, vecType);
       auto branch = b.create<scf::IfOp>(loc, types, first, true);
       OpBuilder::InsertionGuard guard(b);
@@ -372,8 +476,8 @@ private:
       b.create<scf::YieldOp>(loc, loadC());
       acc.assign(branch.getResults().begin(), branch.getResults().end());
     }
-    // Packed: element (k, j + c) of the panel at j * K + k * width + c.
-    Value panelBase = p.packedB ? mul(p.j, p.k) : Value();
+    // Packed: element (k, j + c) of the panel at base + k * width + c.
+    Value panelBase = p.packedBase;
     auto loop = b.create<scf::ForOp>(
         loc, p.k0, p.kEnd, cst(1), acc,
         [&](OpBuilder &nested, Location, Value kk, ValueRange carried) {
@@ -382,9 +486,9 @@ private:
                               nested.getInsertionPoint());
           SmallVector<Value> bv;
           Value rowStart =
-              p.packedB ? add(panelBase, mul(kk, p.masked ? p.width
-                                                          : cst(tile.nr())))
-                        : Value();
+              p.packedB
+                  ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
+                  : Value();
           for (int64_t v = 0; v < tile.vectors; ++v) {
             if (p.packedB)
               bv.push_back(load(p, p.packedB,
@@ -395,8 +499,8 @@ private:
           }
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
-            Value s = b.create<memref::LoadOp>(loc, p.a,
-                                               ValueRange{rowIdx[r], kk});
+            Value s =
+                b.create<memref::LoadOp>(loc, p.a, ValueRange{rowIdx[r], kk});
             Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
             for (int64_t v = 0; v < tile.vectors; ++v)
               next.push_back(b.create<vector::FMAOp>(
@@ -430,14 +534,15 @@ Value batchSlice(OpBuilder &b, Location loc, Value mem,
   }
   for (int64_t d = type.getRank() - 2; d < type.getRank(); ++d) {
     offsets.push_back(b.getIndexAttr(0));
-    sizes.push_back(type.isDynamicDim(d)
-                        ? OpFoldResult(
-                              b.create<memref::DimOp>(loc, mem, d).getResult())
-                        : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    sizes.push_back(
+        type.isDynamicDim(d)
+            ? OpFoldResult(b.create<memref::DimOp>(loc, mem, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   }
   strides.assign(type.getRank(), b.getIndexAttr(1));
-  auto resultType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
-      type.getShape().take_back(2), type, offsets, sizes, strides));
+  auto resultType =
+      cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+          type.getShape().take_back(2), type, offsets, sizes, strides));
   return b.create<memref::SubViewOp>(loc, resultType, mem, offsets, sizes,
                                      strides);
 }
@@ -465,6 +570,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       OpBuilder b(m.op);
       Location loc = m.op.getLoc();
       Emitter emit(b, loc, tile);
+      emit.entryBlock = &func.getBody().front();
       Value packedB;
       // A 2-D B (a weight applied to every batch) is packed once for all.
       if (m.bBatch.empty())
@@ -478,9 +584,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
                        ? b.create<memref::DimOp>(loc, m.c, d).getResult()
                        : b.create<arith::ConstantIndexOp>(loc, t.getDimSize(d))
                              .getResult();
-        auto loop = b.create<scf::ForOp>(
-            loc, b.create<arith::ConstantIndexOp>(loc, 0), ub,
-            b.create<arith::ConstantIndexOp>(loc, 1));
+        auto loop =
+            b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0),
+                                 ub, b.create<arith::ConstantIndexOp>(loc, 1));
         ivs.push_back(loop.getInductionVar());
         b.setInsertionPoint(loop.getBody()->getTerminator());
       }
@@ -521,13 +627,11 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
           auto addOp = dyn_cast<arith::AddFOp>(user);
           if (!addOp || !addOp.getType().isF32())
             continue;
-          Value other =
-              addOp.getLhs() == out ? addOp.getRhs() : addOp.getLhs();
+          Value other = addOp.getLhs() == out ? addOp.getRhs() : addOp.getLhs();
           // A square summed (a variance) is no product of two operands:
           // an artifact squares and sums in two kernels, unfused.
           auto mulOp = other.getDefiningOp<arith::MulFOp>();
-          if (!mulOp || !mulOp->hasOneUse() ||
-              mulOp.getLhs() == mulOp.getRhs())
+          if (!mulOp || !mulOp->hasOneUse() || mulOp.getLhs() == mulOp.getRhs())
             continue;
           mulOp.setFastmathAttr(contract);
           addOp.setFastmathAttr(contract);
@@ -547,7 +651,8 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
     int64_t k = aType.getDimSize(aType.getRank() - 1);
     if (ShapedType::isDynamic(k) || k == 0)
       return {};
-    auto zero = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto zero =
+        fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
     auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
     if (!value || !value.getValue().isPosZero())
       return {};

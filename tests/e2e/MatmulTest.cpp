@@ -68,6 +68,17 @@ TEST_P(TiledMatmul, Activations) {
                   s.k);
 }
 
+// A B of 1 MiB or more is packed at run time, 128 columns at a time, when
+// M >= 64: 130 rows split in two run one workgroup each way.
+TEST_P(TiledMatmul, LargeActivations) {
+  for (Mnk s : std::vector<Mnk>{{70, 1030, 260}, {130, 1030, 260}})
+    expectMatches(opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
+                          [](std::vector<Tensor> x) {
+                            return matmul(x[0], x[1]);
+                          }),
+                  s.k);
+}
+
 // The weight is packed into the artifact.
 TEST_P(TiledMatmul, Weight) {
   for (Mnk s : kShapes) {

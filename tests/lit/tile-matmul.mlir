@@ -84,6 +84,23 @@ func.func @batched_weight(%x: memref<2x3x8xf32>, %w: memref<8x64xf32> {kiln.cons
   return
 }
 
+// A B of 1 MiB or more that is no weight is packed at run time into a
+// stack buffer, KC x 128 columns at a time, when C has 64 rows or more.
+// CHECK-LABEL: func.func @large_b
+// CHECK:         %[[BUF:.+]] = memref.alloca() {alignment = 64 : i64} : memref<32768xf32>
+// CHECK:         scf.for %[[K0:.+]] = %c0 to %c512 step %c256
+// CHECK:           scf.for %[[J0:.+]] = %c0 to %c512 step %c128
+// CHECK:             vector.load %{{.+}} : memref<512x512xf32>, vector<16xf32>
+// CHECK:             vector.store %{{.+}}, %[[BUF]]
+// CHECK:             %{{.+}}:16 = scf.for
+// CHECK:               vector.load %[[BUF]]
+func.func @large_b(%a: memref<64x512xf32>, %b: memref<512x512xf32>,
+                   %c: memref<64x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<64x512xf32>, memref<512x512xf32>)
+                outs(%c : memref<64x512xf32>)
+  return
+}
+
 // A constant read by something else too keeps its layout.
 // CHECK-LABEL: func.func @shared_weight
 // CHECK-NOT:     kiln.packed_rhs
