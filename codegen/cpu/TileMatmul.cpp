@@ -231,14 +231,14 @@ public:
                                            cst(kMinRowsToPackB));
     auto branch = b.create<scf::IfOp>(loc, enough, /*withElse=*/true);
     OpBuilder::InsertionGuard guard(b);
-    Value buffer;
-    {
+    if (!*stackBuffer) {
       OpBuilder::InsertionGuard entry(b);
       b.setInsertionPointToStart(entryBlock);
-      buffer = b.create<memref::AllocaOp>(
+      *stackBuffer = b.create<memref::AllocaOp>(
           loc, MemRefType::get({tile.kc() * kPackedColumns}, b.getF32Type()),
           b.getI64IntegerAttr(64));
     }
+    Value buffer = *stackBuffer;
     b.setInsertionPointToStart(branch.thenBlock());
     loopNest(a, bMat, c, buffer, zeroC, /*packEachBlock=*/true);
     b.setInsertionPointToStart(branch.elseBlock());
@@ -247,6 +247,9 @@ public:
 
   /// Where a kernel's stack buffers go: allocas outside every loop.
   Block *entryBlock = nullptr;
+  /// The function's one buffer for packing B, shared by its matmuls (which
+  /// run one after the other); created on first use.
+  Value *stackBuffer = nullptr;
 
 private:
   /// Packing B at run time pays off from about this many rows of A.
@@ -258,7 +261,7 @@ private:
   /// rows.
   bool worthPackingB(Value bMat) {
     auto t = cast<MemRefType>(bMat.getType());
-    return entryBlock && t.hasStaticShape() && t.getDimSize(0) >= 256 &&
+    return entryBlock && stackBuffer && t.hasStaticShape() && t.getDimSize(0) >= 256 &&
            t.getDimSize(0) * t.getDimSize(1) * 4 >= 1024 * 1024;
   }
 
@@ -566,11 +569,13 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
         matches.push_back(*m);
     });
     SmallVector<int64_t> packed;
+    Value stackBuffer;
     for (Match &m : matches) {
       OpBuilder b(m.op);
       Location loc = m.op.getLoc();
       Emitter emit(b, loc, tile);
       emit.entryBlock = &func.getBody().front();
+      emit.stackBuffer = &stackBuffer;
       Value packedB;
       // A 2-D B (a weight applied to every batch) is packed once for all.
       if (m.bBatch.empty())

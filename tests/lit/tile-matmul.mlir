@@ -235,3 +235,16 @@ func.func @one_filled(%a: memref<8x8xf32>, %b: memref<8x32xf32>,
                 outs(%c : memref<8x32xf32>)
   return
 }
+
+// Two such matmuls in one function share the one buffer.
+// CHECK-LABEL: func.func @two_large_b
+// CHECK-COUNT-1: memref.alloca
+// CHECK-NOT:     memref.alloca
+func.func @two_large_b(%a: memref<64x512xf32>, %b: memref<512x512xf32>,
+                       %c: memref<64x512xf32>, %d: memref<64x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<64x512xf32>, memref<512x512xf32>)
+                outs(%c : memref<64x512xf32>)
+  linalg.matmul ins(%c, %b : memref<64x512xf32>, memref<512x512xf32>)
+                outs(%d : memref<64x512xf32>)
+  return
+}
