@@ -51,8 +51,10 @@ constexpr int64_t kLongLoop = 16;
 /// a cache line would still make the threads fight over it, every store.
 constexpr int64_t kCacheLine = 64;
 
-/// The rows of --kiln-tile-matmul's AVX-512 register tile.
+/// The rows of --kiln-tile-matmul's AVX-512 register tile, and the columns
+/// of its widest panel (which --kiln-tile-matmul relies on).
 constexpr int64_t kMatmulRows = 8;
+constexpr int64_t kMatmulColumns = 32;
 
 struct Plan {
   linalg::LinalgOp root;
@@ -145,9 +147,13 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     // at 40^3. Its rows go in whole register tiles (8 rows): a workgroup
     // starting mid-tile would compute the rows around its edges in small
     // tiles, each reading all of B again.
+    // Split along N, chunks are whole 32-column panels: a weight packed
+    // into panels is then read from a panel's start.
     work /= 2;
     if (*outputDim(*chosen) + 2 == outType.getRank())
       align = std::lcm(align, kMatmulRows);
+    if (*outputDim(*chosen) + 1 == outType.getRank())
+      align = std::lcm(align, kMatmulColumns);
   }
   int64_t extent = extents[*chosen];
   int64_t useful =

@@ -187,15 +187,29 @@ std::optional<Match> match(linalg::LinalgOp op) {
   return m;
 }
 
-/// The function argument `v` is, through subviews that take all of it.
-BlockArgument wholeArgument(Value v) {
+/// The function argument `v` is a view of, through subviews that take all
+/// its rows and columns [column0, ..) of it; null when it is none.
+BlockArgument columnsOfArgument(OpBuilder &b, Location loc, Value v,
+                                Value &column0) {
+  SmallVector<OpFoldResult> offsets;
   while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
-    if (!sub.hasZeroOffset() || !sub.hasUnitStride() ||
-        sub.getSourceType().getShape() != sub.getType().getShape())
+    if (sub.getSourceType().getRank() != 2 || sub.getType().getRank() != 2 ||
+        !sub.hasUnitStride() ||
+        !isConstantIntValue(sub.getMixedOffsets()[0], 0) ||
+        sub.getSourceType().isDynamicDim(0) ||
+        sub.getType().getDimSize(0) != sub.getSourceType().getDimSize(0))
       return {};
+    offsets.push_back(sub.getMixedOffsets()[1]);
     v = sub.getSource();
   }
-  return dyn_cast<BlockArgument>(v);
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return {};
+  column0 = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (OpFoldResult offset : offsets)
+    column0 = b.create<arith::AddIOp>(
+        loc, column0, getValueOrCreateConstantIndexOp(b, loc, offset));
+  return arg;
 }
 
 /// `v` has no user but `op`, directly or through such subviews.
@@ -218,8 +232,11 @@ public:
 
   /// C += A * B for 2-D buffers; `packedB` is B's packed flat view, or null.
   /// With `zeroC`, C's old contents are taken to be 0 and not read.
-  void matmul(Value a, Value bMat, Value c, Value packedB, bool zeroC) {
+  /// B's columns start at `column0` of the packed weight.
+  void matmul(Value a, Value bMat, Value c, Value packedB, Value column0,
+              bool zeroC) {
     Value m = dim(c, 0);
+    packedColumn0 = column0;
     if (packedB || !worthPackingB(bMat)) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
       return;
@@ -245,6 +262,8 @@ public:
     loopNest(a, bMat, c, Value(), zeroC, /*packEachBlock=*/false);
   }
 
+  /// The packed weight's first column (matmul's column0).
+  Value packedColumn0;
   /// Where a kernel's stack buffers go: allocas outside every loop.
   Block *entryBlock = nullptr;
   /// The function's one buffer for packing B, shared by its matmuls (which
@@ -307,7 +326,7 @@ private:
     // or (j - j0) * KC (the block's buffer), less k0 rows of its width.
     auto panelBase = [&](Value j, Value j0, Value width, Value k0) {
       if (!packEachBlock)
-        return mul(j, k);
+        return mul(packedColumn0 ? add(packedColumn0, j) : j, k);
       return b
           .create<arith::SubIOp>(
               loc, mul(b.create<arith::SubIOp>(loc, j, j0), kc), mul(k0, width))
@@ -576,10 +595,12 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       Emitter emit(b, loc, tile);
       emit.entryBlock = &func.getBody().front();
       emit.stackBuffer = &stackBuffer;
-      Value packedB;
+      // Before anything is inserted between the fill and the op.
+      linalg::FillOp fill = zeroFillOf(m);
+      Value packedB, column0;
       // A 2-D B (a weight applied to every batch) is packed once for all.
       if (m.bBatch.empty())
-        packedB = packedView(b, loc, m, tile, func, packed);
+        packedB = packedView(b, loc, m, tile, func, packed, column0);
       // One loop per batch dim of C around the 2-D matmul.
       SmallVector<Value> ivs;
       OpBuilder::InsertionGuard guard(b);
@@ -598,10 +619,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       SmallVector<int64_t> cBatch;
       for (unsigned d = 0; d < m.batch; ++d)
         cBatch.push_back(d);
-      linalg::FillOp fill = zeroFillOf(m);
       emit.matmul(batchSlice(b, loc, m.a, m.aBatch, ivs),
                   batchSlice(b, loc, m.b, m.bBatch, ivs),
-                  batchSlice(b, loc, m.c, cBatch, ivs), packedB,
+                  batchSlice(b, loc, m.c, cBatch, ivs), packedB, column0,
                   /*zeroC=*/(bool)fill);
       m.op->erase();
       if (fill)
@@ -666,9 +686,15 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 
   /// The flat view of B that reads it packed, when B is a constant argument
   /// that this matmul alone reads; records it in `packed`.
+  ///
+  /// B may be a view of the argument's columns [column0, ..): a matmul
+  /// split into workgroups along N. Its panels must then start at panels
+  /// of the argument, column0 a multiple of NR: --kiln-tile-to-workgroups
+  /// splits N in multiples of 32 columns.
   Value packedView(OpBuilder &b, Location loc, Match &m, Tile tile,
-                   func::FuncOp func, SmallVector<int64_t> &packed) {
-    BlockArgument arg = wholeArgument(m.b);
+                   func::FuncOp func, SmallVector<int64_t> &packed,
+                   Value &column0) {
+    BlockArgument arg = columnsOfArgument(b, loc, m.b, column0);
     if (!arg || arg.getOwner() != &func.getBody().front() ||
         !func.getArgAttr(arg.getArgNumber(), kConstantAttr) ||
         !onlyUsedBy(arg, m.op))

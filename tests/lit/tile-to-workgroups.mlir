@@ -70,6 +70,23 @@ func.func private @matmul_40cubed(%a: tensor<40x40xf32> {bufferization.writable 
   return %r : tensor<40x40xf32>
 }
 
+// Too few rows: the columns are split, in whole 32-column panels (which a
+// packed weight needs), so 1024 / 32 = 32 workgroups at most.
+// CHECK-LABEL: func.func private @matmul_columns
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 32 : i64}
+// CHECK-DAG:     %[[C32:.+]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C31:.+]] = arith.constant 31 : index
+// CHECK:         %[[UP:.+]] = arith.addi %{{.+}}, %[[C31]]
+// CHECK:         %[[PANELS:.+]] = arith.divui %[[UP]], %[[C32]]
+// CHECK:         arith.muli %[[PANELS]], %[[C32]]
+func.func private @matmul_columns(%a: tensor<4x512xf32> {bufferization.writable = false}, %b: tensor<512x1024xf32> {bufferization.writable = false}) -> tensor<4x1024xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4x1024xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<4x1024xf32>) -> tensor<4x1024xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x512xf32>, tensor<512x1024xf32>) outs(%init : tensor<4x1024xf32>) -> tensor<4x1024xf32>
+  return %r : tensor<4x1024xf32>
+}
+
 // NHWC with batch 1: the batch loop is too short, the height (40) is split;
 // 51200 iterations are worth 3 workgroups of at least 16384.
 // CHECK-LABEL: func.func private @bias_relu
