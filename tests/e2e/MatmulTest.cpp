@@ -49,9 +49,9 @@ struct Mnk {
   int64_t m, n, k;
 };
 const std::vector<Mnk> kShapes = {
-    {1, 1, 1},    {7, 33, 65},  {7, 65, 33},   {130, 257, 129},
-    {1, 300, 70}, {40, 50, 1},  {9, 17, 300},  {64, 64, 64},
-    {3, 1, 20},   {17, 16, 8},  {200, 48, 600}, {1, 8, 1},
+    {1, 1, 1},    {7, 33, 65}, {7, 65, 33},    {130, 257, 129},
+    {1, 300, 70}, {40, 50, 1}, {9, 17, 300},   {64, 64, 64},
+    {3, 1, 20},   {17, 16, 8}, {200, 48, 600}, {1, 8, 1},
 };
 
 std::string name(const char *what, Mnk s) {
@@ -61,22 +61,20 @@ std::string name(const char *what, Mnk s) {
 
 TEST_P(TiledMatmul, Activations) {
   for (Mnk s : kShapes)
-    expectMatches(opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
-                          [](std::vector<Tensor> x) {
-                            return matmul(x[0], x[1]);
-                          }),
-                  s.k);
+    expectMatches(
+        opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
+                [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
+        s.k);
 }
 
 // A B of 1 MiB or more is packed at run time, 128 columns at a time, when
 // M >= 64: 130 rows split in two run one workgroup each way.
 TEST_P(TiledMatmul, LargeActivations) {
   for (Mnk s : std::vector<Mnk>{{70, 1030, 260}, {130, 1030, 260}})
-    expectMatches(opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
-                          [](std::vector<Tensor> x) {
-                            return matmul(x[0], x[1]);
-                          }),
-                  s.k);
+    expectMatches(
+        opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
+                [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
+        s.k);
 }
 
 // The weight is packed into the artifact.
@@ -90,10 +88,10 @@ TEST_P(TiledMatmul, Weight) {
 
 // A weight applied to every batch of a 3-D or 4-D input is packed too.
 TEST_P(TiledMatmul, BatchedByWeight) {
-  for (auto [x, w] : std::vector<std::pair<Shape, Shape>>{
-           {{2, 7, 33}, {33, 65}},
-           {{3, 1, 5, 40}, {40, 17}},
-           {{1, 64, 20}, {20, 96}}}) {
+  for (auto [x, w] :
+       std::vector<std::pair<Shape, Shape>>{{{2, 7, 33}, {33, 65}},
+                                            {{3, 1, 5, 40}, {40, 17}},
+                                            {{1, 64, 20}, {20, 96}}}) {
     Graph g("batched_dense" + toString(x) + toString(w));
     g.output("y", matmul(g.input("x", x), g.param("w", w)));
     expectMatches(g, w[0]);
@@ -116,9 +114,9 @@ TEST_P(TiledMatmul, SharedWeight) {
 
 TEST_P(TiledMatmul, Batched) {
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{2, 5, 7}, {7, 3}},          {{2, 3, 4, 5}, {2, 3, 5, 6}},
-      {{1, 4, 3}, {2, 3, 2}},       {{3, 1, 9, 17}, {2, 17, 33}},
-      {{2, 33, 40}, {2, 40, 70}},   {{5, 1, 1}, {1, 1, 40}},
+      {{2, 5, 7}, {7, 3}},        {{2, 3, 4, 5}, {2, 3, 5, 6}},
+      {{1, 4, 3}, {2, 3, 2}},     {{3, 1, 9, 17}, {2, 17, 33}},
+      {{2, 33, 40}, {2, 40, 70}}, {{5, 1, 1}, {1, 1, 40}},
       {{4, 20}, {3, 20, 50}},
   };
   for (auto &[a, b] : cases)
@@ -128,15 +126,16 @@ TEST_P(TiledMatmul, Batched) {
         a.back());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Targets, TiledMatmul,
-    ::testing::Values(Target{"host", false}, Target{"host", true},
-                      Target{"x86-64-v3", false}, Target{"x86-64-v3", true}),
-    [](const auto &info) {
-      std::string cpu = info.param.cpu;
-      std::replace(cpu.begin(), cpu.end(), '-', '_');
-      return cpu + (info.param.split ? "_split" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Targets, TiledMatmul,
+                         ::testing::Values(Target{"host", false},
+                                           Target{"host", true},
+                                           Target{"x86-64-v3", false},
+                                           Target{"x86-64-v3", true}),
+                         [](const auto &info) {
+                           std::string cpu = info.param.cpu;
+                           std::replace(cpu.begin(), cpu.end(), '-', '_');
+                           return cpu + (info.param.split ? "_split" : "");
+                         });
 
 // The artifact stores a weight that only a matmul reads in panels of 32
 // columns (16 for AVX2), not as the row-major matrix it was given.
@@ -150,8 +149,8 @@ TEST(TiledMatmulPacking, WeightIsStoredPacked) {
   ASSERT_TRUE((bool)sig) << llvm::toString(sig.takeError());
   ParamValues params = initParams(*sig, 7);
   const float *w = static_cast<const float *>(params.at("w").data());
-  for (auto [cpu, nr] : {std::pair<const char *, int>{"znver4", 32},
-                         {"x86-64-v3", 16}}) {
+  for (auto [cpu, nr] :
+       {std::pair<const char *, int>{"znver4", 32}, {"x86-64-v3", 16}}) {
     cpu::CpuCodegenOptions options;
     options.targetCpu = cpu;
     auto artifact = cpu::compileArtifact(*module, params, options);
