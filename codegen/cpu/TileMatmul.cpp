@@ -191,11 +191,39 @@ std::optional<Match> match(linalg::LinalgOp op) {
   return m;
 }
 
+/// `v` is provably a multiple of `n`: a constant, or arithmetic on such
+/// values that keeps it one (TileToWorkgroups' id * chunk with chunk a
+/// multiple of 32, an scf.for counter stepping by one).
+bool isMultipleOf(Value v, int64_t n, int depth = 0) {
+  if (depth > 12)
+    return false;
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c % n == 0;
+  auto all = [&](ValueRange values) {
+    return llvm::all_of(values,
+                        [&](Value x) { return isMultipleOf(x, n, depth + 1); });
+  };
+  if (auto iv = dyn_cast<BlockArgument>(v)) {
+    auto loop = dyn_cast<scf::ForOp>(iv.getOwner()->getParentOp());
+    return loop && loop.getInductionVar() == iv &&
+           all({loop.getLowerBound(), loop.getStep()});
+  }
+  Operation *def = v.getDefiningOp();
+  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def))
+    return isMultipleOf(mul.getLhs(), n, depth + 1) ||
+           isMultipleOf(mul.getRhs(), n, depth + 1);
+  if (isa_and_nonnull<arith::AddIOp, arith::SubIOp, arith::MinSIOp,
+                      arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp>(def))
+    return all(def->getOperands());
+  if (auto select = dyn_cast_or_null<arith::SelectOp>(def))
+    return all({select.getTrueValue(), select.getFalseValue()});
+  return false;
+}
+
 /// The function argument `v` is a view of, through subviews that take all
-/// its rows and columns [column0, ..) of it; null when it is none.
-BlockArgument columnsOfArgument(OpBuilder &b, Location loc, Value v,
-                                Value &column0) {
-  SmallVector<OpFoldResult> offsets;
+/// its rows; `offsets` get the subviews' column offsets, which added give
+/// the view's first column.
+BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
   while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
     if (sub.getSourceType().getRank() != 2 || sub.getType().getRank() != 2 ||
         !sub.hasUnitStride() ||
@@ -206,14 +234,7 @@ BlockArgument columnsOfArgument(OpBuilder &b, Location loc, Value v,
     offsets.push_back(sub.getMixedOffsets()[1]);
     v = sub.getSource();
   }
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (!arg)
-    return {};
-  column0 = b.create<arith::ConstantIndexOp>(loc, 0);
-  for (OpFoldResult offset : offsets)
-    column0 = b.create<arith::AddIOp>(
-        loc, column0, getValueOrCreateConstantIndexOp(b, loc, offset));
-  return arg;
+  return dyn_cast<BlockArgument>(v);
 }
 
 /// `v` has no user but `op`, directly or through such subviews.
@@ -699,11 +720,21 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
   Value packedView(OpBuilder &b, Location loc, Match &m, Tile tile,
                    func::FuncOp func, SmallVector<int64_t> &packed,
                    Value &column0) {
-    BlockArgument arg = columnsOfArgument(b, loc, m.b, column0);
+    SmallVector<OpFoldResult> offsets;
+    BlockArgument arg = columnsOfArgument(m.b, offsets);
     if (!arg || arg.getOwner() != &func.getBody().front() ||
         !func.getArgAttr(arg.getArgNumber(), kConstantAttr) ||
         !onlyUsedBy(arg, m.op))
       return {};
+    // A view starting inside a panel would read across two of them.
+    for (OpFoldResult offset : offsets) {
+      auto value = dyn_cast<Value>(offset);
+      if (value ? !isMultipleOf(value, tile.nr())
+                : cast<IntegerAttr>(cast<Attribute>(offset)).getInt() %
+                          tile.nr() !=
+                      0)
+        return {};
+    }
     auto type = cast<MemRefType>(arg.getType());
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
         type.getRank() != 2)
@@ -712,6 +743,10 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       if (packed[i] == arg.getArgNumber())
         return {};
     packed.append({(int64_t)arg.getArgNumber(), tile.nr()});
+    column0 = b.create<arith::ConstantIndexOp>(loc, 0);
+    for (OpFoldResult offset : offsets)
+      column0 = b.create<arith::AddIOp>(
+          loc, column0, getValueOrCreateConstantIndexOp(b, loc, offset));
     int64_t n = type.getNumElements();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&func.getBody().front());

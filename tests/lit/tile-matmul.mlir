@@ -103,18 +103,36 @@ func.func @large_b(%a: memref<64x512xf32>, %b: memref<512x512xf32>,
 
 // A workgroup's columns [n0, n0 + 64) of a weight (a matmul split along N)
 // read the packed weight from column n0's panel on: j * K becomes
-// (n0 + j) * K.
+// (n0 + j) * K. Only when n0 is provably a multiple of the panel width
+// (here id * 32): a view starting inside a panel (id * 16) is read as it is.
 // CHECK-LABEL: func.func @weight_columns
-// CHECK-SAME:    (%[[N0:.+]]: index, %{{.+}}: memref<1x8xf32>, %[[W:.+]]: memref<8x128xf32> {kiln.constant}
+// CHECK-SAME:    (%[[ID:.+]]: index, %{{.+}}: memref<1x8xf32>, %[[W:.+]]: memref<8x128xf32> {kiln.constant}
 // CHECK-SAME:    attributes {kiln.packed_rhs = array<i64: 2, 32>}
 // CHECK:         %[[FLAT:.+]] = memref.reinterpret_cast %[[W]] to offset: [0], sizes: [1024], strides: [1]
+// CHECK:         %[[N0:.+]] = arith.muli %[[ID]], %c32
 // CHECK:         scf.for %[[J:.+]] = %c0 to %c64 step %c32
 // CHECK:           %[[COL:.+]] = arith.addi %[[N0]], %[[J]]
 // CHECK:           %[[BASE:.+]] = arith.muli %[[COL]], %c8
 // CHECK:           vector.load %[[FLAT]][
-func.func @weight_columns(%n0: index, %x: memref<1x8xf32>,
+// CHECK-LABEL: func.func @weight_half_panel
+// CHECK-NOT:     kiln.packed_rhs
+// CHECK-NOT:     memref.reinterpret_cast
+func.func @weight_columns(%id: index, %x: memref<1x8xf32>,
                           %w: memref<8x128xf32> {kiln.constant},
                           %y: memref<1x64xf32, strided<[128, 1], offset: ?>>) {
+  %c32 = arith.constant 32 : index
+  %n0 = arith.muli %id, %c32 : index
+  %cols = memref.subview %w[0, %n0] [8, 64] [1, 1]
+      : memref<8x128xf32> to memref<8x64xf32, strided<[128, 1], offset: ?>>
+  linalg.matmul ins(%x, %cols : memref<1x8xf32>, memref<8x64xf32, strided<[128, 1], offset: ?>>)
+                outs(%y : memref<1x64xf32, strided<[128, 1], offset: ?>>)
+  return
+}
+func.func @weight_half_panel(%id: index, %x: memref<1x8xf32>,
+                             %w: memref<8x128xf32> {kiln.constant},
+                             %y: memref<1x64xf32, strided<[128, 1], offset: ?>>) {
+  %c16 = arith.constant 16 : index
+  %n0 = arith.muli %id, %c16 : index
   %cols = memref.subview %w[0, %n0] [8, 64] [1, 1]
       : memref<8x128xf32> to memref<8x64xf32, strided<[128, 1], offset: ?>>
   linalg.matmul ins(%x, %cols : memref<1x8xf32>, memref<8x64xf32, strided<[128, 1], offset: ?>>)
