@@ -38,6 +38,26 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def FuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops, keeping matmuls whole";
+  let description = [{
+    linalg's elementwise fusion and reshape propagation
+    (-linalg-fuse-elementwise-ops, the same patterns), except that nothing
+    is fused into a matmul that --kiln-tile-matmul tiles and no reshape is
+    folded into or through one: fused, it would become a generic the tiles
+    do not take and run as plain loops.
+
+    ```mlir
+    %n = linalg.generic ... { arith.mulf ... }   // a layer norm's scaling
+    %y = linalg.matmul ins(%n, %w ...)           // stays a matmul
+    %b = linalg.generic ins(%y, %bias ...)       // elementwise: fused below
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def CopyAliasedResults : Pass<"kiln-copy-aliased-results",
                               "mlir::func::FuncOp"> {
   let summary = "Give every returned tensor a buffer of its own";

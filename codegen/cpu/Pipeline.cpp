@@ -71,7 +71,8 @@ void buildCpuKernelPipeline(OpPassManager &pm,
                             const CpuCodegenOptions &options) {
   // Tensors.
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // Elementwise fusion, matmuls left whole for --kiln-tile-matmul.
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   // Contractions get a unit-stride innermost loop that LLVM vectorises.
   // After fusion: as generics, matmul and conv would take in elementwise
