@@ -8,6 +8,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
@@ -32,6 +35,17 @@ inline constexpr const char *kArenaLowerBoundAttr = "kiln.arena_lower_bound";
 inline constexpr const char *kWorkgroupIdAttr = "kiln.workgroup_id";
 inline constexpr const char *kWorkgroupCountAttr = "kiln.workgroup_count";
 inline constexpr const char *kMaxWorkgroupsAttr = "kiln.max_workgroups";
+/// Marks a kernel argument whose value is known when the kernel is
+/// compiled (a weight of an artifact), so that its layout may be chosen.
+inline constexpr const char *kConstantAttr = "kiln.constant";
+/// --kiln-tile-matmul: [argument, panel width, ...] of the arguments it reads
+/// packed (the caller stores each NR-column panel contiguously).
+inline constexpr const char *kPackedRhsAttr = "kiln.packed_rhs";
+
+/// `op` (on tensors or buffers) has the form --kiln-tile-matmul tiles: f32
+/// C[b..., m, n] += A[.., m, k] * B[.., k, n]. On buffers the pass also
+/// needs B and C to have unit-stride rows.
+bool isTileableMatmul(mlir::linalg::LinalgOp op);
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

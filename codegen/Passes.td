@@ -69,31 +69,6 @@ def ApproximateMath : Pass<"kiln-approximate-math", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
-def FuseLinalgElementwise : Pass<"kiln-fuse-linalg-elementwise",
-                                 "mlir::func::FuncOp"> {
-  let summary = "Fuse elementwise linalg ops; move reshapes, but not "
-                "through reductions";
-  let description = [{
-    The patterns of upstream's --linalg-fuse-elementwise-ops: an elementwise
-    generic with one user is computed inside its user's loop, reshapes move
-    through generics by expanding them, and the usual canonicalisations. A
-    reshape does not move through a linalg op with reduction loops (a
-    matmul, a convolution, a reduction): expanding a matmul whose result is
-    reshaped into heads splits its unit-stride output loop and walks its
-    weights once per head.
-
-    ```mlir
-    %m = linalg.matmul ... -> tensor<64x512xf32>
-    %a = linalg.generic {add bias} ins(%m, ...) -> tensor<64x512xf32>
-    %e = tensor.expand_shape %a [[0], [1, 2]] : ... into tensor<64x8x64xf32>
-    // the add becomes 3-D (the reshape moves above it); the matmul stays 2-D
-    ```
-  }];
-  let dependentDialects = ["mlir::affine::AffineDialect",
-                           "mlir::linalg::LinalgDialect",
-                           "mlir::tensor::TensorDialect"];
-}
-
 def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower kiln primitives to linalg, tensor, arith and math";
   let description = [{
@@ -106,6 +81,26 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
+}
+
+def FuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops, keeping matmuls whole";
+  let description = [{
+    linalg's elementwise fusion and reshape propagation
+    (-linalg-fuse-elementwise-ops, the same patterns), except that nothing
+    is fused into a matmul that --kiln-tile-matmul tiles and no reshape is
+    folded into or through one: fused, it would become a generic the tiles
+    do not take and run as plain loops.
+
+    ```mlir
+    %n = linalg.generic ... { arith.mulf ... }   // a layer norm's scaling
+    %y = linalg.matmul ins(%n, %w ...)           // stays a matmul
+    %b = linalg.generic ins(%y, %bias ...)       // elementwise: fused below
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def CopyAliasedResults : Pass<"kiln-copy-aliased-results",
@@ -223,7 +218,11 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
 
     The chunk is rounded up to whole 64-byte cache lines of the output
     (16 f32 when the innermost dim is split), so that no two workgroups
-    store to one line. `kiln.max_workgroups` is then min(E, E / line,
+    store to one line, and for a matmul that --kiln-tile-matmul tiles, to
+    whole 8-row register tiles when its rows are split and whole 32-column
+    panels when its columns are (a weight packed into panels relies on
+    it); such a matmul's iterations count half, as its tiles run them
+    about twice as fast. `kiln.max_workgroups` is then min(E, E / line,
     iterations / min-work-per-workgroup); otherwise it is 1 and the
     arguments are unused.
     Splitting a parallel loop keeps every output element's reduction order,
@@ -241,6 +240,61 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect"
+  ];
+}
+
+def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
+  let summary = "Cache- and register-tile f32 matmuls on buffers into vector "
+                "FMAs";
+  let description = [{
+    Replaces every f32 linalg op on buffers that computes
+    C[b..., m, n] += A[.., m, k] * B[.., k, n] (linalg.matmul, the generic
+    --kiln-reorder-reduction-loops makes of it, batched matmul with
+    broadcast batch dims), where B and C have unit-stride rows, with loops:
+    KC x MC cache blocks, NR-wide panels, and an MR x NR register tile whose
+    accumulators are the iter_args of the k loop, updated by
+    `vector.fma` of a broadcast A element and a row of B. `vector-width` 16
+    (AVX-512) gives MR x NR = 8 x 32, 8 (AVX2) gives 6 x 16. Panels narrower
+    than NR use masked loads and stores; the r < MR rows left over run as
+    tiles of 4, 2 and 1 rows (r's bits).
+    A zero `linalg.fill` of C right before the op is folded into it (the
+    first k block starts from 0), and each tile prefetches the next one's C.
+    A B of 1 MiB or more, at least 256 rows, that is not packed already is
+    packed at run time, KC x 128 columns at a time into a 128 KiB stack
+    buffer (`memref.alloca` in the entry block), when C has 64 rows or more.
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)
+                  outs(%c : memref<64x64xf32>)
+    // becomes
+    scf.for %k0 .. { scf.for %i0 .. { scf.for %j .. {
+      scf.for %i .. step 8 {
+        %acc = vector.load %c[..] : memref<64x64xf32>, vector<16xf32>  // x16
+        scf.for %k .. iter_args(%acc0 = %acc, ...) {
+          %s = memref.load %a[%i, %k] ...
+          %r = vector.fma %splat, %b0, %acc0 : vector<16xf32>          // x16
+          scf.yield ...
+        }
+        vector.store ...
+    } } } }
+    ```
+
+    A B that is a function argument marked `kiln.constant` and read by this
+    op alone is read packed (each NR-column panel stored contiguously, K x w
+    row by row), and the function records `kiln.packed_rhs` = [argument,
+    NR, ...]: whoever passes that argument must pack it (see
+    compileArtifact). Each C element gets its products in k order, one FMA
+    each, whichever tile variant computes it, so results do not depend on
+    how rows are split among workgroups. Runs after bufferization, before
+    convert-linalg-to-loops; other linalg ops are left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register: 16 (AVX-512) or 8 (AVX2)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
   ];
 }
 

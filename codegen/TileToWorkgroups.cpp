@@ -52,6 +52,11 @@ constexpr int64_t kLongLoop = 16;
 /// a cache line would still make the threads fight over it, every store.
 constexpr int64_t kCacheLine = 64;
 
+/// The rows of --kiln-tile-matmul's AVX-512 register tile, and the columns
+/// of its widest panel (which --kiln-tile-matmul relies on).
+constexpr int64_t kMatmulRows = 8;
+constexpr int64_t kMatmulColumns = 32;
+
 struct Plan {
   /// A fused kernel's loop over its chunks (--kiln-chunk-fused-kernels):
   /// workgroups take whole chunks.
@@ -170,6 +175,20 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   for (int64_t d = *outputDim(*chosen) + 1; d < outType.getRank(); ++d)
     stride *= outType.getDimSize(d);
   int64_t align = stride > 0 ? kCacheLine / std::gcd(kCacheLine, stride) : 1;
+  if (isTileableMatmul(root)) {
+    // --kiln-tile-matmul runs a matmul's iterations about twice as fast as
+    // other vectorised loops: two workgroups paid off from ~48^3 on, not
+    // at 40^3. Its rows go in whole register tiles (8 rows): a workgroup
+    // starting mid-tile would compute the rows around its edges in small
+    // tiles, each reading all of B again.
+    // Split along N, chunks are whole 32-column panels: a weight packed
+    // into panels is then read from a panel's start.
+    work /= 2;
+    if (*outputDim(*chosen) + 2 == outType.getRank())
+      align = std::lcm(align, kMatmulRows);
+    if (*outputDim(*chosen) + 1 == outType.getRank())
+      align = std::lcm(align, kMatmulColumns);
+  }
   int64_t extent = extents[*chosen];
   int64_t useful =
       std::min({extent, (extent + align - 1) / align,

@@ -4,6 +4,7 @@
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
 //   kiln-bench model NAME [--batch=B] [--threads=T] [--fusion=LEVEL]
 //   kiln-bench bandwidth
+//   kiln-bench gemm M N K [--threads=T] [--cpu=CPU]
 //
 // One `key=value` line per measurement, for scripts:
 //
@@ -17,6 +18,7 @@
 //   (model --fusion-report=PATH.json also writes the kernels with their
 //   measured times)
 //   bandwidth bytes=.. gbps=..
+//   gemm M=.. N=.. K=.. threads=T gflops=.. [cpu=CPU, unless the host's]
 //
 // `artifact` compiles a built-in model into a .kmod and a standalone
 // program, times the program from spawn to exit (load, one run, exit; the
@@ -31,6 +33,9 @@
 // `bandwidth` is this machine's memory bandwidth on one thread: the median
 // of copying 256 MiB (bytes read plus bytes written over the time), what
 // the bytes-moved estimate of a memory-bound model is to be divided by.
+// `gemm` compiles y = matmul(x[M, K], w[K, N]) with w a parameter into an
+// artifact and reports 2 M N K over the median time of a run through the
+// runtime on T threads.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -309,6 +314,46 @@ int benchBandwidth() {
   return 0;
 }
 
+int benchGemm(int64_t m, int64_t n, int64_t k, int threads,
+              const std::string &targetCpu) {
+  Graph g("gemm");
+  g.output("y", matmul(g.input("x", {m, k}), g.param("w", {k, n})));
+  auto ctx = makeContext();
+  auto module = toModule(g, *ctx);
+  auto sig = signatureOf(*module);
+  if (!sig)
+    return fail(llvm::toString(sig.takeError()));
+  ParamValues params = initParams(*sig, /*seed=*/1);
+  std::vector<HostTensor> inputs = {randomInput(sig->inputs[0], 1)}, outputs;
+  cpu::CpuCodegenOptions options;
+  options.targetCpu = targetCpu;
+  auto artifact = cpu::compileArtifact(*module, params, options);
+  if (!artifact)
+    return fail(llvm::toString(artifact.takeError()));
+  std::string error;
+  auto loaded = kiln::Artifact::loadBytes(artifact->bytes.data(),
+                                          artifact->bytes.size(), error);
+  if (!loaded || !loaded->setNumThreads(threads, error))
+    return fail(error);
+  auto run = [&](std::string &error) {
+    return loaded->run(inputs, outputs, error);
+  };
+  // Warm up, then enough runs for about half a second (10 to 1000).
+  auto start = std::chrono::steady_clock::now();
+  if (!run(error) || !run(error))
+    return fail(error);
+  double once = msSince(start) / 2;
+  int repeat = (int)std::clamp(500 / std::max(once, 1e-3), 10.0, 1000.0);
+  double median = 0;
+  if (!medianMs(repeat, run, median, error))
+    return fail(error);
+  std::printf("gemm M=%lld N=%lld K=%lld threads=%d gflops=%.2f%s\n",
+              (long long)m, (long long)n, (long long)k, threads,
+              2.0 * m * n * k / (median * 1e6),
+              targetCpu == "host" ? "" : (" cpu=" + targetCpu).c_str());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -346,6 +391,18 @@ int main(int argc, char **argv) {
                     "measured time (measured_ms), to this JSON file");
   CLI::App *bandwidth = app.add_subcommand(
       "bandwidth", "Memory bandwidth of one thread (a 256 MiB copy)");
+  int64_t gemmM = 0, gemmN = 0, gemmK = 0;
+  int gemmThreads = 1;
+  CLI::App *gemm = app.add_subcommand(
+      "gemm", "GFLOP/s of an f32 matmul by a weight, through the runtime");
+  gemm->add_option("M", gemmM)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("N", gemmN)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("K", gemmK)->required()->check(CLI::Range(1, 1 << 20));
+  gemm->add_option("--threads", gemmThreads, "Runtime threads")
+      ->check(CLI::Range(1, 1024));
+  std::string gemmCpu = "host";
+  gemm->add_option("--cpu", gemmCpu,
+                   "CPU to compile for, as kilnc --cpu (default: host)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -357,5 +414,7 @@ int main(int argc, char **argv) {
     return benchModel(name, batch, threads, fusion, fusionReport);
   if (bandwidth->parsed())
     return benchBandwidth();
+  if (gemm->parsed())
+    return benchGemm(gemmM, gemmN, gemmK, gemmThreads, gemmCpu);
   return benchDispatch(steps, repeat);
 }

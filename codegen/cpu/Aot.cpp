@@ -39,6 +39,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -347,6 +349,113 @@ llvm::Expected<std::string> linkSharedObject(const std::string &object) {
 
 kmod::DType toKmod(DType t) { return static_cast<kmod::DType>(t); }
 
+/// Marks `kiln.constant` the kernel arguments that every step passes a
+/// weight: their values are known now, so codegen may choose their layout.
+void markConstantArguments(ModuleOp module, const Schedule &schedule) {
+  for (auto kernel : module.getOps<func::FuncOp>()) {
+    if (!kernel->hasAttr(kKernelAttr) || kernel.isExternal())
+      continue;
+    for (unsigned arg = 0; arg < kernel.getNumArguments(); ++arg) {
+      bool constant = false;
+      for (const Schedule::Step &step : schedule.steps) {
+        if (step.kernel != kernel.getSymName())
+          continue;
+        constant = arg < step.args.size() &&
+                   schedule.buffers[step.args[arg]].kind ==
+                       kmod::BufferKind::Param;
+        if (!constant)
+          break;
+      }
+      if (constant)
+        kernel.setArgAttr(arg, kConstantAttr,
+                          UnitAttr::get(kernel.getContext()));
+    }
+  }
+}
+
+/// `src`, a row-major K x N f32 matrix, in the layout of --kiln-tile-matmul's
+/// packed operands: NR-column panels one after the other, each K x w (w =
+/// min(NR, N - first column)) row by row.
+std::string packPanels(const char *src, int64_t k, int64_t n, int64_t nr) {
+  std::string out(k * n * sizeof(float), '\0');
+  const float *from = reinterpret_cast<const float *>(src);
+  float *to = reinterpret_cast<float *>(out.data());
+  for (int64_t j = 0; j < n; j += nr) {
+    int64_t w = std::min(nr, n - j);
+    for (int64_t r = 0; r < k; ++r)
+      std::copy(from + r * n + j, from + r * n + j + w, to + j * k + r * w);
+  }
+  return out;
+}
+
+/// Stores the weights that kernels read packed (`kiln.packed_rhs`) that
+/// way: in place when every step reading them reads them packed alike,
+/// else as a packed copy appended to `weights`, which those steps then
+/// read instead.
+llvm::Error packWeights(ModuleOp module, const ModelSignature &sig,
+                        const std::vector<uint64_t> &paramOffsets,
+                        Schedule &schedule, std::string &weights) {
+  // (step, arg) -> panel width, for each packed read.
+  std::map<std::pair<size_t, size_t>, int64_t> packedReads;
+  for (size_t s = 0; s < schedule.steps.size(); ++s) {
+    auto fn =
+        module.lookupSymbol<LLVM::LLVMFuncOp>(schedule.steps[s].kernel);
+    auto packed = fn ? fn->getAttrOfType<DenseI64ArrayAttr>(kPackedRhsAttr)
+                     : DenseI64ArrayAttr();
+    if (!packed)
+      continue;
+    ArrayRef<int64_t> pairs = packed.asArrayRef();
+    for (size_t i = 0; i + 1 < pairs.size(); i += 2)
+      packedReads[{s, pairs[i] - kWorkgroupArgs}] = pairs[i + 1];
+  }
+  // Every packing of each weight buffer, and whether something reads it
+  // as it is.
+  std::map<uint32_t, std::set<int64_t>> widths;
+  std::set<uint32_t> readPlain;
+  for (size_t s = 0; s < schedule.steps.size(); ++s)
+    for (size_t a = 0; a < schedule.steps[s].args.size(); ++a) {
+      uint32_t b = schedule.steps[s].args[a];
+      if (schedule.buffers[b].kind != kmod::BufferKind::Param)
+        continue;
+      auto it = packedReads.find({s, a});
+      if (it == packedReads.end())
+        readPlain.insert(b);
+      else
+        widths[b].insert(it->second);
+    }
+  for (auto &[b, nrs] : widths) {
+    Schedule::Buffer buffer = schedule.buffers[b];
+    auto p = std::find(paramOffsets.begin(), paramOffsets.end(), buffer.offset);
+    if (p == paramOffsets.end())
+      return error("a packed kernel argument is no parameter");
+    const TensorSpec &spec = sig.params[p - paramOffsets.begin()];
+    if (spec.shape.size() != 2 || spec.dtype != DType::F32 ||
+        buffer.size != spec.shape[0] * spec.shape[1] * sizeof(float))
+      return error("parameter '" + spec.name +
+                   "' is read packed but is no f32 matrix");
+    bool inPlace = !readPlain.count(b) && nrs.size() == 1;
+    for (int64_t nr : nrs) {
+      std::string packed = packPanels(weights.data() + buffer.offset,
+                                      spec.shape[0], spec.shape[1], nr);
+      uint32_t target = b;
+      if (inPlace) {
+        std::copy(packed.begin(), packed.end(),
+                  weights.begin() + buffer.offset);
+      } else {
+        weights.resize((weights.size() + 63) / 64 * 64, '\0');
+        target = schedule.buffers.size();
+        schedule.buffers.push_back(
+            {kmod::BufferKind::Param, 0, weights.size(), buffer.size});
+        weights += packed;
+      }
+      for (auto &[read, width] : packedReads)
+        if (width == nr && schedule.steps[read.first].args[read.second] == b)
+          schedule.steps[read.first].args[read.second] = target;
+    }
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Error checkTargetCpu(const std::string &cpu) {
@@ -362,6 +471,27 @@ llvm::Error checkTargetCpu(const std::string &cpu) {
                "; kilnc --list-cpus lists those it knows (e.g. x86-64-v3 "
                "for AVX2 machines, x86-64 for any x86-64, znver4, "
                "sapphirerapids), and host is this machine's");
+}
+
+bool targetHasAvx512(const std::string &cpu) {
+  if (isHost(cpu)) {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    return features.lookup("avx512f");
+  }
+  // A subtarget for an unknown name would warn on stderr.
+  auto generic = genericSubtarget();
+  if (!generic) {
+    llvm::consumeError(generic.takeError());
+    return false;
+  }
+  if (!(*generic)->isCPUStringValid(cpu))
+    return false;
+  std::string triple = llvm::sys::getProcessTriple(), message;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, message);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target ? target->createMCSubtargetInfo(triple, cpu, "") : nullptr);
+  return sti && sti->checkFeatures("+avx512f");
 }
 
 std::vector<std::string> targetCpuNames() {
@@ -411,6 +541,7 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
   Schedule schedule = scheduleOf(func, sig, paramOffsets);
   func.erase();
 
+  markConstantArguments(**outlined, schedule);
   if (auto err = runPasses(**outlined, [&](OpPassManager &pm) {
         buildCpuKernelPipeline(pm, options);
       }))
@@ -434,6 +565,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
         workgroups.getInt(), 1, std::numeric_limits<uint32_t>::max())));
     addPackedEntry(**outlined, fn);
   }
+  if (auto err = packWeights(**outlined, sig, paramOffsets, schedule, weights))
+    return err;
   std::string cpu;
   std::vector<std::string> features;
   auto object = emitObject(**outlined, options.targetCpu, cpu, features);

@@ -63,6 +63,10 @@ fuseModel(mlir::ModuleOp module, const CpuCodegenOptions &options = {});
 /// else an error saying how to list the names.
 llvm::Error checkTargetCpu(const std::string &cpu);
 
+/// Whether code for `cpu` ("host" or an LLVM CPU name) may use AVX-512F;
+/// false for a name LLVM does not know.
+bool targetHasAvx512(const std::string &cpu);
+
 /// Every CPU name LLVM knows for this machine's target, sorted.
 std::vector<std::string> targetCpuNames();
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Pipeline.h"
+#include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/Passes.h"
 #include "kiln/ir/Model.h"
 #include "kiln/passes/Passes.h"
@@ -21,6 +22,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -76,7 +78,8 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   // Tensors. A fused kernel first becomes a loop over its chunks.
   pm.addNestedPass<func::FuncOp>(createChunkFusedKernels());
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
-  pm.addNestedPass<func::FuncOp>(createFuseLinalgElementwise());
+  // Elementwise fusion, matmuls left whole for --kiln-tile-matmul.
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addNestedPass<func::FuncOp>(createApproximateMath());
   pm.addPass(createCanonicalizerPass());
   // Contractions get a unit-stride innermost loop that LLVM vectorises.
@@ -125,6 +128,13 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
 
+  // Matmuls get their own loop nest and vector FMAs; the rest become loops.
+  TileMatmulOptions matmul;
+  matmul.vectorWidth = options.matmulVectorWidth
+                           ? options.matmulVectorWidth
+                           : (targetHasAvx512(options.targetCpu) ? 16 : 8);
+  pm.addNestedPass<func::FuncOp>(createTileMatmul(matmul));
+
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -133,6 +143,7 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -159,7 +170,7 @@ void registerCpuCodegenDialects(DialectRegistry &registry) {
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect>();
+                  tensor::TensorDialect, vector::VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);

@@ -29,6 +29,9 @@ struct CpuCodegenOptions {
   /// --kiln-fusion's cache-budget: bytes a chunk of a fused kernel may keep
   /// live. Tests make it small so that small shapes are cut into chunks.
   int64_t fusionCacheBudget = kCacheBudget;
+  /// --kiln-tile-matmul's vector-width (16 for AVX-512, 8 for AVX2); 0
+  /// chooses from targetCpu.
+  int64_t matmulVectorWidth = 0;
 };
 
 /// Every stage from a kiln model module to the LLVM dialect: decompose,

@@ -9,9 +9,11 @@
 
 // CHECK-LABEL: llvm.func @model_k0_matmul
 // CHECK-SAME:    (%{{.+}}: i64 {kiln.workgroup_id}, %{{.+}}: i64 {kiln.workgroup_count}, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
-// CHECK-SAME:    kiln.max_workgroups = 64 : i64
+// CHECK-SAME:    kiln.max_workgroups = 8 : i64
 // CHECK-NOT:     llvm.call
-// CHECK:         llvm.store %{{.+}}, %{{.+}} : f32, !llvm.ptr
+// CHECK:         llvm.intr.fmuladd({{.+}}) : (vector<{{8|16}}xf32>
+// CHECK-NOT:     llvm.call
+// CHECK:         llvm.store %{{.+}}, %{{.+}} {{.*}}: vector<{{8|16}}xf32>, !llvm.ptr
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.return
 func.func private @model_k0_matmul(%a: tensor<64x784xf32> {bufferization.writable = false}, %b: tensor<784x128xf32> {bufferization.writable = false}) -> tensor<64x128xf32> attributes {kiln.kernel} {

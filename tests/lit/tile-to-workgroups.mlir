@@ -10,11 +10,12 @@
 // workgroup's rows).
 
 // 64x128x784 iterations: split along M (the outermost parallel loop of at
-// least 16) into at most 64 workgroups of ceil(64 / count) rows; the fill is
+// least 16) into workgroups of ceil(64 / count) rows rounded up to whole
+// 8-row register tiles of --kiln-tile-matmul, so at most 8; the fill is
 // fused, so each workgroup zeroes only its own rows.
 // CHECK-LABEL: func.func private @matmul
 // CHECK-SAME:    (%[[ID:.+]]: index {kiln.workgroup_id}, %[[COUNT:.+]]: index {kiln.workgroup_count}, %[[A:.+]]: tensor<64x784xf32> {{.*}}, %[[B:.+]]: tensor<784x128xf32> {{.*}})
-// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 64 : i64}
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 8 : i64}
 // CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C64:.+]] = arith.constant 64 : index
@@ -22,7 +23,12 @@
 // CHECK:         %[[I:.+]] = arith.maxsi %[[ID]], %[[C0]]
 // CHECK:         %[[SUM:.+]] = arith.addi %[[C64]], %[[N]]
 // CHECK:         %[[SUM1:.+]] = arith.subi %[[SUM]], %[[C1]]
-// CHECK:         %[[CHUNK:.+]] = arith.divui %[[SUM1]], %[[N]]
+// CHECK:         %[[CEIL:.+]] = arith.divui %[[SUM1]], %[[N]]
+// CHECK-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C7:.+]] = arith.constant 7 : index
+// CHECK:         %[[UP:.+]] = arith.addi %[[CEIL]], %[[C7]]
+// CHECK:         %[[TILES:.+]] = arith.divui %[[UP]], %[[C8]]
+// CHECK:         %[[CHUNK:.+]] = arith.muli %[[TILES]], %[[C8]]
 // CHECK:         %[[EMPTY:.+]] = tensor.empty() : tensor<64x128xf32>
 // CHECK:         %[[FIRST:.+]] = arith.muli %[[I]], %[[CHUNK]]
 // CHECK:         %[[LB:.+]] = arith.minsi %[[FIRST]], %[[C64]]
@@ -50,6 +56,35 @@ func.func private @matmul(%a: tensor<64x784xf32> {bufferization.writable = false
     linalg.yield %s : f32
   } -> tensor<64x128xf32>
   return %r : tensor<64x128xf32>
+}
+
+// A matmul's iterations count half (--kiln-tile-matmul runs them about
+// twice as fast as other loops): 40^3 = 64000 is not worth two workgroups.
+// CHECK-LABEL: func.func private @matmul_40cubed
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 1 : i64}
+func.func private @matmul_40cubed(%a: tensor<40x40xf32> {bufferization.writable = false}, %b: tensor<40x40xf32> {bufferization.writable = false}) -> tensor<40x40xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<40x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<40x40xf32>) -> tensor<40x40xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<40x40xf32>, tensor<40x40xf32>) outs(%init : tensor<40x40xf32>) -> tensor<40x40xf32>
+  return %r : tensor<40x40xf32>
+}
+
+// Too few rows: the columns are split, in whole 32-column panels (which a
+// packed weight needs), so 1024 / 32 = 32 workgroups at most.
+// CHECK-LABEL: func.func private @matmul_columns
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 32 : i64}
+// CHECK-DAG:     %[[C32:.+]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C31:.+]] = arith.constant 31 : index
+// CHECK:         %[[UP:.+]] = arith.addi %{{.+}}, %[[C31]]
+// CHECK:         %[[PANELS:.+]] = arith.divui %[[UP]], %[[C32]]
+// CHECK:         arith.muli %[[PANELS]], %[[C32]]
+func.func private @matmul_columns(%a: tensor<4x512xf32> {bufferization.writable = false}, %b: tensor<512x1024xf32> {bufferization.writable = false}) -> tensor<4x1024xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4x1024xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<4x1024xf32>) -> tensor<4x1024xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x512xf32>, tensor<512x1024xf32>) outs(%init : tensor<4x1024xf32>) -> tensor<4x1024xf32>
+  return %r : tensor<4x1024xf32>
 }
 
 // NHWC with batch 1: the batch loop is too short, the height (40) is split;

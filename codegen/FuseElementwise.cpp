@@ -1,0 +1,64 @@
+//===- FuseElementwise.cpp - Elementwise fusion, matmuls kept whole ------===//
+//
+// linalg's elementwise fusion (-linalg-fuse-elementwise-ops) with one rule
+// more: nothing is fused into, or reshaped through, a matmul that
+// --kiln-tile-matmul tiles. Fused with a producer (a layer norm's scaling,
+// a bias and relu feeding the next layer) or with a reshape of its weight
+// (a [512, 8, 64] view of the q projection), a matmul becomes a generic
+// the tiles do not take, and it runs as plain loops several times slower.
+// Everything else fuses as upstream does, with the same patterns.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+bool isTiledMatmul(Operation *op) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  return linalgOp && isTileableMatmul(linalgOp);
+}
+
+struct FuseElementwisePass
+    : kiln::impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    // Upstream's rule (a producer with one use, so nothing is computed
+    // twice), and no matmul on either side: as the consumer it would take
+    // in the producer; as the producer of a reshape, the reshape would be
+    // folded into its loops.
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      return producer && producer->hasOneUse() &&
+             !isTiledMatmul(fused->getOwner()) && !isTiledMatmul(producer);
+    };
+    RewritePatternSet patterns(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
+        patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, control);
+    GreedyRewriteConfig config;
+    config.useTopDownTraversal = true;
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
+                                            config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

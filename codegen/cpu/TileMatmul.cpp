@@ -1,0 +1,763 @@
+//===- TileMatmul.cpp - Cache- and register-tiled f32 matmul --------------===//
+//
+// convert-linalg-to-loops turns a matmul into three loops that LLVM
+// vectorises along one dim at best, with no register blocking or cache
+// tiling: a small fraction of the FMA peak. This pass replaces every f32
+// matmul-shaped linalg op
+// on buffers (linalg.matmul, its loop-reordered generic, the batched generic
+// with broadcast batch dims) with the BLIS loop nest:
+//
+//   for k0 (KC)        reduction block: a B block of KC x NR stays in L1
+//     for i0 (MC)      an A block of MC x KC stays in L2
+//       for j (NR)     one panel of NR columns of B and C
+//         for i (MR)   the register tile: MR x NR accumulators, loaded from
+//                      C, updated by one broadcast-FMA per row and vector per
+//                      k, stored back
+//
+// The accumulators are the iter_args of the k loop, so they are SSA values
+// that LLVM keeps in registers (hoisting memory accesses out of the loop
+// after bufferization does not get there reliably). With AVX-512 the tile is
+// 8 x 32 (16 zmm accumulators), with AVX2 6 x 16 (12 ymm). Edges need no
+// padding: a last panel narrower than NR uses masked loads and stores, and
+// the r < MR rows past the last whole tile run as tiles of 4, 2 and 1 rows.
+// A zero fill of C right before the op is folded into its first k block, and
+// each tile prefetches the C of the next.
+//
+// Every C element accumulates its products in k order with one FMA each, in
+// every variant of the tile, so the result does not depend on where a
+// workgroup's rows start: splitting the rows across threads is bitwise
+// stable.
+//
+// Packing: a B that is a function argument marked `kiln.constant` (a weight
+// of an ahead-of-time artifact), used by nothing else, is read in the packed
+// layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
+// holds its K x w elements row by row at offset p NR K, so that a panel is
+// contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
+// caller must store the weight that way (compileArtifact does). The buffer
+// keeps its size and type. Any other large B (activations, 1 MiB and up) is
+// packed at run time, one KC x 128 block at a time, on the stack: its
+// panels' rows a page apart cost up to a third of the speed.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_TILEMATMUL
+#include "codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The register and cache tiles.
+struct Tile {
+  int64_t vectorWidth; // f32 lanes per vector register
+  int64_t vectors;     // vector registers per row of the tile
+  int64_t rows;        // MR
+  int64_t nr() const { return vectorWidth * vectors; }
+  // An MC x KC block of A in L2 (96-128 KiB), a KC x NR block of B in L1.
+  int64_t kc() const { return 256; }
+  int64_t mc() const { return rows * 16; }
+};
+
+/// A matched contraction C[b..., m, n] += A[b'..., m, k] * B[b''..., k, n],
+/// on buffers, f32.
+struct Match {
+  linalg::LinalgOp op;
+  Value a, b, c;
+  unsigned batch = 0; // leading batch dims of C
+  // For each leading dim of A (B): the batch dim of C it follows, or -1 for
+  // a broadcast (size-1) dim.
+  SmallVector<int64_t> aBatch, bBatch;
+};
+
+/// `region` computes out + a * b (in any operand order), nothing else.
+bool isMulAdd(Region &region) {
+  Block &body = region.front();
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value a = body.getArgument(0), b = body.getArgument(1),
+        c = body.getArgument(2);
+  Value other;
+  if (add.getLhs() == c)
+    other = add.getRhs();
+  else if (add.getRhs() == c)
+    other = add.getLhs();
+  else
+    return false;
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  return mul && ((mul.getLhs() == a && mul.getRhs() == b) ||
+                 (mul.getLhs() == b && mul.getRhs() == a));
+}
+
+/// The last stride of `type` is 1 (vector loads need contiguous rows).
+bool unitInnerStride(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(getStridesAndOffset(type, strides, offset)) &&
+         !strides.empty() && strides.back() == 1;
+}
+
+/// The op's structure, on tensors or buffers, without the layout checks.
+std::optional<Match> matchStructure(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || op->getNumRegions() != 1 ||
+      !isMulAdd(op->getRegion(0)))
+    return std::nullopt;
+  Match m;
+  m.op = op;
+  m.a = op.getDpsInputOperand(0)->get();
+  m.b = op.getDpsInputOperand(1)->get();
+  m.c = op.getDpsInitOperand(0)->get();
+  for (Value v : {m.a, m.b, m.c}) {
+    auto t = dyn_cast<ShapedType>(v.getType());
+    if (!t || !t.getElementType().isF32() || !t.hasRank() || t.getRank() < 2)
+      return std::nullopt;
+  }
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  unsigned k = 0;
+  for (unsigned i = 0; i < iters.size(); ++i)
+    if (iters[i] == utils::IteratorType::reduction)
+      k = i;
+  // C's map: every dim a plain loop, the last two m and n.
+  AffineMap cMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (cMap.getNumResults() + 1 != op.getNumLoops() ||
+      !cMap.isProjectedPermutation())
+    return std::nullopt;
+  auto dimOf = [](AffineExpr e) -> int64_t {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return d.getPosition();
+    return -1;
+  };
+  unsigned rank = cMap.getNumResults();
+  m.batch = rank - 2;
+  int64_t mDim = dimOf(cMap.getResult(rank - 2)),
+          nDim = dimOf(cMap.getResult(rank - 1));
+  // A[.., m, k], B[.., k, n]; their leading dims follow C's batch dims or
+  // are broadcast (constant 0).
+  auto operand = [&](OpOperand *o, int64_t row, int64_t col,
+                     SmallVector<int64_t> &batchOf) {
+    AffineMap map = op.getMatchingIndexingMap(o);
+    unsigned r = map.getNumResults();
+    if (r < 2 || r - 2 > m.batch || dimOf(map.getResult(r - 2)) != row ||
+        dimOf(map.getResult(r - 1)) != col)
+      return false;
+    for (unsigned i = 0; i + 2 < r; ++i) {
+      AffineExpr e = map.getResult(i);
+      if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+        if (c.getValue() != 0)
+          return false;
+        batchOf.push_back(-1);
+        continue;
+      }
+      int64_t d = dimOf(e);
+      std::optional<unsigned> pos;
+      for (unsigned j = 0; j < m.batch; ++j)
+        if (dimOf(cMap.getResult(j)) == d)
+          pos = j;
+      if (d < 0 || !pos)
+        return false;
+      batchOf.push_back(*pos);
+    }
+    return true;
+  };
+  if (!operand(op.getDpsInputOperand(0), mDim, k, m.aBatch) ||
+      !operand(op.getDpsInputOperand(1), k, nDim, m.bBatch))
+    return std::nullopt;
+  return m;
+}
+
+std::optional<Match> match(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics())
+    return std::nullopt;
+  std::optional<Match> m = matchStructure(op);
+  if (!m || !unitInnerStride(cast<MemRefType>(m->b.getType())) ||
+      !unitInnerStride(cast<MemRefType>(m->c.getType())))
+    return std::nullopt;
+  return m;
+}
+
+/// `v` is provably a multiple of `n`: a constant, or arithmetic on such
+/// values that keeps it one (TileToWorkgroups' id * chunk with chunk a
+/// multiple of 32, an scf.for counter stepping by one).
+bool isMultipleOf(Value v, int64_t n, int depth = 0) {
+  if (depth > 12)
+    return false;
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c % n == 0;
+  auto all = [&](ValueRange values) {
+    return llvm::all_of(values,
+                        [&](Value x) { return isMultipleOf(x, n, depth + 1); });
+  };
+  if (auto iv = dyn_cast<BlockArgument>(v)) {
+    auto loop = dyn_cast<scf::ForOp>(iv.getOwner()->getParentOp());
+    return loop && loop.getInductionVar() == iv &&
+           all({loop.getLowerBound(), loop.getStep()});
+  }
+  Operation *def = v.getDefiningOp();
+  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def))
+    return isMultipleOf(mul.getLhs(), n, depth + 1) ||
+           isMultipleOf(mul.getRhs(), n, depth + 1);
+  if (isa_and_nonnull<arith::AddIOp, arith::SubIOp, arith::MinSIOp,
+                      arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp>(def))
+    return all(def->getOperands());
+  if (auto select = dyn_cast_or_null<arith::SelectOp>(def))
+    return all({select.getTrueValue(), select.getFalseValue()});
+  return false;
+}
+
+/// The function argument `v` is a view of, through subviews that take all
+/// its rows; `offsets` get the subviews' column offsets, which added give
+/// the view's first column.
+BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
+  while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
+    if (sub.getSourceType().getRank() != 2 || sub.getType().getRank() != 2 ||
+        !sub.hasUnitStride() ||
+        !isConstantIntValue(sub.getMixedOffsets()[0], 0) ||
+        sub.getSourceType().isDynamicDim(0) ||
+        sub.getType().getDimSize(0) != sub.getSourceType().getDimSize(0))
+      return {};
+    offsets.push_back(sub.getMixedOffsets()[1]);
+    v = sub.getSource();
+  }
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// `v` has no user but `op`, directly or through such subviews.
+bool onlyUsedBy(Value v, Operation *op) {
+  for (Operation *user : v.getUsers()) {
+    if (user == op)
+      continue;
+    auto sub = dyn_cast<memref::SubViewOp>(user);
+    if (!sub || !onlyUsedBy(sub.getResult(), op))
+      return false;
+  }
+  return true;
+}
+
+class Emitter {
+public:
+  Emitter(OpBuilder &b, Location loc, Tile tile) : b(b), loc(loc), tile(tile) {
+    vecType = VectorType::get({tile.vectorWidth}, b.getF32Type());
+  }
+
+  /// C += A * B for 2-D buffers; `packedB` is B's packed flat view, or null.
+  /// With `zeroC`, C's old contents are taken to be 0 and not read.
+  /// B's columns start at `column0` of the packed weight.
+  void matmul(Value a, Value bMat, Value c, Value packedB, Value column0,
+              bool zeroC) {
+    Value m = dim(c, 0);
+    packedColumn0 = column0;
+    if (packedB || !worthPackingB(bMat)) {
+      loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
+      return;
+    }
+    // A large B read in place has each panel's rows a page apart: pack
+    // each KC x NC block into panels first (on the stack, 128 KiB), when
+    // there are enough rows of A to repay the copy.
+    Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, m,
+                                           cst(kMinRowsToPackB));
+    auto branch = b.create<scf::IfOp>(loc, enough, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    if (!*stackBuffer) {
+      OpBuilder::InsertionGuard entry(b);
+      b.setInsertionPointToStart(entryBlock);
+      *stackBuffer = b.create<memref::AllocaOp>(
+          loc, MemRefType::get({tile.kc() * kPackedColumns}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
+    Value buffer = *stackBuffer;
+    b.setInsertionPointToStart(branch.thenBlock());
+    loopNest(a, bMat, c, buffer, zeroC, /*packEachBlock=*/true);
+    b.setInsertionPointToStart(branch.elseBlock());
+    loopNest(a, bMat, c, Value(), zeroC, /*packEachBlock=*/false);
+  }
+
+  /// The packed weight's first column (matmul's column0).
+  Value packedColumn0;
+  /// Where a kernel's stack buffers go: allocas outside every loop.
+  Block *entryBlock = nullptr;
+  /// The function's one buffer for packing B, shared by its matmuls (which
+  /// run one after the other); created on first use.
+  Value *stackBuffer = nullptr;
+
+private:
+  /// Packing B at run time pays off from about this many rows of A.
+  static constexpr int64_t kMinRowsToPackB = 64;
+  /// Columns of B packed at a time (NC): a multiple of every NR.
+  static constexpr int64_t kPackedColumns = 128;
+
+  /// A B of static shape of 1 MiB and more whose panels span at least 256
+  /// rows.
+  bool worthPackingB(Value bMat) {
+    auto t = cast<MemRefType>(bMat.getType());
+    return entryBlock && stackBuffer && t.hasStaticShape() &&
+           t.getDimSize(0) >= 256 &&
+           t.getDimSize(0) * t.getDimSize(1) * 4 >= 1024 * 1024;
+  }
+
+  /// The masks of the vectors of a panel `width` wide.
+  SmallVector<Value> masksFor(Value width) {
+    SmallVector<Value> masks;
+    for (int64_t v = 0; v < tile.vectors; ++v) {
+      Value lanes =
+          b.create<arith::SubIOp>(loc, width, cst(v * tile.vectorWidth));
+      lanes = b.create<arith::MaxSIOp>(
+          loc, b.create<arith::MinSIOp>(loc, lanes, cst(tile.vectorWidth)),
+          cst(0));
+      masks.push_back(b.create<vector::CreateMaskOp>(
+          loc, VectorType::get({tile.vectorWidth}, b.getI1Type()),
+          ValueRange{lanes}));
+    }
+    return masks;
+  }
+
+  /// The cache blocks and panels. `packedB` is B's packed flat view (a
+  /// weight, packed K rows at a time) or, with `packEachBlock`, a buffer
+  /// that each k block packs B's KC rows into; null: B read in place.
+  void loopNest(Value a, Value bMat, Value c, Value packedB, bool zeroC,
+                bool packEachBlock) {
+    Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
+    Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
+    auto eachPanel =
+        [&](Value jBegin, Value jEnd,
+            llvm::function_ref<void(Value j, Value width, bool masked)> body) {
+          forLoop(jBegin, jEnd, nr, [&](Value j) {
+            Value width = minOf(nr, b.create<arith::SubIOp>(loc, n, j));
+            Value full = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 width, nr);
+            auto branch = b.create<scf::IfOp>(loc, full, /*withElse=*/true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(branch.thenBlock());
+            body(j, width, false);
+            b.setInsertionPointToStart(branch.elseBlock());
+            body(j, width, true);
+          });
+        };
+    // Panel j of a k block starts at j * K (a weight: all K rows packed)
+    // or (j - j0) * KC (the block's buffer), less k0 rows of its width.
+    auto panelBase = [&](Value j, Value j0, Value width, Value k0) {
+      if (!packEachBlock)
+        return mul(packedColumn0 ? add(packedColumn0, j) : j, k);
+      return b
+          .create<arith::SubIOp>(
+              loc, mul(b.create<arith::SubIOp>(loc, j, j0), kc), mul(k0, width))
+          .getResult();
+    };
+    forLoop(cst(0), k, kc, [&](Value k0) {
+      Value kEnd = minOf(add(k0, kc), k);
+      auto columns = [&](Value j0, Value jEnd) {
+        if (packEachBlock)
+          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+            Panel p{a,      bMat,  c,     packedB, panelBase(j, j0, width, k0),
+                    k,      j,     width, k0,      kEnd,
+                    masked, false, {}};
+            if (masked)
+              p.masks = masksFor(width);
+            Value stride = masked ? width : nr;
+            forLoop(k0, kEnd, cst(1), [&](Value kk) {
+              Value to = add(p.packedBase, mul(kk, stride));
+              for (int64_t v = 0; v < tile.vectors; ++v) {
+                Value off = cst(v * tile.vectorWidth);
+                Value x = load(p, bMat, {kk, v ? add(j, off) : j}, v);
+                store(p, x, packedB, {v ? add(to, off) : to}, v);
+              }
+            });
+          });
+        forLoop(cst(0), m, mc, [&](Value i0) {
+          Value iEnd = minOf(add(i0, mc), m);
+          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+            Panel p{a,
+                    bMat,
+                    c,
+                    packedB,
+                    packedB ? panelBase(j, j0, width, k0) : Value(),
+                    k,
+                    j,
+                    width,
+                    k0,
+                    kEnd,
+                    masked,
+                    zeroC,
+                    {}};
+            if (masked)
+              p.masks = masksFor(width);
+            // Whole MR-row tiles first.
+            Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
+            Value wholeEnd = b.create<arith::SubIOp>(
+                loc, iEnd, b.create<arith::RemUIOp>(loc, rows, cst(tile.rows)));
+            forLoop(i0, wholeEnd, cst(tile.rows),
+                    [&](Value i) { registerTile(p, i, tile.rows); });
+            // The r < MR rows left: tiles of 4, 2 and 1 rows as r's bits
+            // say, each reading the panel of B once.
+            Value left = b.create<arith::SubIOp>(loc, iEnd, wholeEnd);
+            Value i = wholeEnd;
+            for (int64_t rows = 4; rows >= 1; rows /= 2) {
+              if (rows >= tile.rows)
+                continue;
+              Value bit = b.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::ne,
+                  b.create<arith::AndIOp>(loc, left, cst(rows)), cst(0));
+              auto branch = b.create<scf::IfOp>(loc, bit, false);
+              {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(branch.thenBlock());
+                registerTile(p, i, rows);
+              }
+              if (rows > 1)
+                i = b.create<arith::SelectOp>(loc, bit, add(i, cst(rows)), i);
+            }
+          });
+        });
+      };
+      // Packed at run time: NC columns at a time, so that the block fits
+      // the stack buffer.
+      if (!packEachBlock)
+        return columns(cst(0), n);
+      Value nc = cst(kPackedColumns);
+      forLoop(cst(0), n, nc,
+              [&](Value j0) { columns(j0, minOf(add(j0, nc), n)); });
+    });
+  }
+
+  /// One NR-wide panel of C within one k block.
+  struct Panel {
+    Value a, b, c, packedB, packedBase, k, j, width, k0, kEnd;
+    bool masked, zeroC;
+    SmallVector<Value> masks;
+  };
+
+  Value cst(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
+  Value minOf(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  Value dim(Value memref, int64_t d) {
+    auto t = cast<MemRefType>(memref.getType());
+    if (!t.isDynamicDim(d))
+      return cst(t.getDimSize(d));
+    return b.create<memref::DimOp>(loc, memref, d);
+  }
+  void forLoop(Value lb, Value ub, Value step,
+               llvm::function_ref<void(Value)> body) {
+    b.create<scf::ForOp>(
+        loc, lb, ub, step, ValueRange{},
+        [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          body(iv);
+          b.create<scf::YieldOp>(loc);
+        });
+  }
+
+  Value load(const Panel &p, Value mem, ValueRange idx, int64_t v) {
+    if (!p.masked)
+      return b.create<vector::LoadOp>(loc, vecType, mem, idx);
+    Value zero = b.create<arith::ConstantOp>(
+        loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+    return b.create<vector::MaskedLoadOp>(loc, vecType, mem, idx, p.masks[v],
+                                          zero);
+  }
+  void store(const Panel &p, Value value, Value mem, ValueRange idx,
+             int64_t v) {
+    if (!p.masked)
+      b.create<vector::StoreOp>(loc, value, mem, idx);
+    else
+      b.create<vector::MaskedStoreOp>(loc, mem, idx, p.masks[v], value);
+  }
+
+  /// C[i, i + rows) x [j, j + width) += A[.., k0:kEnd] * B[k0:kEnd, ..].
+  void registerTile(const Panel &p, Value i, int64_t rows) {
+    int64_t vw = tile.vectorWidth;
+    SmallVector<Value> rowIdx, colIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(r ? add(i, cst(r)) : i);
+    for (int64_t v = 0; v < tile.vectors; ++v)
+      colIdx.push_back(v ? add(p.j, cst(v * vw)) : p.j);
+    // C of the next row tile, ahead of its use: C is read (and written) once
+    // per k block, too rarely for the hardware prefetchers, and its misses
+    // would stall every tile's start.
+    if (rows == tile.rows && !p.masked)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t line = 0; line < tile.nr(); line += 16)
+          b.create<memref::PrefetchOp>(
+              loc, p.c,
+              ValueRange{add(i, cst(rows + r)),
+                         line ? add(p.j, cst(line)) : p.j},
+              /*isWrite=*/true, /*localityHint=*/3, /*isDataCache=*/true);
+    auto loadC = [&]() {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < tile.vectors; ++v)
+          acc.push_back(load(p, p.c, {rowIdx[r], colIdx[v]}, v));
+      return acc;
+    };
+    SmallVector<Value> acc;
+    if (!p.zeroC) {
+      acc = loadC();
+    } else {
+      // The first k block starts from 0 instead of a zero-filled C.
+      Value first =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, p.k0, cst(0));
+      SmallVector<Type> types(rows * tile.vectors, vecType);
+      auto branch = b.create<scf::IfOp>(loc, types, first, true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      Value zero = b.create<arith::ConstantOp>(
+          loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+      b.create<scf::YieldOp>(loc, SmallVector<Value>(types.size(), zero));
+      b.setInsertionPointToStart(branch.elseBlock());
+      b.create<scf::YieldOp>(loc, loadC());
+      acc.assign(branch.getResults().begin(), branch.getResults().end());
+    }
+    // Packed: element (k, j + c) of the panel at base + k * width + c.
+    Value panelBase = p.packedBase;
+    auto loop = b.create<scf::ForOp>(
+        loc, p.k0, p.kEnd, cst(1), acc,
+        [&](OpBuilder &nested, Location, Value kk, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          SmallVector<Value> bv;
+          Value rowStart =
+              p.packedB
+                  ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
+                  : Value();
+          for (int64_t v = 0; v < tile.vectors; ++v) {
+            if (p.packedB)
+              bv.push_back(load(p, p.packedB,
+                                {v ? add(rowStart, cst(v * vw)) : rowStart},
+                                v));
+            else
+              bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
+          }
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            Value s =
+                b.create<memref::LoadOp>(loc, p.a, ValueRange{rowIdx[r], kk});
+            Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
+            for (int64_t v = 0; v < tile.vectors; ++v)
+              next.push_back(b.create<vector::FMAOp>(
+                  loc, splat, bv[v], carried[r * tile.vectors + v]));
+          }
+          b.create<scf::YieldOp>(loc, next);
+        });
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < tile.vectors; ++v)
+        store(p, loop.getResult(r * tile.vectors + v), p.c,
+              {rowIdx[r], colIdx[v]}, v);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Tile tile;
+  VectorType vecType;
+};
+
+/// A rank-2 view of `mem` at the batch position `ivs` (C's batch indices).
+Value batchSlice(OpBuilder &b, Location loc, Value mem,
+                 ArrayRef<int64_t> batchOf, ValueRange ivs) {
+  auto type = cast<MemRefType>(mem.getType());
+  if (type.getRank() == 2)
+    return mem;
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  for (int64_t d : batchOf) {
+    offsets.push_back(d < 0 ? OpFoldResult(b.getIndexAttr(0))
+                            : OpFoldResult(ivs[d]));
+    sizes.push_back(b.getIndexAttr(1));
+  }
+  for (int64_t d = type.getRank() - 2; d < type.getRank(); ++d) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(
+        type.isDynamicDim(d)
+            ? OpFoldResult(b.create<memref::DimOp>(loc, mem, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  }
+  strides.assign(type.getRank(), b.getIndexAttr(1));
+  auto resultType =
+      cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+          type.getShape().take_back(2), type, offsets, sizes, strides));
+  return b.create<memref::SubViewOp>(loc, resultType, mem, offsets, sizes,
+                                     strides);
+}
+
+struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
+  using TileMatmulBase::TileMatmulBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (vectorWidth != 8 && vectorWidth != 16) {
+      func.emitError("--kiln-tile-matmul: vector-width must be 8 (AVX2) or "
+                     "16 (AVX-512), got ")
+          << static_cast<int64_t>(vectorWidth);
+      return signalPassFailure();
+    }
+    // 16 zmm or 12 ymm accumulators, leaving registers for B and A.
+    Tile tile{vectorWidth, 2, vectorWidth == 16 ? 8 : 6};
+    SmallVector<Match> matches;
+    func.walk([&](linalg::LinalgOp op) {
+      if (auto m = match(op))
+        matches.push_back(*m);
+    });
+    SmallVector<int64_t> packed;
+    Value stackBuffer;
+    for (Match &m : matches) {
+      OpBuilder b(m.op);
+      Location loc = m.op.getLoc();
+      Emitter emit(b, loc, tile);
+      emit.entryBlock = &func.getBody().front();
+      emit.stackBuffer = &stackBuffer;
+      // Before anything is inserted between the fill and the op.
+      linalg::FillOp fill = zeroFillOf(m);
+      Value packedB, column0;
+      // A 2-D B (a weight applied to every batch) is packed once for all.
+      if (m.bBatch.empty())
+        packedB = packedView(b, loc, m, tile, func, packed, column0);
+      // One loop per batch dim of C around the 2-D matmul.
+      SmallVector<Value> ivs;
+      OpBuilder::InsertionGuard guard(b);
+      for (unsigned d = 0; d < m.batch; ++d) {
+        auto t = cast<MemRefType>(m.c.getType());
+        Value ub = t.isDynamicDim(d)
+                       ? b.create<memref::DimOp>(loc, m.c, d).getResult()
+                       : b.create<arith::ConstantIndexOp>(loc, t.getDimSize(d))
+                             .getResult();
+        auto loop =
+            b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0),
+                                 ub, b.create<arith::ConstantIndexOp>(loc, 1));
+        ivs.push_back(loop.getInductionVar());
+        b.setInsertionPoint(loop.getBody()->getTerminator());
+      }
+      SmallVector<int64_t> cBatch;
+      for (unsigned d = 0; d < m.batch; ++d)
+        cBatch.push_back(d);
+      emit.matmul(batchSlice(b, loc, m.a, m.aBatch, ivs),
+                  batchSlice(b, loc, m.b, m.bBatch, ivs),
+                  batchSlice(b, loc, m.c, cBatch, ivs), packedB, column0,
+                  /*zeroC=*/(bool)fill);
+      m.op->erase();
+      if (fill)
+        fill->erase();
+    }
+    if (!packed.empty())
+      func->setAttr(kPackedRhsAttr,
+                    DenseI64ArrayAttr::get(&getContext(), packed));
+    contractLeftovers(func);
+  }
+
+  /// The tiles round each product-and-add once (an FMA where the target has
+  /// one). Contractions left as loops (fused with a producer, B transposed,
+  /// several N dims) get the same rounding through `contract` on their
+  /// mul-add, so that a model gives bitwise the same results whichever
+  /// contractions are tiled: the JIT's whole-model function fuses more than
+  /// an artifact's one-op kernels.
+  void contractLeftovers(func::FuncOp func) {
+    auto contract = arith::FastMathFlagsAttr::get(
+        &getContext(), arith::FastMathFlags::contract);
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.getNumReductionLoops() == 0 || op->getNumRegions() != 1)
+        return;
+      Block &body = op->getRegion(0).front();
+      for (BlockArgument out :
+           body.getArguments().take_back(op.getNumDpsInits()))
+        for (Operation *user : out.getUsers()) {
+          auto addOp = dyn_cast<arith::AddFOp>(user);
+          if (!addOp || !addOp.getType().isF32())
+            continue;
+          Value other = addOp.getLhs() == out ? addOp.getRhs() : addOp.getLhs();
+          // A square summed (a variance) is no product of two operands:
+          // an artifact squares and sums in two kernels, unfused.
+          auto mulOp = other.getDefiningOp<arith::MulFOp>();
+          if (!mulOp || !mulOp->hasOneUse() || mulOp.getLhs() == mulOp.getRhs())
+            continue;
+          mulOp.setFastmathAttr(contract);
+          addOp.setFastmathAttr(contract);
+        }
+    });
+  }
+
+  /// The zero fill of C right before the matmul, which the tiles replace
+  /// by starting from 0: C is then written once instead of three times.
+  /// Only when every element of C is stored (K > 0).
+  static linalg::FillOp zeroFillOf(Match &m) {
+    auto fill = dyn_cast_or_null<linalg::FillOp>(m.op->getPrevNode());
+    if (!fill || !fill.hasPureBufferSemantics() ||
+        fill.getDpsInitOperand(0)->get() != m.c)
+      return {};
+    auto aType = cast<MemRefType>(m.a.getType());
+    int64_t k = aType.getDimSize(aType.getRank() - 1);
+    if (ShapedType::isDynamic(k) || k == 0)
+      return {};
+    auto zero =
+        fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+    if (!value || !value.getValue().isPosZero())
+      return {};
+    return fill;
+  }
+
+  /// The flat view of B that reads it packed, when B is a constant argument
+  /// that this matmul alone reads; records it in `packed`.
+  ///
+  /// B may be a view of the argument's columns [column0, ..): a matmul
+  /// split into workgroups along N. Its panels must then start at panels
+  /// of the argument, column0 a multiple of NR: --kiln-tile-to-workgroups
+  /// splits N in multiples of 32 columns.
+  Value packedView(OpBuilder &b, Location loc, Match &m, Tile tile,
+                   func::FuncOp func, SmallVector<int64_t> &packed,
+                   Value &column0) {
+    SmallVector<OpFoldResult> offsets;
+    BlockArgument arg = columnsOfArgument(m.b, offsets);
+    if (!arg || arg.getOwner() != &func.getBody().front() ||
+        !func.getArgAttr(arg.getArgNumber(), kConstantAttr) ||
+        !onlyUsedBy(arg, m.op))
+      return {};
+    // A view starting inside a panel would read across two of them.
+    for (OpFoldResult offset : offsets) {
+      auto value = dyn_cast<Value>(offset);
+      if (value ? !isMultipleOf(value, tile.nr())
+                : cast<IntegerAttr>(cast<Attribute>(offset)).getInt() %
+                          tile.nr() !=
+                      0)
+        return {};
+    }
+    auto type = cast<MemRefType>(arg.getType());
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        type.getRank() != 2)
+      return {};
+    for (size_t i = 0; i < packed.size(); i += 2)
+      if (packed[i] == arg.getArgNumber())
+        return {};
+    packed.append({(int64_t)arg.getArgNumber(), tile.nr()});
+    column0 = b.create<arith::ConstantIndexOp>(loc, 0);
+    for (OpFoldResult offset : offsets)
+      column0 = b.create<arith::AddIOp>(
+          loc, column0, getValueOrCreateConstantIndexOp(b, loc, offset));
+    int64_t n = type.getNumElements();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&func.getBody().front());
+    return b.create<memref::ReinterpretCastOp>(
+        loc, MemRefType::get({n}, type.getElementType()), arg, 0,
+        ArrayRef<int64_t>{n}, ArrayRef<int64_t>{1});
+  }
+};
+
+} // namespace
+
+bool kiln::isTileableMatmul(linalg::LinalgOp op) {
+  return matchStructure(op).has_value();
+}

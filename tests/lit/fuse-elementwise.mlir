@@ -1,0 +1,105 @@
+// RUN: kiln-opt %s --kiln-fuse-elementwise | FileCheck %s
+
+// --kiln-fuse-elementwise: linalg's elementwise fusion, except that f32
+// matmuls (what --kiln-tile-matmul tiles) take in no producer and fold no
+// reshape; other ops fuse as upstream does.
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (k, n)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+
+// The scaling of A stays a generic of its own, the matmul (as a generic,
+// which upstream would fuse it into) a matmul.
+// CHECK-LABEL: func.func @producer_of_matmul
+// CHECK:         %[[S:.+]] = linalg.generic
+// CHECK:           arith.mulf
+// CHECK-NEXT:      linalg.yield
+// CHECK:         linalg.generic {{.+}} ins(%[[S]], %{{.+}} : tensor<4x8xf32>, tensor<8x16xf32>)
+func.func @producer_of_matmul(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.mulf %x, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<4x16xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%ce : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = linalg.generic {indexing_maps = [#mA, #mB, #mC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%s, %b : tensor<4x8xf32>, tensor<8x16xf32>) outs(%c : tensor<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %q = arith.addf %acc, %p : f32
+    linalg.yield %q : f32
+  } -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
+
+// A reshape of the matmul's result is not folded into it.
+// CHECK-LABEL: func.func @reshape_of_matmul
+// CHECK:         %[[R:.+]] = linalg.matmul
+// CHECK:         tensor.expand_shape %[[R]]
+func.func @reshape_of_matmul(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x2x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<4x16xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%ce : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x16xf32>) outs(%c : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %x = tensor.expand_shape %r [[0], [1, 2]] output_shape [4, 2, 8] : tensor<4x16xf32> into tensor<4x2x8xf32>
+  %e = tensor.empty() : tensor<4x2x8xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<4x2x8xf32>) outs(%e : tensor<4x2x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %n = arith.negf %v : f32
+    linalg.yield %n : f32
+  } -> tensor<4x2x8xf32>
+  return %y : tensor<4x2x8xf32>
+}
+
+// Elementwise chains fuse, and so do producers of contractions the tiles do
+// not take (i32).
+// CHECK-LABEL: func.func @others_fuse
+// CHECK:         linalg.generic
+// CHECK:           arith.mulf
+// CHECK-NEXT:      arith.addf
+// CHECK-NOT:     linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]}
+// CHECK:         linalg.generic
+// CHECK-SAME:      "reduction"
+// CHECK:           arith.addi
+// CHECK:           arith.muli
+// CHECK:           arith.addi
+func.func @others_fuse(%a: tensor<4x8xf32>, %ai: tensor<4x8xi32>, %bi: tensor<8x16xi32>)
+    -> (tensor<4x8xf32>, tensor<4x16xi32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.mulf %x, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %t = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.addf %x, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %ei = tensor.empty() : tensor<4x8xi32>
+  %si = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%ai : tensor<4x8xi32>) outs(%ei : tensor<4x8xi32>) {
+  ^bb0(%x: i32, %o: i32):
+    %m = arith.addi %x, %x : i32
+    linalg.yield %m : i32
+  } -> tensor<4x8xi32>
+  %zero = arith.constant 0 : i32
+  %ce = tensor.empty() : tensor<4x16xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%ce : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %r = linalg.generic {indexing_maps = [#mA, #mB, #mC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%si, %bi : tensor<4x8xi32>, tensor<8x16xi32>) outs(%c : tensor<4x16xi32>) {
+  ^bb0(%x: i32, %y: i32, %acc: i32):
+    %p = arith.muli %x, %y : i32
+    %q = arith.addi %acc, %p : i32
+    linalg.yield %q : i32
+  } -> tensor<4x16xi32>
+  return %t, %r : tensor<4x8xf32>, tensor<4x16xi32>
+}
