@@ -102,8 +102,10 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
       }
     // A region sits where its last op was; a value it yields may have had
     // users before that point.
-    if (formed && !sortTopologically(&block, block.without_terminator()))
+    if (formed && !sortTopologically(&block, block.without_terminator())) {
       getOperation().emitError("fusion regions form a cycle");
+      signalPassFailure();
+    }
   }
 
   /// Whether a value of group `from` reaches group `to` through an op in
