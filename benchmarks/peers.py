@@ -455,19 +455,10 @@ def kiln_cases(sigs, budget_s):
             inputs = [f"--input={n}={input_path(model, batch, n)}" for n, _, _ in sig["inputs"]]
             out_name = sig["outputs"][0][0]
             base = {"engine": "kiln", "model": model, "batch": batch}
-            try:
-                # The output, with the shared weights, in-process; one timed
-                # run sets how many runs fit the budget below.
-                out = run_tool([KILN_RUN, f"--model={model}", f"--batch={batch}", *params, *inputs,
-                                f"--output={out_name}={output_path('kiln', model, batch, 1)}",
-                                "--repeat=3"])
-                once_ms = float(re.search(r"median_ms=([\d.eE+-]+)", out).group(1))
-                shutil.copy(output_path("kiln", model, batch, 1), output_path("kiln", model, batch, 2))
-                repeat = max(5, min(200, int(budget_s * 1e3 / max(once_ms, 1e-3))))
-                kmod = SCRATCH / "kmod" / f"{model}_b{batch}.kmod"
-                if not bench_model:
-                    run_tool([KILNC, f"--model={model}", f"--batch={batch}", "--target=cpu",
-                              "--emit=kmod", "-o", kmod, *params])
+            kmod = SCRATCH / "kmod" / f"{model}_b{batch}.kmod"
+            try:  # the artifact, with the shared weights inside
+                run_tool([KILNC, f"--model={model}", f"--batch={batch}", "--target=cpu",
+                          "--emit=kmod", "-o", kmod, *params])
             except Exception as e:  # noqa: BLE001
                 for t in THREADS:
                     results.append({**base, "threads": t, "error": str(e)[-300:]})
@@ -476,18 +467,24 @@ def kiln_cases(sigs, budget_s):
             for t in THREADS:
                 r = {**base, "threads": t}
                 try:
+                    # The output at this thread count, through kiln's runtime;
+                    # its time sets how many runs fit the budget.
+                    out = run_tool([KILN_RUN, kmod, *inputs, f"--threads={t}", "--repeat=3",
+                                    f"--output={out_name}={output_path('kiln', model, batch, t)}"])
+                    once_ms = float(re.search(r"median_ms=([\d.eE+-]+)", out).group(1))
                     if bench_model:
                         out = run_tool([KILN_BENCH, "model", model, f"--batch={batch}",
                                         f"--threads={t}", "--fusion=full"])
                         m = re.search(r"median_ms=([\d.eE+-]+)", out)
                         k = re.search(r"kernels=(\d+)", out)
                         r["kernels"] = int(k.group(1)) if k else None
-                        r["how"] = "kiln-bench model --fusion=full"
+                        r["how"] = "`kiln-bench model --fusion=full`"
                     else:
+                        repeat = max(5, min(200, int(budget_s * 1e3 / max(once_ms, 1e-3))))
                         out = run_tool([KILN_RUN, kmod, *inputs, f"--threads={t}", f"--repeat={repeat}"])
                         m = re.search(r"median_ms=([\d.eE+-]+) runs=(\d+)", out)
                         r["runs"] = int(m.group(2))
-                        r["how"] = "kiln-run .kmod --repeat"
+                        r["how"] = "`kiln-run NAME.kmod --threads=T --repeat=N`"
                     r["median_ms"] = float(m.group(1))
                 except Exception as e:  # noqa: BLE001
                     r["error"] = str(e)[-300:]
@@ -728,7 +725,8 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
     lines += [
         "",
         "How each engine runs: kiln: " + (", ".join(sorted(kiln_how)) or "—") +
-        " (the artifact through kiln's runtime; outputs from `kiln-run` with the shared weights); "
+        "; its outputs from a .kmod compiled by `kilnc --param=...` with the shared weights, run by "
+        "`kiln-run --threads=T` (kiln's runtime); "
         "PyTorch: `torch.jit.trace` + `torch.jit.freeze`, `torch.set_num_threads` and "
         "`OMP_NUM_THREADS`/`OPENBLAS_NUM_THREADS` set before import; ONNX Runtime: CPU provider, "
         "all graph optimisations, `intra_op_num_threads`; IREE: `iree-import-onnx`, `iree-compile` "
@@ -781,28 +779,32 @@ def plot(rows, gemm, engines, started, mach):
     fig, axes = plt.subplots(3, 1, figsize=(13, 14))
     colors = {"kiln": "#d62728", "pytorch": "#1f77b4", "onnxruntime": "#2ca02c", "iree": "#9467bd",
               "tvm": "#8c564b"}
-    width = 0.8 / len(engines)
+    peers = engines[1:]  # kiln is the line at 1
+    width = 0.8 / max(1, len(peers))
     for ax, t in zip(axes[:2], THREADS):
         x = np.arange(len(cases))
-        for i, e in enumerate(engines):
+        for i, e in enumerate(peers):
             vals = []
             for m, b in cases:
                 k, v = by.get(("kiln", m, b, t)), by.get((e, m, b, t))
                 vals.append(v / k if k and v else np.nan)
-            bars = ax.bar(x + (i - (len(engines) - 1) / 2) * width, vals, width,
+            bars = ax.bar(x + (i - (len(peers) - 1) / 2) * width, vals, width,
                           label=PEER_TITLES[e], color=colors.get(e))
             for bar, v in zip(bars, vals):
                 if np.isnan(v):
                     ax.text(bar.get_x() + bar.get_width() / 2, 1, "×", ha="center", va="bottom",
                             color=colors.get(e), fontsize=9)
-        ax.axhline(1.0, color="black", linewidth=0.8)
+                else:
+                    ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2g}", ha="center",
+                            va="bottom", fontsize=6)
+        ax.axhline(1.0, color=colors["kiln"], linewidth=1.2, label="kiln = 1")
         ax.set_yscale("log")
         ax.set_xticks(x, [f"{m}\nbatch {b}" for m, b in cases], fontsize=8)
         ax.set_ylabel("time / kiln's time (log)")
         ax.set_title(f"Models, {t} thread{'s' if t > 1 else ''}: above 1, kiln is faster "
                      "(× = failed or missing)")
         ax.grid(axis="y", which="both", alpha=0.3)
-        ax.legend(fontsize=8, ncol=len(engines))
+        ax.legend(fontsize=8, ncol=len(engines), loc="upper left")
     ax = axes[2]
     peak = gemm.get("peak")
     styles = {"openblas": ("OpenBLAS", "#1f77b4"), "onednn": ("oneDNN", "#2ca02c")}
@@ -821,7 +823,7 @@ def plot(rows, gemm, engines, started, mach):
     ax.set_ylim(0, 1.1)
     ax.set_xlabel("M = N = K")
     ax.set_ylabel("fraction of FMA peak × threads")
-    ax.set_title(f"f32 GEMM (peak {peak:.0f} GFLOP/s per core, measured)" if peak else "f32 GEMM"
+    ax.set_title((f"f32 GEMM (peak {peak:.0f} GFLOP/s per core, measured)" if peak else "f32 GEMM")
                  + ("" if gemm["kiln"] else "; kiln: not measured yet"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=3)
