@@ -43,6 +43,7 @@ MODELS = [("fashion_mlp", [1, 64]), ("house_mlp", [1, 64]), ("cnn", [1, 8]),
 THREADS = [1, 2]
 GEMM_SIZES = [128, 256, 512, 1024, 2048]
 PEERS = ["pytorch", "onnxruntime", "iree", "tvm"]
+PEER_SHORT = {"pytorch": "PT", "onnxruntime": "ORT", "iree": "IREE", "tvm": "TVM"}
 PEER_TITLES = {"kiln": "kiln", "pytorch": "PyTorch (TorchScript)",
                "onnxruntime": "ONNX Runtime", "iree": "IREE", "tvm": "TVM"}
 SEED = 2026
@@ -232,6 +233,7 @@ def build_onnx(model, batch, sig, params):
         y = dense(layer_norm(node("Add", [h, ff]), "encoder0.ln2"), "dense0", "Softmax")
     else:
         raise ValueError(model)
+    assert nodes[-1].output[0] == y, "the output is the last node's"
     nodes[-1].output[0] = out_name
     elem = TensorProto.INT32 if in_dtype == "i32" else TensorProto.FLOAT
     graph = helper.make_graph(
@@ -654,10 +656,13 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
         f"{' --quick' if args.quick else ''} in {wall_s / 60:.1f} min, all figures from the same run.",
         "",
         f"- Machine: {mach['cpu']}, {mach['cores']} cores ({mach.get('isa', '?')}), "
-        f"Linux {mach['kernel']}, Debian {mach['os']}; load average at start {mach['load']}.",
+        f"Linux {mach['kernel']}, Debian {mach['os']}; load average (1, 5, 15 min) at start "
+        f"{mach['load']}, at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}. Two-thread "
+        "figures are only meaningful on an otherwise idle machine.",
         f"- FMA peak, measured: {peak:.1f} GFLOP/s f32 per core ({gemm.get('isa')})" if peak else
         "- FMA peak: not measured",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".",
+        "AGREEMENT",
         "",
         "## Models",
         "",
@@ -666,14 +671,15 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
         "Same weights and inputs for every engine (numpy, seed "
         f"{SEED}). `agree`: each peer's output against kiln's, "
         f"`|peer - kiln| <= {ATOL:g} + {RTOL:g}·|kiln|` elementwise, with each peer's largest "
-        "absolute difference in the columns' order; a peer beyond it is **DISAGREES**. "
+        "absolute difference (PT PyTorch, ORT ONNX Runtime; — no output); a peer beyond it is "
+        "**DISAGREES**. "
         "kiln % peak: model FLOPs over time, against threads × the measured per-core peak.",
         "",
     ]
     header = ["model", "batch", "threads"] + [PEER_TITLES[e] for e in engines] + ["kiln % peak", "agree"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    disagreements, errors = [], {}
+    disagreements, errors, checked = [], {}, []
     for model, batches in MODELS:
         for batch in batches:
             for t in THREADS:
@@ -695,21 +701,29 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
                             errors.setdefault(e, r["error"])
                     if e != "kiln":
                         a = agreement(e, model, batch, t)
-                        r["agree"] = a
+                        checked.append(a)
                         if a is not None and not a["ok"]:
                             cell = f"**{cell} DISAGREES**"
                             agree.append(f"**{PEER_TITLES[e]} DISAGREES** (max abs {a['max_abs']:.2g})")
                             disagreements.append((e, model, batch, t, a))
                         elif a is not None:
-                            agree.append(f"{a['max_abs']:.0e}")
+                            agree.append(f"{PEER_SHORT.get(e, e)} {a['max_abs']:.0e}")
+                        else:
+                            agree.append(f"{PEER_SHORT.get(e, e)} —")
                     cells.append(cell)
                 if kms and peak:
                     cells.append(f"{100 * flops_per_sample(model) * batch / (kms * 1e-3) / 1e9 / (peak * t):.0f}%")
                 else:
                     cells.append("—")
-                cells.append(("ok: " + " / ".join(agree)) if agree and not any("DIS" in a for a in agree)
-                             else (", ".join(agree) if agree else "no output"))
+                cells.append(("ok: " + ", ".join(agree)) if agree and not any("DIS" in a for a in agree)
+                             else (", ".join(agree) if agree else "no peer"))
                 lines.append("| " + " | ".join(cells) + " |")
+    n_ok = sum(1 for a in checked if a and a["ok"])
+    n_missing = sum(1 for a in checked if a is None)
+    summary = (f"- Agreement with kiln's outputs: {n_ok} of {len(checked)} peer outputs within tolerance"
+               + (f", **{len(disagreements)} DISAGREE**" if disagreements else "")
+               + (f", {n_missing} missing (peer failed)" if n_missing else "") + ".")
+    lines[lines.index("AGREEMENT")] = summary
     lines += ["", "† one run only: slower than the time budget per case allows repeating. "
               "‡ the engine failed on this case; the first error of each engine is below.", ""]
     if disagreements:
