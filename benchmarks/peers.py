@@ -754,7 +754,8 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
         "--iree-llvmcpu-enable-ukernels=all`, driver `local-sync` at 1 thread and `local-task` "
         "at 2; TVM: Relax ONNX frontend, `tvm.compile` for the host CPU, untuned (no MetaSchedule: "
         "not a fair TVM figure). ONNX Runtime, IREE and TVM run one ONNX graph built from the same "
-        "arrays.",
+        "arrays. kiln is timed in C++ around its runtime's run call; the peers are timed from Python "
+        "around their Python APIs' call, whose own cost (a few µs) dominates the batch-1 MLPs.",
         "",
         "## GEMM",
         "",
