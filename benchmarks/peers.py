@@ -465,7 +465,7 @@ def kiln_cases(sigs, budget_s):
             base = {"engine": "kiln", "model": model, "batch": batch}
             kmod = SCRATCH / "kmod" / f"{model}_b{batch}.kmod"
             try:  # the artifact, with the shared weights inside
-                run_tool([KILNC, f"--model={model}", f"--batch={batch}", "--target=cpu",
+                run_tool([KILNC, f"--model={model}", f"--batch={batch}", "--target=cpu", "--fusion=full",
                           "--emit=kmod", "-o", kmod, *params])
             except Exception as e:  # noqa: BLE001
                 for t in THREADS:
@@ -745,7 +745,7 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
     lines += [
         "",
         "How each engine runs: kiln: " + (", ".join(sorted(kiln_how)) or "—") +
-        "; its outputs from a .kmod compiled by `kilnc --param=...` with the shared weights, run by "
+        "; its outputs from a .kmod compiled by `kilnc --fusion=full --param=...` with the shared weights, run by "
         "`kiln-run --threads=T` (kiln's runtime); "
         "PyTorch: `torch.jit.trace` + `torch.jit.freeze`, `torch.set_num_threads` and "
         "`OMP_NUM_THREADS`/`OPENBLAS_NUM_THREADS` set before import; ONNX Runtime: CPU provider, "
