@@ -730,8 +730,12 @@ def write_report(rows, gemm, vers, mach, started, wall_s, engines, args):
                + (f", **{len(disagreements)} DISAGREE**" if disagreements else "")
                + (f", {n_missing} missing (peer failed)" if n_missing else "") + ".")
     lines[lines.index("AGREEMENT")] = summary
-    lines += ["", "† one run only: slower than the time budget per case allows repeating. "
-              "‡ the engine failed on this case; the first error of each engine is below.", ""]
+    notes = []
+    if any(r.get("runs") == 1 for r in rows):
+        notes.append("† one run only: slower than the time budget per case allows repeating.")
+    if errors:
+        notes.append("‡ the engine failed on this case; the first error of each engine is below.")
+    lines += ["", " ".join(notes), ""] if notes else [""]
     if disagreements:
         lines.append("**Disagreements:**")
         for e, model, batch, t, a in disagreements:
