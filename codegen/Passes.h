@@ -46,6 +46,9 @@ inline constexpr const char *kPackedRhsAttr = "kiln.packed_rhs";
 /// C[b..., m, n] += A[.., m, k] * B[.., k, n]. On buffers the pass also
 /// needs B and C to have unit-stride rows.
 bool isTileableMatmul(mlir::linalg::LinalgOp op);
+/// Whether --kiln-conv-to-matmul turns this convolution into matmuls (f32,
+/// columns not dilated); on buffers it also needs (w, c) contiguous.
+bool convertsToMatmuls(mlir::linalg::Conv2DNhwcHwcfOp op);
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

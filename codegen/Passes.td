@@ -243,6 +243,34 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
   ];
 }
 
+def ConvToMatmul : Pass<"kiln-conv-to-matmul", "mlir::func::FuncOp"> {
+  let summary = "Rewrite NHWC convolutions on buffers as matmuls on strided "
+                "views";
+  let description = [{
+    Each f32 linalg.conv_2d_nhwc_hwcf on buffers whose columns are not
+    dilated, whose input has (w, c) contiguous and whose filter's (kw, c)
+    rows are evenly spaced becomes, per image n, output row oh and filter
+    row kh, one linalg.matmul that --kiln-tile-matmul tiles:
+
+    ```mlir
+    // out[n, oh, :, :] += A [OW, KW*C] * B [KW*C, F]
+    %a = memref.reinterpret_cast %in_base to offset: [in_off + n*sN + (oh*sh + kh*dh)*sH],
+         sizes: [OW, KW*C], strides: [sw*C, 1]       // overlapping rows
+    %b = memref.reinterpret_cast %filter_base to offset: [kh*sKH],
+         sizes: [KW*C, F], strides: [sC, 1]
+    linalg.matmul ins(%a, %b) outs(%c_row)
+    ```
+
+    The output keeps its zero fill from before. Others are left to
+    convert-linalg-to-loops; --kiln-reorder-reduction-loops leaves the
+    convolutions this pass takes in their named form.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
   let summary = "Cache- and register-tile f32 matmuls on buffers into vector "
                 "FMAs";

@@ -82,6 +82,10 @@ struct ReorderReductionLoopsPass
   void runOnOperation() override {
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<unsigned>>> work;
     getOperation().walk([&](linalg::LinalgOp op) {
+      // --kiln-conv-to-matmul takes these, in their named form.
+      if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op.getOperation());
+          conv && convertsToMatmuls(conv))
+        return;
       SmallVector<unsigned> order = contiguousInnerOrder(op);
       if (!order.empty())
         work.emplace_back(op, std::move(order));

@@ -128,11 +128,13 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
 
-  // Matmuls get their own loop nest and vector FMAs; the rest become loops.
+  // Matmuls, and convolutions as matmuls, get their own loop nest and
+  // vector FMAs; the rest become loops.
   TileMatmulOptions matmul;
   matmul.vectorWidth = options.matmulVectorWidth
                            ? options.matmulVectorWidth
                            : (targetHasAvx512(options.targetCpu) ? 16 : 8);
+  pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   pm.addNestedPass<func::FuncOp>(createTileMatmul(matmul));
 
   // Loops, then LLVM.

@@ -15,7 +15,7 @@
 // CHECK-DAG: #[[$BMM_B:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 // CHECK-DAG: #[[$BMM_C:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // (n, oh, ow, f, kh, kw, c) becomes (n, oh, ow, kh, kw, c, f).
-// CHECK-DAG: #[[$CONV_I:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d3, d2 + d4, d5)>
+// CHECK-DAG: #[[$CONV_I:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d3, d2 + d4 * 2, d5)>
 // CHECK-DAG: #[[$CONV_F:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d3, d4, d5, d6)>
 // CHECK-DAG: #[[$CONV_O:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d6)>
 // (n, oh, ow, c, kh, kw) becomes (n, oh, ow, kh, kw, c), stride 2 kept.
@@ -65,12 +65,24 @@ func.func @batched_matmul(%x: tensor<4x16x8xi32>, %w: tensor<8x2xi32>, %init: te
   return %0 : tensor<4x16x2xi32>
 }
 
+// A convolution with dilated columns (--kiln-conv-to-matmul takes only
+// undilated ones).
 // CHECK-LABEL: func.func @conv
 // CHECK-NOT:     linalg.conv_2d_nhwc_hwcf
 // CHECK:         linalg.generic
 // CHECK-SAME:      indexing_maps = [#[[$CONV_I]], #[[$CONV_F]], #[[$CONV_O]]]
 // CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]
-func.func @conv(%i: tensor<1x10x10x3xf32>, %f: tensor<3x3x3x8xf32>, %o: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
+func.func @conv(%i: tensor<1x10x10x3xf32>, %f: tensor<3x3x3x8xf32>, %o: tensor<1x8x6x8xf32>) -> tensor<1x8x6x8xf32> {
+  %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<[1, 2]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%i, %f : tensor<1x10x10x3xf32>, tensor<3x3x3x8xf32>) outs(%o : tensor<1x8x6x8xf32>) -> tensor<1x8x6x8xf32>
+  return %0 : tensor<1x8x6x8xf32>
+}
+
+// An f32 convolution with undilated columns stays named, for
+// --kiln-conv-to-matmul.
+// CHECK-LABEL: func.func @conv_for_matmuls
+// CHECK:         linalg.conv_2d_nhwc_hwcf
+func.func @conv_for_matmuls(%i: tensor<1x10x10x3xf32>, %f: tensor<3x3x3x8xf32>, %o: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%i, %f : tensor<1x10x10x3xf32>, tensor<3x3x3x8xf32>) outs(%o : tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
   return %0 : tensor<1x8x8x8xf32>
