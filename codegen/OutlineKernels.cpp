@@ -44,14 +44,23 @@ struct OutlineKernelsPass
   /// codegen (kiln.grid_dims, kiln.chunks).
   template <typename MakeKernel>
   void outlineFusion(FusionOp fusion, MakeKernel &makeKernel) {
-    SmallVector<Value> inputs(fusion.getInputs());
+    // Constants are cloned in, as for single ops; the rest are arguments.
+    SmallVector<Value> inputs;
+    for (Value v : fusion.getInputs())
+      if (!v.getDefiningOp<ConstantOp>() && !llvm::is_contained(inputs, v))
+        inputs.push_back(v);
     Block &body = fusion.getBody().front();
     func::FuncOp kernel = makeKernel(
         fusionName(fusion), inputs, fusion.getResultTypes(), fusion.getLoc(),
         [&](OpBuilder &b, IRMapping &map) -> SmallVector<Value> {
           IRMapping inner;
-          for (auto [arg, input] : llvm::zip(body.getArguments(), inputs))
-            inner.map(arg, map.lookup(input));
+          for (auto [arg, input] : llvm::zip(body.getArguments(),
+                                             fusion.getInputs())) {
+            if (auto c = input.template getDefiningOp<ConstantOp>())
+              inner.map(arg, b.clone(*c)->getResult(0));
+            else
+              inner.map(arg, map.lookup(input));
+          }
           for (Operation &op : body.without_terminator())
             b.clone(op, inner);
           SmallVector<Value> results;

@@ -337,7 +337,11 @@ LogicalResult FusionOp::verify() {
     return emitOpError("has ")
            << getGridDims().size() << " grid_dims for " << getNumResults()
            << " results";
+  // Run whole (one chunk), a region has no grid to check: its results may
+  // even be scalars.
   for (auto [type, dim] : llvm::zip(getResultTypes(), getGridDims())) {
+    if (getChunks() == 1)
+      break;
     auto shape = cast<RankedTensorType>(type).getShape();
     if (dim < 0 || dim >= (int64_t)shape.size() ||
         shape[dim] % (int64_t)getChunks() != 0)

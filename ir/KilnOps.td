@@ -375,7 +375,8 @@ def Kiln_FusionOp : Kiln_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
     work: every value in the region is cut into `chunks` equal parts along
     the dim that maps to the grid (result i along its dim `grid_dims[i]`),
     each part computed start to end before the next, so that intermediates
-    live in cache; with `chunks` 1 the region runs whole. `kind` names
+    live in cache; with `chunks` 1 the region runs whole and `grid_dims`
+    are not used. `kind` names
     the rule that formed the region, for reports.
 
     ```mlir

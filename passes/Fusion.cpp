@@ -74,7 +74,8 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
           if (!producer || !groupOf.count(producer))
             continue;
           unsigned gp = groupOf[producer], gc = groupOf[&consumer];
-          if (gp == gc || pathOutside(groups[gp], groupOf, gp, gc))
+          if (gp == gc || pathOutside(groups, groupOf, gp, gc) ||
+              pathOutside(groups, groupOf, gc, gp))
             continue;
           SmallVector<Operation *> merged(groups[gp]);
           llvm::append_range(merged, groups[gc]);
@@ -109,30 +110,44 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
   }
 
   /// Whether a value of group `from` reaches group `to` through an op in
-  /// neither: merging them would then make a cycle.
-  static bool pathOutside(ArrayRef<Operation *> from,
+  /// neither: merging them would then make a cycle. Another group on the
+  /// way is one kernel: reaching any of its ops reaches all its outputs.
+  static bool pathOutside(const std::vector<SmallVector<Operation *>> &groups,
                           const llvm::DenseMap<Operation *, unsigned> &groupOf,
                           unsigned fromId, unsigned toId) {
-    auto groupIs = [&](Operation *op, unsigned id) {
+    auto groupOfOp = [&](Operation *op) -> std::optional<unsigned> {
       auto it = groupOf.find(op);
-      return it != groupOf.end() && it->second == id;
+      if (it == groupOf.end())
+        return std::nullopt;
+      return it->second;
     };
     SmallVector<Operation *> work;
     llvm::SmallPtrSet<Operation *, 32> seen;
-    auto pushUsersOutside = [&](Operation *op) {
-      for (Operation *user : op->getUsers())
-        if (!groupIs(user, fromId) && !groupIs(user, toId) &&
-            seen.insert(user).second)
-          work.push_back(user);
+    auto visit = [&](Operation *op) {
+      if (!seen.insert(op).second)
+        return;
+      std::optional<unsigned> g = groupOfOp(op);
+      if (g && *g != fromId && *g != toId) {
+        for (Operation *member : groups[*g])
+          if (seen.insert(member).second || member == op)
+            work.push_back(member);
+        return;
+      }
+      work.push_back(op);
     };
-    for (Operation *op : from)
-      pushUsersOutside(op);
+    for (Operation *op : groups[fromId])
+      for (Operation *user : op->getUsers())
+        if (groupOfOp(user) != fromId && groupOfOp(user) != toId)
+          visit(user);
     while (!work.empty()) {
       Operation *op = work.pop_back_val();
-      for (Operation *user : op->getUsers())
-        if (groupIs(user, toId))
+      for (Operation *user : op->getUsers()) {
+        std::optional<unsigned> g = groupOfOp(user);
+        if (g == toId)
           return true;
-      pushUsersOutside(op);
+        if (g != fromId)
+          visit(user);
+      }
     }
     return false;
   }

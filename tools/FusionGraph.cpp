@@ -157,14 +157,13 @@ std::string fusionGraphDot(ModuleOp fused, const cpu::Artifact &plan) {
   return out;
 }
 
-bool renderGraph(const std::string &dot, const std::string &path,
-                 std::string &error) {
-  llvm::StringRef ext = llvm::sys::path::extension(path);
-  std::string format = ext == ".svg" ? "svg" : ext == ".png" ? "png" : "";
-  if (format.empty()) {
-    error = "--fusion-graph=" + path + ": the file must end in .svg or .png";
-    return false;
-  }
+std::string graphFormat(const std::string &path) {
+  std::string ext = llvm::sys::path::extension(path).lower();
+  return ext == ".svg" ? "svg" : ext == ".png" ? "png" : "";
+}
+
+bool renderGraph(const std::string &dot, const std::string &format,
+                 std::string &bytes, std::string &error) {
   auto program = llvm::sys::findProgramByName("dot");
   if (!program) {
     error = "--fusion-graph needs Graphviz's 'dot' program, which is not on "
@@ -184,7 +183,6 @@ bool renderGraph(const std::string &dot, const std::string &path,
   int rc = llvm::sys::ExecuteAndWait(
       *program, {*program, "-T" + format, "-o", rendered, in}, std::nullopt,
       {}, 0, 0, &message);
-  std::string bytes;
   if (rc != 0 || !readFile(std::string(rendered), bytes, error)) {
     error = "Graphviz's dot failed on the fusion graph" +
             (rc != 0 ? ": " + (message.empty() ? "exit status " +
@@ -193,7 +191,7 @@ bool renderGraph(const std::string &dot, const std::string &path,
                      : ": " + error);
     return false;
   }
-  return writeFileAtomically(path, bytes, error);
+  return true;
 }
 
 } // namespace kiln

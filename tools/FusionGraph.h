@@ -19,11 +19,14 @@ namespace kiln {
 /// kernels labelled from `plan` (cpu::planArtifact at the same level).
 std::string fusionGraphDot(mlir::ModuleOp fused, const cpu::Artifact &plan);
 
-/// Lays out `dot` with Graphviz's `dot` program into `path`, as SVG or PNG
-/// after its extension, written atomically. False with a message when the
-/// extension is neither or Graphviz is missing or fails.
-bool renderGraph(const std::string &dot, const std::string &path,
-                 std::string &error);
+/// "svg" or "png" after `path`'s extension, or "" for anything else.
+std::string graphFormat(const std::string &path);
+
+/// Lays out `dot` with Graphviz's `dot` program as `format` ("svg" or
+/// "png") into `bytes`. False with a message when Graphviz is missing or
+/// fails.
+bool renderGraph(const std::string &dot, const std::string &format,
+                 std::string &bytes, std::string &error);
 
 } // namespace kiln
 

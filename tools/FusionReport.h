@@ -17,7 +17,8 @@
 namespace kiln {
 
 /// The report of `artifact`, compiled from model `model` at fusion level
-/// `fusion`; `measuredMs`, when not empty, holds each step's median time.
+/// `fusion`; `measuredMs`, when not empty, holds each step's mean time
+/// over profiled runs.
 std::string fusionReportJson(const cpu::Artifact &artifact,
                              const std::string &model,
                              const std::string &fusion,

@@ -113,18 +113,23 @@ int main(int argc, char **argv) {
                  "full (the default)")
       ->check(CLI::IsMember({"none", "elementwise", "full"}));
   std::string fusionReport, fusionGraph;
-  app.add_option("--fusion-report", fusionReport,
-                 "Write the kernels (ops, estimated bytes and FLOPs) as JSON "
-                 "to this file");
-  app.add_option("--fusion-graph", fusionGraph,
-                 "Draw the model with its fusion regions outlined into this "
-                 ".svg or .png file (needs Graphviz)");
+  CLI::Option *reportOpt = app.add_option(
+      "--fusion-report", fusionReport,
+      "Write the kernels (ops, estimated bytes and FLOPs) as JSON to this "
+      "file");
+  CLI::Option *graphOpt = app.add_option(
+      "--fusion-graph", fusionGraph,
+      "Draw the model with its fusion regions outlined into this .svg or "
+      ".png file (needs Graphviz)");
   // The report goes to standard output and compiles nothing to keep.
   app.add_flag("--memory-report", memoryReport,
                "Print each model's arena size and its lower bound")
       ->excludes(outputOpt)
       ->excludes(dumpOpt)
-      ->excludes(emitOpt);
+      ->excludes(emitOpt)
+      ->excludes(reportOpt)
+      ->excludes(graphOpt);
+  dumpOpt->excludes(reportOpt)->excludes(graphOpt);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -142,6 +147,10 @@ int main(int argc, char **argv) {
       std::printf("%s\n", name.c_str());
     return 0;
   }
+  std::string graphFormatName = graphFormat(fusionGraph);
+  if (!fusionGraph.empty() && graphFormatName.empty())
+    return fail("--fusion-graph=" + fusionGraph +
+                ": the file must end in .svg or .png");
   if (cpuOpt->count() && emit == "mlir")
     return fail("--cpu=" + cpuName + " chooses the CPU of compiled code; "
                 "it needs --emit=kmod, exe or lib");
@@ -162,29 +171,35 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  std::string text, error;
+  // Everything is computed before anything is written: a failure leaves no
+  // file of this run behind.
+  std::string text, error, reportText, graphBytes;
   if (!fusionReport.empty() || !fusionGraph.empty()) {
     auto plan = cpu::planArtifact(**module, options);
     if (!plan)
       return fail(llvm::toString(plan.takeError()));
     std::string name =
         llvm::cantFail(modelFunc(**module)).getSymName().str();
-    if (!fusionReport.empty() &&
-        !writeFileAtomically(fusionReport,
-                             fusionReportJson(*plan, name, options.fusion),
-                             error))
-      return fail(error);
+    reportText = fusionReportJson(*plan, name, options.fusion);
     if (!fusionGraph.empty()) {
       auto fused = cpu::fuseModel(**module, options);
       if (!fused)
         return fail(llvm::toString(fused.takeError()));
-      if (!renderGraph(fusionGraphDot(**fused, *plan), fusionGraph, error))
+      if (!renderGraph(fusionGraphDot(**fused, *plan), graphFormatName,
+                       graphBytes, error))
         return fail(error);
     }
-    // Reports alone compile nothing to keep.
-    if (!outputOpt->count() && !emitOpt->count())
-      return 0;
   }
+  auto writeReports = [&]() {
+    return (fusionReport.empty() ||
+            writeFileAtomically(fusionReport, reportText, error)) &&
+           (fusionGraph.empty() ||
+            writeFileAtomically(fusionGraph, graphBytes, error));
+  };
+  // Reports alone compile nothing to keep.
+  if ((!fusionReport.empty() || !fusionGraph.empty()) &&
+      !outputOpt->count() && !emitOpt->count())
+    return writeReports() ? 0 : fail(error);
   if (emit != "mlir") {
     if (output == "-")
       return fail("--emit=" + emit + " needs -o " +
@@ -213,16 +228,14 @@ int main(int argc, char **argv) {
                         func.getSymName().str(), output);
       if (err)
         return fail(llvm::toString(std::move(err)));
-      return 0;
+      return writeReports() ? 0 : fail(error);
     }
     text = std::move(artifact->bytes);
   } else {
     llvm::raw_string_ostream os(text);
     module->get().print(os);
   }
-  if (!writeFileAtomically(output, text, error)) {
-    llvm::errs() << "kilnc: " << error << "\n";
-    return 1;
-  }
+  if (!writeFileAtomically(output, text, error) || !writeReports())
+    return fail(error);
   return 0;
 }

@@ -105,7 +105,8 @@ static int64_t intAttr(Operation *op, const char *name) {
 
 /// The plan of an outlined, planned model: its arena and, per step, what
 /// its kernel holds and the cost model's estimate of it.
-static Artifact planOf(ModuleOp outlined, ModelSignature signature) {
+static Artifact planOf(ModuleOp outlined, ModelSignature signature,
+                       int64_t cacheBudget) {
   Artifact a;
   a.signature = std::move(signature);
   func::FuncOp planned = llvm::cantFail(modelFunc(outlined));
@@ -123,7 +124,7 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature) {
     for (Operation *op : set.ops)
       if (!isa<ConstantOp>(op))
         info.ops.push_back(op->getName().getStringRef().str());
-    if (auto cost = estimateKernel(set)) {
+    if (auto cost = estimateKernel(set, cacheBudget)) {
       info.bytesRead = cost->bytesRead;
       info.bytesWritten = cost->bytesWritten;
       info.flops = cost->flops;
@@ -148,7 +149,7 @@ llvm::Expected<Artifact> planArtifact(ModuleOp module,
   auto outlined = outlineAndPlan(module, options);
   if (!outlined)
     return outlined.takeError();
-  return planOf(**outlined, std::move(*sig));
+  return planOf(**outlined, std::move(*sig), options.fusionCacheBudget);
 }
 
 namespace {
@@ -516,7 +517,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
   auto outlined = outlineAndPlan(module, options);
   if (!outlined)
     return outlined.takeError();
-  Artifact a = planOf(**outlined, std::move(*sig0));
+  Artifact a =
+      planOf(**outlined, std::move(*sig0), options.fusionCacheBudget);
   const ModelSignature &sig = a.signature;
 
   // Weights, each 64-byte aligned, in signature order.
