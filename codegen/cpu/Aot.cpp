@@ -141,15 +141,25 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature,
   return a;
 }
 
-llvm::Expected<Artifact> planArtifact(ModuleOp module,
-                                      const CpuCodegenOptions &options) {
+/// `module` fused, outlined and planned (a clone), with its plan.
+static llvm::Expected<std::pair<OwningOpRef<ModuleOp>, Artifact>>
+planned(ModuleOp module, const CpuCodegenOptions &options) {
   auto sig = signatureOf(module);
   if (!sig)
     return sig.takeError();
   auto outlined = outlineAndPlan(module, options);
   if (!outlined)
     return outlined.takeError();
-  return planOf(**outlined, std::move(*sig), options.fusionCacheBudget);
+  Artifact a = planOf(**outlined, std::move(*sig), options.fusionCacheBudget);
+  return std::make_pair(std::move(*outlined), std::move(a));
+}
+
+llvm::Expected<Artifact> planArtifact(ModuleOp module,
+                                      const CpuCodegenOptions &options) {
+  auto plan = planned(module, options);
+  if (!plan)
+    return plan.takeError();
+  return std::move(plan->second);
 }
 
 namespace {
@@ -511,14 +521,10 @@ std::vector<std::string> targetCpuNames() {
 llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                                          const ParamValues &params,
                                          const CpuCodegenOptions &options) {
-  auto sig0 = signatureOf(module);
-  if (!sig0)
-    return sig0.takeError();
-  auto outlined = outlineAndPlan(module, options);
-  if (!outlined)
-    return outlined.takeError();
-  Artifact a =
-      planOf(**outlined, std::move(*sig0), options.fusionCacheBudget);
+  auto plan = planned(module, options);
+  if (!plan)
+    return plan.takeError();
+  auto &[outlined, a] = *plan;
   const ModelSignature &sig = a.signature;
 
   // Weights, each 64-byte aligned, in signature order.
@@ -538,13 +544,13 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                    it->second.byteSize());
   }
 
-  func::FuncOp func = llvm::cantFail(modelFunc(**outlined));
+  func::FuncOp func = llvm::cantFail(modelFunc(*outlined));
   std::string name = func.getSymName().str();
   Schedule schedule = scheduleOf(func, sig, paramOffsets);
   func.erase();
 
-  markConstantArguments(**outlined, schedule);
-  if (auto err = runPasses(**outlined, [&](OpPassManager &pm) {
+  markConstantArguments(*outlined, schedule);
+  if (auto err = runPasses(*outlined, [&](OpPassManager &pm) {
         buildCpuKernelPipeline(pm, options);
       }))
     return err;
@@ -554,7 +560,7 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
       kernels.push_back(step.kernel);
   std::vector<uint32_t> numArgs, maxWorkgroups;
   for (const std::string &k : kernels) {
-    auto fn = (*outlined)->lookupSymbol<LLVM::LLVMFuncOp>(k);
+    auto fn = outlined->lookupSymbol<LLVM::LLVMFuncOp>(k);
     if (!fn)
       return error("kernel @" + k + " did not compile");
     auto workgroups = fn->getAttrOfType<IntegerAttr>(kMaxWorkgroupsAttr);
@@ -565,13 +571,13 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     numArgs.push_back(fn.getNumArguments() - kWorkgroupArgs);
     maxWorkgroups.push_back(static_cast<uint32_t>(std::clamp<int64_t>(
         workgroups.getInt(), 1, std::numeric_limits<uint32_t>::max())));
-    addPackedEntry(**outlined, fn);
+    addPackedEntry(*outlined, fn);
   }
-  if (auto err = packWeights(**outlined, sig, paramOffsets, schedule, weights))
+  if (auto err = packWeights(*outlined, sig, paramOffsets, schedule, weights))
     return err;
   std::string cpu;
   std::vector<std::string> features;
-  auto object = emitObject(**outlined, options.targetCpu, cpu, features);
+  auto object = emitObject(*outlined, options.targetCpu, cpu, features);
   if (!object)
     return object.takeError();
   auto code = linkSharedObject(*object);
@@ -638,7 +644,7 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
   kmod::FinishModuleBuffer(fb, root);
   a.bytes.assign(reinterpret_cast<const char *>(fb.GetBufferPointer()),
                  fb.GetSize());
-  return a;
+  return std::move(a);
 }
 
 } // namespace kiln::cpu
