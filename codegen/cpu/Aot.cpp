@@ -292,7 +292,9 @@ llvm::Expected<std::string> emitObject(ModuleOp module,
     builder->getFeatures() = llvm::SubtargetFeatures();
   }
   builder->setRelocationModel(llvm::Reloc::PIC_);
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // Aggressive code generation took twice as long (cnn: 1.9 s against 1.1
+  // s) for the same kernel speed: the tiles are already scheduled by hand.
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
   cpu = builder->getCPU();
   auto tm = builder->createTargetMachine();
   if (!tm)
