@@ -331,23 +331,32 @@ LogicalResult FusionOp::verify() {
            << getResultTypes() << ")";
   if (getResults().empty())
     return emitOpError("must have at least one result");
-  if (getChunks() < 1)
-    return emitOpError("chunks must be at least 1, got ") << getChunks();
-  if (getGridDims().size() != getNumResults())
+  ArrayRef<int64_t> chunks = getChunks();
+  if (chunks.empty() || llvm::any_of(chunks, [](int64_t c) { return c < 1; }))
+    return emitOpError("chunks must be one count of at least 1 per grid "
+                       "axis, got [")
+           << chunks << "]";
+  if (getGridDims().size() != getNumResults() * chunks.size())
     return emitOpError("has ")
            << getGridDims().size() << " grid_dims for " << getNumResults()
-           << " results";
+           << " results and " << chunks.size() << " grid axes";
   // Run whole (one chunk), a region has no grid to check: its results may
   // even be scalars.
-  for (auto [type, dim] : llvm::zip(getResultTypes(), getGridDims())) {
-    if (getChunks() == 1)
-      break;
+  if (llvm::all_of(chunks, [](int64_t c) { return c == 1; }))
+    return success();
+  for (auto [i, type] : llvm::enumerate(getResultTypes())) {
     auto shape = cast<RankedTensorType>(type).getShape();
-    if (dim < 0 || dim >= (int64_t)shape.size() ||
-        shape[dim] % (int64_t)getChunks() != 0)
-      return emitOpError("cannot cut result type ")
-             << type << " into " << getChunks() << " chunks along dim "
-             << dim;
+    SmallVector<int64_t> seen;
+    for (auto [a, c] : llvm::enumerate(chunks)) {
+      int64_t dim = getGridDims()[a * getNumResults() + i];
+      if (dim < 0 || dim >= (int64_t)shape.size() || shape[dim] % c != 0)
+        return emitOpError("cannot cut result type ")
+               << type << " into " << c << " chunks along dim " << dim;
+      if (llvm::is_contained(seen, dim))
+        return emitOpError("cuts result type ")
+               << type << " along dim " << dim << " by two grid axes";
+      seen.push_back(dim);
+    }
   }
   return success();
 }

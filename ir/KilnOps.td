@@ -371,16 +371,17 @@ def Kiln_FusionOp : Kiln_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
     steps. The region takes its operands as block arguments and yields its
     results; constants are cloned in.
 
-    `grid_dims` (one per result) and `chunks` say how the kernel walks its
-    work: every value in the region is cut into `chunks` equal parts along
-    the dim that maps to the grid (result i along its dim `grid_dims[i]`),
-    each part computed start to end before the next, so that intermediates
-    live in cache; with `chunks` 1 the region runs whole and `grid_dims`
-    are not used. `kind` names
-    the rule that formed the region, for reports.
+    `chunks` and `grid_dims` say how the kernel walks its work: a grid of
+    one axis per entry of `chunks`, axis a cut into `chunks[a]` equal parts;
+    along axis a, result i is cut along its dim `grid_dims[a * results + i]`
+    and every value in the region along the dim that maps to it. The kernel
+    computes each chunk start to end before the next (the last axis
+    fastest), so that intermediates live in cache. With `chunks` [1] the
+    region runs whole and `grid_dims` are not used. `kind` names the rule
+    that formed the region, for reports.
 
     ```mlir
-    %y = kiln.fusion "matmul_epilogue" (%x, %w, %b) {grid_dims = array<i64: 0>, chunks = 4 : i64}
+    %y = kiln.fusion "matmul_epilogue" (%x, %w, %b) {grid_dims = array<i64: 0>, chunks = array<i64: 4>}
         : (tensor<64x784xf32>, tensor<784x128xf32>, tensor<128xf32>)
           -> tensor<64x128xf32> {
     ^bb0(%a: tensor<64x784xf32>, %b0: tensor<784x128xf32>, %c: tensor<128xf32>):
@@ -392,7 +393,7 @@ def Kiln_FusionOp : Kiln_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
     ```
   }];
   let arguments = (ins Variadic<Kiln_Tensor>:$inputs, StrAttr:$kind,
-                   DenseI64ArrayAttr:$grid_dims, I64Attr:$chunks);
+                   DenseI64ArrayAttr:$grid_dims, DenseI64ArrayAttr:$chunks);
   let results = (outs Variadic<Kiln_Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -165,8 +165,8 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
     auto fusion = b.create<FusionOp>(
         ops.back()->getLoc(), TypeRange(ValueRange(set.outputs)), inputs,
         StringAttr::get(ctx, kindOf(ops)),
-        DenseI64ArrayAttr::get(ctx, cost.outputDims),
-        b.getI64IntegerAttr(cost.grid.chunks));
+        DenseI64ArrayAttr::get(ctx, cost.gridDims),
+        DenseI64ArrayAttr::get(ctx, cost.chunks));
     Block *body = b.createBlock(&fusion.getBody());
     IRMapping map;
     for (Value v : inputs)

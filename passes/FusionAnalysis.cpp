@@ -18,6 +18,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <functional>
+#include <tuple>
 
 using namespace mlir;
 
@@ -100,7 +102,10 @@ std::optional<Cut> windowCut(int64_t dim, ArrayRef<int64_t> window,
 
 /// Reshape keeps a cut along `dim` when the dims before it hold as many
 /// elements on both sides, and the dim itself has the same size: then a
-/// chunk of the result is the reshape of a chunk of the input.
+/// chunk of the result is the reshape of a chunk of the input. When the
+/// dim and the ones after it split an input dim ([B, S, D] -> [B, S, H,
+/// dh]), a chunk of the dim is a chunk of that input dim, scaled by the
+/// size of the dims split off after it (dh).
 std::optional<Cuts> reshapeDims(ReshapeOp op, int64_t dim) {
   ArrayRef<int64_t> in = shapeOf(op.getInput()), out = shapeOf(op.getResult());
   int64_t before = 1;
@@ -108,8 +113,14 @@ std::optional<Cuts> reshapeDims(ReshapeOp op, int64_t dim) {
     before *= out[d];
   int64_t inBefore = 1;
   for (int64_t d = 0; d < (int64_t)in.size(); ++d) {
-    if (inBefore == before && in[d] == out[dim])
-      return Cuts{along(d)};
+    if (inBefore == before) {
+      int64_t split = out[dim];
+      for (int64_t tail = dim + 1; split < in[d] && tail < (int64_t)out.size();
+           ++tail)
+        split *= out[tail];
+      if (split == in[d])
+        return Cuts{Cut{d, in[d] / out[dim], 0}};
+    }
     inBefore *= in[d];
   }
   return std::nullopt;
@@ -237,11 +248,19 @@ bool OpSet::contains(Value v) const {
   return def && llvm::is_contained(ops, def);
 }
 
-std::optional<Grid> propagateGrid(const OpSet &set,
-                                  ArrayRef<int64_t> outputDims) {
-  Grid grid;
-  if (set.outputs.empty() || outputDims.size() != set.outputs.size())
-    return std::nullopt;
+int64_t Grid::chunks() const {
+  int64_t n = 1;
+  for (const GridAxis &axis : axes)
+    n *= axis.chunks;
+  return n;
+}
+
+namespace {
+
+/// One axis of the grid in which output i is cut along `outputDims[i]`.
+std::optional<GridAxis> propagateAxis(const OpSet &set,
+                                      ArrayRef<int64_t> outputDims) {
+  GridAxis grid;
   ArrayRef<int64_t> first = shapeOf(set.outputs[0]);
   if (outputDims[0] < 0 || outputDims[0] >= (int64_t)first.size())
     return std::nullopt;
@@ -298,6 +317,34 @@ std::optional<Grid> propagateGrid(const OpSet &set,
   return grid;
 }
 
+} // namespace
+
+std::optional<Grid> propagateGrid(const OpSet &set,
+                                  ArrayRef<int64_t> gridDims) {
+  size_t n = set.outputs.size();
+  if (n == 0 || gridDims.empty() || gridDims.size() % n != 0)
+    return std::nullopt;
+  Grid grid;
+  for (size_t a = 0; a < gridDims.size() / n; ++a) {
+    auto axis = propagateAxis(set, gridDims.slice(a * n, n));
+    if (!axis)
+      return std::nullopt;
+    grid.axes.push_back(std::move(*axis));
+  }
+  // Two axes cutting a value along one dim would cut it twice.
+  for (size_t a = 1; a < grid.axes.size(); ++a)
+    for (size_t b = 0; b < a; ++b) {
+      for (auto &[v, cut] : grid.axes[a].dims)
+        if (grid.axes[b].dims.lookup(v).dim == cut.dim)
+          return std::nullopt;
+      for (auto &[use, cut] : grid.axes[a].inputDims)
+        if (cut.dim != kWhole &&
+            grid.axes[b].inputDims.lookup(use).dim == cut.dim)
+          return std::nullopt;
+    }
+  return grid;
+}
+
 namespace {
 
 /// Values from outside the set, each once (constants are cloned in and cost
@@ -338,74 +385,226 @@ int64_t sumBytes(ArrayRef<Value> values) {
   return sum;
 }
 
-/// The chunked plan of `grid`, or nullopt when no chunk count keeps a
+/// A value from outside as the chunks read it: the same cut (one per axis)
+/// for all its uses, else the most read of them.
+struct Input {
+  Value value;
+  SmallVector<Cut, 2> cuts;
+};
+
+SmallVector<Input> inputCutsOf(const Grid &grid) {
+  SmallVector<Input> inputs;
+  if (grid.axes.empty())
+    return inputs;
+  for (auto &entry : grid.axes[0].inputDims) {
+    Input in{entry.first->get(), {}};
+    for (const GridAxis &axis : grid.axes)
+      in.cuts.push_back(axis.inputDims.lookup(entry.first));
+    if (llvm::none_of(inputs, [&](const Input &other) {
+          return other.value == in.value && other.cuts == in.cuts;
+        }))
+      inputs.push_back(std::move(in));
+  }
+  // Deterministic order, whatever the maps' iteration order.
+  llvm::sort(inputs, [](const Input &a, const Input &b) {
+    return a.value.getAsOpaquePointer() < b.value.getAsOpaquePointer() ||
+           (a.value == b.value &&
+            std::lexicographical_compare(
+                a.cuts.begin(), a.cuts.end(), b.cuts.begin(), b.cuts.end(),
+                [](const Cut &x, const Cut &y) {
+                  return std::tie(x.dim, x.scale, x.extra) <
+                         std::tie(y.dim, y.scale, y.extra);
+                }));
+  });
+  return inputs;
+}
+
+/// Bytes of one chunk's slice of `in` for the chunk counts `chunks`.
+int64_t sliceBytes(const Input &in, const Grid &grid,
+                   ArrayRef<int64_t> chunks) {
+  double bytes = bytesOf(in.value.getType());
+  ArrayRef<int64_t> shape = shapeOf(in.value);
+  for (auto [axis, cut, c] : llvm::zip(grid.axes, in.cuts, chunks))
+    if (cut.dim != kWhole)
+      bytes = bytes * ((axis.extent / c) * cut.scale + cut.extra) /
+              shape[cut.dim];
+  return (int64_t)bytes;
+}
+
+/// Bytes the chunk loop reads of `in`: each chunk's slice, loaded again
+/// by every chunk that does not find it in cache. A slice stays in cache
+/// (when it fits the cache budget) across the runs of chunks that differ
+/// only along axes inside its last cut axis; an input that fits whole is
+/// read once.
+int64_t readBytes(const Input &in, const Grid &grid, ArrayRef<int64_t> chunks,
+                  int64_t budget) {
+  int64_t whole = bytesOf(in.value.getType());
+  int64_t slice = sliceBytes(in, grid, chunks);
+  int64_t lastCut = -1;
+  for (auto [a, cut] : llvm::enumerate(in.cuts))
+    if (cut.dim != kWhole)
+      lastCut = a;
+  if (lastCut < 0 && whole <= budget)
+    return whole;
+  int64_t loads = 1;
+  for (auto [a, cut] : llvm::enumerate(in.cuts))
+    if (cut.dim != kWhole || (int64_t)a < lastCut || slice > budget)
+      loads *= chunks[a];
+  return std::max(whole, slice * loads);
+}
+
+/// The chunked plan of `grid`, or nullopt when no chunk counts keep a
 /// chunk's values in `budget` bytes.
 std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
                                   int64_t budget) {
-  // Bytes that shrink with the chunk (values cut along the grid), and
-  // those every chunk holds whole.
-  int64_t cut = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
-  llvm::SetVector<std::pair<Value, int64_t>> inputUses;
-  for (auto [operand, cut] : grid.inputDims)
-    inputUses.insert({operand->get(), cut.dim});
-  // Operands read whole by every chunk are streamed through by its
-  // kernels' own cache tiling; re-reading one costs memory traffic only
-  // when it does not stay in cache between chunks.
-  int64_t streamedWhole = 0;
-  for (auto [v, dim] : inputUses) {
-    int64_t bytes = bytesOf(v.getType());
-    if (dim != kWhole)
-      cut += bytes;
-    else if (bytes > kCachedBytes)
-      streamedWhole += bytes;
-  }
-  // A cut along a value's innermost dim must keep whole vectors (16 f32)
-  // in each chunk, or the chunk's loops stop vectorising; a matmul cut
+  size_t n = grid.axes.size();
+  // Values made inside are cut by every axis; inputs by some.
+  int64_t made = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
+  SmallVector<Input> inputs = inputCutsOf(grid);
+  // Per axis: whether it cuts a value along its innermost dim, which must
+  // keep whole vectors (16 f32) in each chunk or the chunk's loops stop
+  // vectorising; and the fewest indices a chunk may hold: a matmul cut
   // along its rows keeps at least kMinMatmulRows of them, along its
   // columns kMinMatmulColumns, or its tiles run part empty.
-  bool innermost = llvm::any_of(grid.dims, [](auto &entry) {
-    return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
-  });
-  int64_t minSize = 1;
-  for (Operation *op : set.ops)
-    if (auto m = dyn_cast<MatmulOp>(op)) {
-      int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
-      int64_t dim = grid.dims.lookup(m.getResult()).dim;
-      if (dim == rank - 2)
-        minSize = std::max(minSize, kMinMatmulRows);
-      else if (dim == rank - 1)
-        minSize = std::max(minSize, kMinMatmulColumns);
+  SmallVector<bool, 2> innermost(n, false);
+  SmallVector<int64_t, 2> minSize(n, 1);
+  for (auto [a, axis] : llvm::enumerate(grid.axes)) {
+    innermost[a] = llvm::any_of(axis.dims, [](auto &entry) {
+      return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
+    });
+    for (Operation *op : set.ops)
+      if (auto m = dyn_cast<MatmulOp>(op)) {
+        int64_t rank = cast<RankedTensorType>(m.getType()).getRank();
+        int64_t dim = axis.dims.lookup(m.getResult()).dim;
+        if (dim == rank - 2)
+          minSize[a] = std::max(minSize[a], kMinMatmulRows);
+        else if (dim == rank - 1)
+          minSize[a] = std::max(minSize[a], kMinMatmulColumns);
+      }
+  }
+  auto valid = [&](ArrayRef<int64_t> chunks) {
+    int64_t all = 1, live = 0;
+    for (auto [a, axis] : llvm::enumerate(grid.axes)) {
+      int64_t c = chunks[a], size = axis.extent / c;
+      if ((innermost[a] && size % 16 != 0) || (c > 1 && size < minSize[a]))
+        return false;
+      all *= c;
     }
-  auto valid = [&](int64_t chunks) {
-    int64_t size = grid.extent / chunks;
-    return cut / chunks <= budget && (!innermost || size % 16 == 0) &&
-           (chunks == 1 || size >= minSize);
+    // Operands read whole along some axis (weights, one head's keys) are
+    // streamed through by the chunk's kernels' own cache tiling and take
+    // no room.
+    for (const Input &in : inputs)
+      if (llvm::all_of(in.cuts, [](const Cut &c) { return c.dim != kWhole; }))
+        live += sliceBytes(in, grid, chunks);
+    return made / all + live <= budget;
+  };
+  auto readCost = [&](ArrayRef<int64_t> chunks) {
+    // A value read with two different cuts: the most read of them.
+    llvm::DenseMap<Value, int64_t> reads;
+    for (const Input &in : inputs) {
+      int64_t &r = reads[in.value];
+      r = std::max(r, readBytes(in, grid, chunks, budget));
+    }
+    int64_t sum = 0;
+    for (Value v : inputsOf(set))
+      sum += reads.count(v) ? reads[v] : bytesOf(v.getType());
+    return sum;
   };
   // The fewest chunks that fit, raised towards enough to share among
-  // threads when the work is worth it.
+  // threads when the work is worth it; of as many, the fewest bytes read.
+  // With two axes each cuts at least in two (else it is a one-axis grid).
   int64_t parallel = flops >= 4 * kParallelFlops ? 8
                      : flops >= kParallelFlops   ? 2
                                                  : 1;
-  int64_t chunks = 0;
-  for (int64_t c = 1; c <= grid.extent; ++c) {
-    if (grid.extent % c != 0 || !valid(c))
-      continue;
-    chunks = c;
-    if (c >= parallel)
-      break;
-  }
-  if (!chunks)
+  SmallVector<int64_t, 2> best, chunks(n, 1);
+  int64_t bestReads = 0;
+  auto better = [&](int64_t total, int64_t reads) {
+    if (best.empty())
+      return true;
+    int64_t bestTotal = 1;
+    for (int64_t c : best)
+      bestTotal *= c;
+    bool enough = total >= parallel, bestEnough = bestTotal >= parallel;
+    if (enough != bestEnough)
+      return enough;
+    if (total != bestTotal)
+      return enough ? total < bestTotal : total > bestTotal;
+    return reads < bestReads;
+  };
+  std::function<void(size_t)> search = [&](size_t a) {
+    if (a == n) {
+      if (!valid(chunks))
+        return;
+      int64_t total = 1;
+      for (int64_t c : chunks)
+        total *= c;
+      int64_t reads = readCost(chunks);
+      if (better(total, reads)) {
+        best.assign(chunks.begin(), chunks.end());
+        bestReads = reads;
+      }
+      return;
+    }
+    for (int64_t c = n > 1 ? 2 : 1; c <= grid.axes[a].extent; ++c)
+      if (grid.axes[a].extent % c == 0) {
+        chunks[a] = c;
+        search(a + 1);
+      }
+  };
+  search(0);
+  if (best.empty())
     return std::nullopt;
-  grid.chunks = chunks;
   KernelCost cost;
-  cost.strategy = chunks > 1 ? "chunked" : "whole";
   cost.flops = flops;
-  cost.bytesRead = sumBytes(inputsOf(set)) + streamedWhole * (chunks - 1);
+  cost.bytesRead = bestReads;
   cost.bytesWritten = sumBytes(set.outputs);
-  for (Value v : set.outputs)
-    cost.outputDims.push_back(grid.dims.lookup(v).dim);
+  for (auto [axis, c] : llvm::zip(grid.axes, best)) {
+    axis.chunks = c;
+    for (Value v : set.outputs)
+      cost.gridDims.push_back(axis.dims.lookup(v).dim);
+  }
+  cost.chunks.assign(best.begin(), best.end());
+  cost.strategy = grid.chunks() > 1 ? "chunked" : "whole";
   cost.grid = std::move(grid);
   return cost;
+}
+
+/// Every grid of one or two axes along dims of the first output (others
+/// take the first of their dims of the same size that no other axis
+/// cuts), outer axes along outer dims.
+SmallVector<SmallVector<int64_t>> candidateGrids(const OpSet &set) {
+  ArrayRef<int64_t> first = shapeOf(set.outputs.front());
+  int64_t rank = first.size();
+  SmallVector<SmallVector<int64_t>> axesDims; // first output's dims
+  for (int64_t d = 0; d < rank; ++d)
+    axesDims.push_back({d});
+  for (int64_t d0 = 0; d0 < rank; ++d0)
+    for (int64_t d1 = d0 + 1; d1 < rank; ++d1)
+      axesDims.push_back({d0, d1});
+  SmallVector<SmallVector<int64_t>> grids;
+  for (ArrayRef<int64_t> dims : axesDims) {
+    SmallVector<SmallVector<int64_t>> perOutput; // per output, per axis
+    for (Value v : set.outputs) {
+      ArrayRef<int64_t> shape = shapeOf(v);
+      SmallVector<int64_t> taken;
+      for (int64_t d : dims) {
+        int64_t pick = -1;
+        for (int64_t i = 0; i < (int64_t)shape.size() && pick < 0; ++i)
+          if (shape[i] == first[d] && !llvm::is_contained(taken, i))
+            pick = i;
+        if (v == set.outputs.front())
+          pick = d;
+        taken.push_back(pick);
+      }
+      perOutput.push_back(taken);
+    }
+    SmallVector<int64_t> gridDims;
+    for (size_t a = 0; a < dims.size(); ++a)
+      for (auto &out : perOutput)
+        gridDims.push_back(out[a]);
+    grids.push_back(gridDims);
+  }
+  return grids;
 }
 
 } // namespace
@@ -420,27 +619,31 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   base.flops = flops;
   base.bytesRead = sumBytes(inputsOf(set));
   base.bytesWritten = sumBytes(set.outputs);
-  base.outputDims.assign(set.outputs.size(), 0);
+  base.gridDims.assign(set.outputs.size(), 0);
 
-  // The best chunked grid: every dim of the first output.
+  // The cheapest chunked grid; of as cheap, the one with fewer axes, then
+  // more indices.
   std::optional<KernelCost> best;
-  ArrayRef<int64_t> first = shapeOf(set.outputs.front());
-  for (int64_t d = 0; d < (int64_t)first.size(); ++d) {
-    // Other outputs take the first of their dims that fits the grid.
-    SmallVector<int64_t> dims = {d};
-    for (Value v : ArrayRef(set.outputs).drop_front()) {
-      ArrayRef<int64_t> shape = shapeOf(v);
-      auto at = llvm::find(shape, first[d]);
-      dims.push_back(at == shape.end() ? -1 : at - shape.begin());
-    }
+  auto extent = [](const Grid &g) {
+    int64_t e = 1;
+    for (const GridAxis &axis : g.axes)
+      e *= axis.extent;
+    return e;
+  };
+  for (ArrayRef<int64_t> dims : candidateGrids(set)) {
     auto grid = propagateGrid(set, dims);
-    if (!grid || grid->extent < 2)
+    if (!grid || llvm::any_of(grid->axes, [](const GridAxis &axis) {
+          return axis.extent < 2;
+        }))
       continue;
     auto cost = chunked(set, std::move(*grid), flops, budget);
-    if (cost && cost->strategy == "chunked" &&
-        (!best || cost->cost() < best->cost() ||
-         (cost->cost() == best->cost() &&
-          cost->grid.extent > best->grid.extent)))
+    if (!cost || cost->strategy != "chunked")
+      continue;
+    if (!best || cost->cost() < best->cost() ||
+        (cost->cost() == best->cost() &&
+         std::make_pair(-(int64_t)cost->grid.axes.size(), extent(cost->grid)) >
+             std::make_pair(-(int64_t)best->grid.axes.size(),
+                            extent(best->grid))))
       best = std::move(cost);
   }
   if (best && best->cost() <= base.cost())

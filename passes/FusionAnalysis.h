@@ -25,13 +25,11 @@ constexpr int64_t kWhole = -1;
 
 /// Bytes a fused kernel may keep live per chunk and still expect them to
 /// stay in a core's cache (half the 1 MiB L2 of the Zen 4/5 hosts, the
-/// rest being for streamed operands).
+/// rest being for streamed operands). An operand this small, read whole
+/// by every chunk, also stays in cache from one chunk to the next; a
+/// larger one is read again from L3 or memory by every chunk, and costs
+/// its bytes each time.
 constexpr int64_t kCacheBudget = 512 * 1024;
-
-/// An operand this small, read whole by every chunk of a kernel, stays in
-/// a core's L2 from one chunk to the next; a larger one is read again from
-/// L3 or memory by every chunk, and costs its bytes each time.
-constexpr int64_t kCachedBytes = 512 * 1024;
 
 /// Work (FLOPs) from which a kernel is worth sharing among threads: a
 /// fused kernel doing more is cut into at least 2 chunks (8 from four
@@ -63,8 +61,9 @@ struct Cut {
 };
 
 /// When the result of `op` is cut along its dim `dim` (scale 1), how each
-/// operand is cut with it, or nullopt when cutting along `dim` would change
-/// what the op computes (a reduced dim, a padded window, ...).
+/// operand is cut with it (relative to the result's scale), or nullopt
+/// when cutting along `dim` would change what the op computes (a reduced
+/// dim, a padded window, ...).
 std::optional<llvm::SmallVector<Cut>> operandDims(mlir::Operation *op,
                                                   int64_t dim);
 
@@ -93,31 +92,46 @@ struct OpSet {
   bool contains(mlir::Value v) const;
 };
 
-/// How a fused kernel walks its work: cut into `chunks` along a grid of
-/// `extent` indices, each value along its dim of that grid.
-struct Grid {
+/// One axis of a fused kernel's grid: `extent` indices cut into `chunks`
+/// equal chunks, each value along its dim of that axis.
+struct GridAxis {
   int64_t extent = 1;
   int64_t chunks = 1;
   /// The cut of every value the set produces (exact: extra 0).
   llvm::DenseMap<mlir::Value, Cut> dims;
   /// The cut of every use of a value from outside.
   llvm::DenseMap<mlir::OpOperand *, Cut> inputDims;
+  int64_t size() const { return extent / chunks; }
 };
 
-/// The grid in which output i is cut along `outputDims[i]` (scale 1), or
-/// nullopt when some op cannot be cut that way, or a value inside the set
-/// would be needed whole or with a halo by a chunk.
+/// How a fused kernel walks its work: chunk by chunk over a grid of one or
+/// two axes (images and rows, heads and query rows, ...), the last axis
+/// fastest. A value is cut along a different dim by each axis.
+struct Grid {
+  llvm::SmallVector<GridAxis, 2> axes;
+  /// Chunks in all (1 for an empty grid).
+  int64_t chunks() const;
+};
+
+/// The grid in which, along axis a, output i is cut along its dim
+/// `gridDims[a * outputs + i]` (scale 1), or nullopt when some op cannot be
+/// cut that way, a value inside the set would be needed whole or with a
+/// halo by a chunk, or two axes cut a value along the same dim. Chunk
+/// counts are left 1.
 std::optional<Grid> propagateGrid(const OpSet &set,
-                                  llvm::ArrayRef<int64_t> outputDims);
+                                  llvm::ArrayRef<int64_t> gridDims);
 
 /// Estimated cost of running `set` as one kernel.
 struct KernelCost {
   /// The strategy: "chunked" (a loop over grid chunks, every op once per
   /// chunk) or "whole".
   std::string strategy = "whole";
-  /// For "chunked": the grid; its chunks is 1 otherwise.
+  /// For "chunked": the grid; empty otherwise.
   Grid grid;
-  llvm::SmallVector<int64_t> outputDims;
+  /// The grid dims of the outputs, axis by axis (kiln.fusion's grid_dims),
+  /// and the chunks of each axis (its chunks: [1] when run whole).
+  llvm::SmallVector<int64_t> gridDims;
+  llvm::SmallVector<int64_t> chunks = {1};
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
   /// Memory traffic plus kDispatchBytes: what fusion minimises.
   int64_t cost() const { return bytesRead + bytesWritten + kDispatchBytes; }

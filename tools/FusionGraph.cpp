@@ -101,13 +101,20 @@ std::string fusionGraphDot(ModuleOp fused, const cpu::Artifact &plan) {
                  shapeText(op->getResult(0).getType()))
        << "];\n";
   };
+  // "37" or "4x37": the chunks along each grid axis.
+  auto gridText = [](const std::vector<int64_t> &grid) {
+    std::string text;
+    for (int64_t c : grid)
+      text += (text.empty() ? "" : "x") + std::to_string(c);
+    return text;
+  };
   auto kernelLabel = [&](size_t i) {
     if (i >= plan.kernels.size())
       return std::string();
     const cpu::KernelInfo &k = plan.kernels[i];
     std::string label = k.name;
     if (!k.kind.empty())
-      label += "\n" + k.kind + (k.chunks > 1 ? ", " + std::to_string(k.chunks) +
+      label += "\n" + k.kind + (k.chunks > 1 ? ", " + gridText(k.grid) +
                                                    " chunks"
                                              : std::string());
     return label + "\n" + withThousands(k.bytesRead + k.bytesWritten) +

@@ -119,7 +119,13 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature,
     info.name = call.getCallee().str();
     if (auto kind = kernel->getAttrOfType<StringAttr>(kFusionKindAttr))
       info.kind = kind.str();
-    info.chunks = std::max<int64_t>(intAttr(kernel, kChunksAttr), 1);
+    if (auto chunks = kernel->getAttrOfType<DenseI64ArrayAttr>(kChunksAttr))
+      for (int64_t c : chunks.asArrayRef()) {
+        info.chunks *= c;
+        info.grid.push_back(c);
+      }
+    if (info.chunks == 1)
+      info.grid.clear();
     OpSet set = OpSet::ofBlock(kernel.getBody().front());
     for (Operation *op : set.ops)
       if (!isa<ConstantOp>(op))

@@ -27,7 +27,8 @@ struct KernelInfo {
   std::string kind;     // the fusion region's kind; empty for a single op
   std::string strategy; // single (one op), or chunked or whole
   std::vector<std::string> ops;
-  int64_t chunks = 1;
+  int64_t chunks = 1;         // in all
+  std::vector<int64_t> grid;  // chunks per grid axis; empty if not chunked
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
 };
 

@@ -22,9 +22,9 @@ class E2EFusion : public ::testing::TestWithParam<const char *> {
 protected:
   /// Checks `g` against the interpreter; at full fusion, also that some
   /// kernel of it fuses `fusedOps` ops and some kernel is cut into chunks
-  /// (what this test is about).
+  /// along a grid of `gridAxes` axes (what this test is about).
   void expectMatches(const Graph &g, size_t fusedOps = 2,
-                     bool chunkedToo = true) {
+                     bool chunkedToo = true, size_t gridAxes = 1) {
     cpu::CpuCodegenOptions options;
     options.fusion = GetParam();
     options.fusionCacheBudget = 16384;
@@ -38,14 +38,17 @@ protected:
     ASSERT_TRUE(module);
     auto plan = cpu::planArtifact(*module, options);
     ASSERT_TRUE(!!plan) << llvm::toString(plan.takeError());
-    size_t largest = 0;
+    size_t largest = 0, axes = 0;
     bool chunked = false;
     for (const cpu::KernelInfo &k : plan->kernels) {
       largest = std::max(largest, k.ops.size());
       chunked |= k.chunks > 1;
+      axes = std::max(axes, k.grid.size());
     }
     EXPECT_GE(largest, fusedOps) << "no kernel fuses " << fusedOps << " ops";
     EXPECT_TRUE(chunked || !chunkedToo) << "no kernel is cut into chunks";
+    EXPECT_GE(axes, chunkedToo ? gridAxes : 0)
+        << "no kernel is cut along a grid of " << gridAxes << " axes";
   }
 };
 
@@ -105,6 +108,40 @@ TEST_P(E2EFusion, HeadSplitAndMerge) {
                                                 {2, 16, 32});
                           return back + x[0];
                         }));
+}
+
+TEST_P(E2EFusion, LongAttentionByHeadsAndQueryRows) {
+  // Multi-head attention from [1, 128, 64] projections, 4 heads of 16: K
+  // and V (32 KiB each) exceed the 16 KiB budget, so query-row chunks
+  // alone would read them again and again; a grid of heads by query rows
+  // reads one head's (8 KiB) once per head.
+  expectMatches(opGraph("long_attention", {{1, 128, 64}, {1, 128, 64},
+                                           {1, 128, 64}},
+                        [](std::vector<Tensor> x) {
+                          auto heads = [](Tensor t, std::vector<int64_t> p) {
+                            return transpose(reshape(t, {1, 128, 4, 16}),
+                                             std::move(p));
+                          };
+                          Tensor s = matmul(heads(x[0], {0, 2, 1, 3}),
+                                            heads(x[1], {0, 2, 3, 1})) *
+                                     0.25f;
+                          Tensor o = matmul(softmax(s, -1),
+                                            heads(x[2], {0, 2, 1, 3}));
+                          return reshape(transpose(o, {0, 2, 1, 3}),
+                                         {1, 128, 64});
+                        }),
+                /*fusedOps=*/8, /*chunkedToo=*/true, /*gridAxes=*/2);
+}
+
+TEST_P(E2EFusion, ConvPoolByImagesAndRows) {
+  // 4 images whose conv output fits the budget neither one image at a time
+  // nor one pooled row (of all images) at a time.
+  expectMatches(opGraph("images_rows", {{4, 18, 18, 3}, {3, 3, 3, 16}, {16}},
+                        [](std::vector<Tensor> x) {
+                          Tensor c = relu(conv2d(x[0], x[1]) + x[2]);
+                          return max_pool2d(c, {2, 2}, {2, 2}, {0, 0, 0, 0});
+                        }),
+                /*fusedOps=*/4, /*chunkedToo=*/true, /*gridAxes=*/2);
 }
 
 TEST_P(E2EFusion, BatchedMatmulWithBroadcastBatch) {

@@ -50,7 +50,7 @@ func.func @epilogue(%x: tensor<64x256xf32>, %w: tensor<256x128xf32>, %b: tensor<
 // result are 16 MiB each (4096x1024 f32), the sub is computed inside the
 // exp's loop; 48 MiB / 512 KiB rounds up to 128 chunks of 32 rows.
 // FULL-LABEL: func.func @softmax
-// FULL:         kiln.fusion "reduction"(%arg0) {chunks = 128 : i64, grid_dims = array<i64: 0>}
+// FULL:         kiln.fusion "reduction"(%arg0) {chunks = array<i64: 128>, grid_dims = array<i64: 0>}
 // FULL-COUNT-5:   kiln.{{reduce_max|sub|exp|reduce_sum|div}}
 // FULL-NEXT:      kiln.yield
 func.func @softmax(%x: tensor<4096x1024xf32>) -> tensor<4096x1024xf32> {
@@ -68,7 +68,7 @@ func.func @softmax(%x: tensor<4096x1024xf32>) -> tensor<4096x1024xf32> {
 // rows (dim 2): each chunk holds a [1, 4, 512/chunks, 512] slice of the
 // scores, never all of them.
 // FULL-LABEL: func.func @attention
-// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 2>}
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 2>}
 // FULL:           kiln.matmul
 // FULL:           kiln.matmul
 // FULL-NEXT:      kiln.yield
@@ -98,7 +98,7 @@ func.func @attention(%q: tensor<1x4x512x64xf32>, %kt: tensor<1x4x64x512xf32>, %v
 // FULL:         %[[R:.+]] = kiln.relu
 // FULL-NEXT:    kiln.matmul %[[R]], %[[R]]
 // FULL-NEXT:    kiln.gather
-// FULL-NEXT:    kiln.fusion "contraction"(%arg4, %arg0) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
+// FULL-NEXT:    kiln.fusion "contraction"(%arg4, %arg0) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 1>}
 func.func @needs_whole(%x: tensor<64x256xf32>, %w: tensor<1024x1024xf32>, %t: tensor<10x4xf32>, %i: tensor<3xi32>, %w2: tensor<256x1024xf32>) -> (tensor<1024x1024xf32>, tensor<3x4xf32>, tensor<64x1024xf32>) {
   %r = kiln.relu %w : tensor<1024x1024xf32>
   %m = kiln.matmul %r, %r : tensor<1024x1024xf32>, tensor<1024x1024xf32> -> tensor<1024x1024xf32>
@@ -111,12 +111,15 @@ func.func @needs_whole(%x: tensor<64x256xf32>, %w: tensor<1024x1024xf32>, %t: te
 // -----
 
 // A conv's bias, relu and 2x2 pool join it, cut along the pooled rows
-// (dim 1): each chunk of pooled rows needs twice as many conv rows, and
-// those two more input rows (the 3x3 window's halo), which overlap the next
-// chunk's: only the kernel's input is read twice, nothing is computed
-// twice. A padded conv cannot be cut along its rows this way.
+// (dim 1) and columns (dim 2): each chunk of pooled rows needs twice as
+// many conv rows, and those two more input rows (the 3x3 window's halo),
+// which overlap the next chunk's: only the kernel's input is read twice,
+// nothing is computed twice. 4x4 chunks of 16x16 pooled pixels read 34x34
+// input pixels each (1.09x the input); 16 chunks of 4 pooled rows alone
+// would read 10 of 130 rows each (1.23x). A padded conv cannot be
+// cut along its rows or columns this way.
 // FULL-LABEL: func.func @conv_pool
-// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = {{[0-9]+}} : i64, grid_dims = array<i64: 1>}
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: 4, 4>, grid_dims = array<i64: 1, 2>}
 // FULL:           kiln.conv2d
 // FULL-NEXT:      kiln.add
 // FULL-NEXT:      kiln.relu
@@ -128,4 +131,61 @@ func.func @conv_pool(%x: tensor<1x130x130x16xf32>, %f: tensor<3x3x16x32xf32>, %b
   %r = kiln.relu %a : tensor<1x128x128x32xf32>
   %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x128x128x32xf32> -> tensor<1x64x64x32xf32>
   return %p : tensor<1x64x64x32xf32>
+}
+
+// -----
+
+// A batch of 8 images whose conv output (8 x 2.8 MiB) fits no cut along
+// one dim: not images (2.8 MiB each), not the 74 pooled rows (37 chunks of
+// two rows still hold 1.4 MiB). A grid of two axes, images by pooled rows,
+// runs 4 x 37 chunks of 2 images and 2 pooled rows.
+// FULL-LABEL: func.func @images_rows
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: 4, 37>, grid_dims = array<i64: 0, 1>}
+// FULL:           kiln.max_pool2d
+// FULL-NEXT:      kiln.yield
+func.func @images_rows(%x: tensor<8x150x150x3xf32>, %f: tensor<3x3x3x32xf32>, %b: tensor<32xf32>) -> tensor<8x74x74x32xf32> {
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<8x150x150x3xf32>, tensor<3x3x3x32xf32> -> tensor<8x148x148x32xf32>
+  %a = kiln.add %c, %b : tensor<8x148x148x32xf32>, tensor<32xf32> -> tensor<8x148x148x32xf32>
+  %r = kiln.relu %a : tensor<8x148x148x32xf32>
+  %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<8x148x148x32xf32> -> tensor<8x74x74x32xf32>
+  return %p : tensor<8x74x74x32xf32>
+}
+
+// -----
+
+// Multi-head attention over 2048 tokens, 4 heads of 64, from the
+// projections [1, 2048, 256] to the merged heads: the scores are 64 MiB,
+// and cut along the query rows alone every chunk would read all of K and
+// V again (2 MiB each). A grid of heads by query rows reads one head's K
+// and V (512 KiB each) once per head, and holds 8 x 2048 scores per chunk.
+// The head split of q, k and v (reshape + transpose) cuts D by heads; the
+// head merge after .V cannot be cut by heads (a chunk of merged columns is
+// not a chunk of heads), so it stays out of the kernel, which ends at .V.
+// FULL-LABEL: func.func @long_attention
+// FULL:         kiln.fusion "contraction_reduction"({{.*}}) {chunks = array<i64: 4, {{[0-9]+}}>, grid_dims = array<i64: 1, 2>}
+// FULL-NOT:       tensor<1x4x2048x2048xf32>
+// FULL:           kiln.matmul {{.*}} -> tensor<1x4x2048x2048xf32>
+// FULL:           kiln.matmul {{.*}} -> tensor<1x4x2048x64xf32>
+// FULL-NEXT:      kiln.yield
+// FULL-NOT:     tensor<1x4x2048x2048xf32>
+// FULL:         return
+func.func @long_attention(%q: tensor<1x2048x256xf32>, %k: tensor<1x2048x256xf32>, %v: tensor<1x2048x256xf32>) -> tensor<1x2048x256xf32> {
+  %c = kiln.constant dense<0.125> : tensor<f32>
+  %q4 = kiln.reshape %q : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
+  %qh = kiln.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x2048x4x64xf32> -> tensor<1x4x2048x64xf32>
+  %k4 = kiln.reshape %k : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
+  %kt = kiln.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : tensor<1x2048x4x64xf32> -> tensor<1x4x64x2048xf32>
+  %v4 = kiln.reshape %v : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
+  %vh = kiln.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x2048x4x64xf32> -> tensor<1x4x2048x64xf32>
+  %s0 = kiln.matmul %qh, %kt : tensor<1x4x2048x64xf32>, tensor<1x4x64x2048xf32> -> tensor<1x4x2048x2048xf32>
+  %s = kiln.mul %s0, %c : tensor<1x4x2048x2048xf32>, tensor<f32> -> tensor<1x4x2048x2048xf32>
+  %m = kiln.reduce_max %s {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x2048x2048xf32> -> tensor<1x4x2048x1xf32>
+  %d = kiln.sub %s, %m : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x1xf32> -> tensor<1x4x2048x2048xf32>
+  %e = kiln.exp %d : tensor<1x4x2048x2048xf32>
+  %z = kiln.reduce_sum %e {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x2048x2048xf32> -> tensor<1x4x2048x1xf32>
+  %p = kiln.div %e, %z : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x1xf32> -> tensor<1x4x2048x2048xf32>
+  %o = kiln.matmul %p, %vh : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x64xf32> -> tensor<1x4x2048x64xf32>
+  %om = kiln.transpose %o {perm = array<i64: 0, 2, 1, 3>} : tensor<1x4x2048x64xf32> -> tensor<1x2048x4x64xf32>
+  %y = kiln.reshape %om : tensor<1x2048x4x64xf32> -> tensor<1x2048x256xf32>
+  return %y : tensor<1x2048x256xf32>
 }
