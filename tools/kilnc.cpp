@@ -20,6 +20,7 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/examples/Models.h"
+#include "kiln/tools/Files.h"
 #include "kiln/tools/FusionGraph.h"
 #include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
@@ -156,6 +157,20 @@ int main(int argc, char **argv) {
                 "it needs --emit=kmod, exe or lib");
   if (auto err = cpu::checkTargetCpu(cpuName))
     return fail(llvm::toString(std::move(err)));
+  if (emit != "mlir" && output == "-")
+    return fail("--emit=" + emit + " needs -o " +
+                (emit == "kmod"  ? "FILE.kmod"
+                 : emit == "exe" ? "NAME"
+                                 : "libNAME.a"));
+  // Compiling takes seconds: a file that cannot be written fails first.
+  for (auto [flag, path] : {std::pair<const char *, const std::string &>{
+                                "-o", output},
+                            {"--fusion-report", fusionReport},
+                            {"--fusion-graph", fusionGraph}}) {
+    std::string error;
+    if (!path.empty() && !checkWritable(path, error))
+      return fail(std::string(flag) + ": " + error);
+  }
   auto ctx = makeContext();
   if (memoryReport)
     return reportMemory(modelName, batch, file, options, *ctx);
@@ -201,11 +216,6 @@ int main(int argc, char **argv) {
       !outputOpt->count() && !emitOpt->count())
     return writeReports() ? 0 : fail(error);
   if (emit != "mlir") {
-    if (output == "-")
-      return fail("--emit=" + emit + " needs -o " +
-                  (emit == "kmod"  ? "FILE.kmod"
-                   : emit == "exe" ? "NAME"
-                                   : "libNAME.a"));
     std::map<std::string, std::string> paramPaths;
     if (!splitPairs(paramFlags, "param", paramPaths, error))
       return fail(error);
