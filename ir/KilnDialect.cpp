@@ -331,6 +331,35 @@ LogicalResult FusionOp::verify() {
            << getResultTypes() << ")";
   if (getResults().empty())
     return emitOpError("must have at least one result");
+  // Each result is a value an op of the region computes, and a distinct
+  // one: a kernel computes its results (chunk by chunk when chunked) and has
+  // nothing to compute for an operand passed through, a constant or a
+  // second copy of one value. Such IR is never formed by --kiln-fusion; it
+  // is refused here rather than deep in codegen.
+  if (llvm::all_of(body.without_terminator(),
+                   [](Operation &op) { return isa<ConstantOp>(op); }))
+    return emitOpError("has no ops to compute its results: a fusion region "
+                       "holds the ops of one kernel; use its operands (or "
+                       "constants) directly instead of the region");
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return emitOpError("yields its block argument #")
+             << arg.getArgNumber() << " unchanged as result #" << i
+             << ": a region's results must be computed by its ops; use "
+                "operand #"
+             << arg.getArgNumber() << " itself where result #" << i
+             << " is used";
+    if (v.getDefiningOp<ConstantOp>())
+      return emitOpError("yields a kiln.constant as result #")
+             << i
+             << ": a region's results must be computed by its ops; use a "
+                "constant outside the region where the result is used";
+    for (auto [j, w] : llvm::enumerate(yield.getValues().take_front(i)))
+      if (w == v)
+        return emitOpError("yields the same value as results #")
+               << j << " and #" << i
+               << ": yield it once and use that result in both places";
+  }
   ArrayRef<int64_t> chunks = getChunks();
   if (chunks.empty() || llvm::any_of(chunks, [](int64_t c) { return c < 1; }))
     return emitOpError("chunks must be one count of at least 1 per grid "

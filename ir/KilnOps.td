@@ -369,7 +369,13 @@ def Kiln_FusionOp : Kiln_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
     A fusion region (formed by --kiln-fusion) becomes one kernel and one step
     of an artifact: values inside it never travel through memory between
     steps. The region takes its operands as block arguments and yields its
-    results; constants are cloned in.
+    results; constants are cloned in. Every result is computed by an op of
+    the region, and each by a different one: the verifier refuses a region
+    with no ops but constants, and one that yields a block argument (an
+    operand passed through unchanged), a constant, or one value twice. A
+    kernel computes its results chunk by chunk and would have nothing to
+    compute for such a result; the user of the region uses the operand,
+    the constant or the one result instead.
 
     `chunks` and `grid_dims` say how the kernel walks its work: a grid of
     one axis per entry of `chunks`, axis a cut into `chunks[a]` equal parts;

@@ -158,7 +158,12 @@ llvm::Expected<OwningOpRef<ModuleOp>> parseModelFile(const std::string &path,
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx, os);
+  // A verifier's error shows the line of the file; the op printed again in
+  // generic form, with its operands unknown, only confuses.
+  bool printOp = ctx.shouldPrintOpOnDiagnostic();
+  ctx.printOpOnDiagnostic(false);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+  ctx.printOpOnDiagnostic(printOp);
   if (!module)
     return error(diagnostics.empty() ? "cannot parse '" + path + "'"
                                      : diagnostics);

@@ -159,6 +159,36 @@ bool writeFileAtomically(const std::string &path,
   return true;
 }
 
+bool checkWritable(const std::string &path, std::string &error) {
+  if (path == "-")
+    return true;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    error = "cannot write '" + path +
+            "': it is a directory; give the path of a file";
+    return false;
+  }
+  // The same file writeFileAtomically would start with, made and removed.
+  std::string dir = directoryOf(path), procPath;
+  int fd = openUnnamed(dir, procPath);
+  if (fd >= 0) {
+    ::close(fd);
+    return true;
+  }
+  std::string tmp = temporaryName(path);
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = "cannot write '" + path + "': cannot create a file in '" + dir +
+            "': " + std::strerror(errno) +
+            "; give a path in a directory that exists and that you may "
+            "write to";
+    return false;
+  }
+  ::close(fd);
+  ::unlink(tmp.c_str());
+  return true;
+}
+
 bool writeFileAtomically(const std::string &path, const std::string &bytes,
                          std::string &error) {
   if (path == "-") {

@@ -31,6 +31,13 @@ bool writeFileAtomically(const std::string &path,
                          const std::function<bool(const ByteWriter &)> &produce,
                          std::string &error);
 
+/// Whether writeFileAtomically(path, ...) can create its file now: `path`
+/// is not a directory and a file can be created beside it (it tries, and
+/// removes what it made). Tools call it before long work, so that a bad
+/// path fails at once rather than after the work is done; "-" (standard
+/// output) always can. `error` names the path, what is wrong and what to do.
+bool checkWritable(const std::string &path, std::string &error);
+
 /// The same for bytes in memory; "-" is standard output.
 bool writeFileAtomically(const std::string &path, const std::string &bytes,
                          std::string &error);

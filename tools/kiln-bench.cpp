@@ -236,6 +236,11 @@ int benchDispatch(int steps, int repeat) {
 int benchModel(const std::string &name, std::optional<int64_t> batch,
                size_t threads, const std::string &fusion,
                const std::string &reportPath) {
+  // The report is written after the timing runs, which take seconds: a
+  // path it cannot be written to fails now.
+  std::string error;
+  if (!reportPath.empty() && !checkWritable(reportPath, error))
+    return fail("--fusion-report: " + error);
   auto ctx = makeContext();
   auto module = loadModel(name, batch, "", *ctx);
   if (!module)
@@ -254,7 +259,6 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
   if (!artifact)
     return fail(llvm::toString(artifact.takeError()));
   double compileMs = msSince(start);
-  std::string error;
   auto loaded = kiln::Artifact::loadBytes(artifact->bytes.data(),
                                           artifact->bytes.size(), error);
   if (!loaded || !loaded->setNumThreads(threads, error))

@@ -86,6 +86,11 @@ int main(int argc, char **argv) {
       !splitPairs(paramFlags, "param", paramPaths, error) ||
       !splitPairs(compareFlags, "compare", comparePaths, error))
     return fail(error);
+  // Outputs are written after the compile and the run, which take
+  // seconds: a path that cannot be written fails first.
+  for (const auto &[output, path] : outputPaths)
+    if (!checkWritable(path, error))
+      return fail("--output=" + output + "=" + path + ": " + error);
   if (!comparePaths.empty() && !check)
     return fail("--compare needs --check: files are compared with the "
                 "reference interpreter");

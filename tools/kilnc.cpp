@@ -3,7 +3,8 @@
 //   kilnc --list-models
 //   kilnc --list-cpus
 //   kilnc --model=NAME [--batch=B] -o NAME.mlir
-//   kilnc FILE.mlir --dump-after=<pass|all>
+//   kilnc (--model=NAME | FILE.mlir) --dump-after=<pass|all>
+//         [--fusion=LEVEL] [--cpu=NAME]
 //   kilnc (--model=NAME | FILE.mlir) --target=cpu --emit=kmod -o NAME.kmod
 //         [--param=NAME=PATH.npy]... [--seed=S] [--cpu=NAME]
 //   kilnc (--model=NAME | FILE.mlir) --emit=exe -o NAME
@@ -11,7 +12,9 @@
 //   kilnc [--model=NAME | FILE.mlir] --memory-report
 //
 // Writes the kiln module of a model or its compiled artifact, shows the IR
-// after each stage of the CPU pipeline, or reports memory plans. Compiled
+// after each pass of the pipeline that compiles the artifact (fusion,
+// outlining into kernels, the memory plan, then each kernel's codegen), or
+// reports memory plans. Compiled
 // code is for this machine's CPU unless --cpu names another (x86-64-v3: any
 // AVX2 machine).
 // --emit=exe and --emit=lib are Standalone.h's.
@@ -20,6 +23,7 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/Pipeline.h"
 #include "kiln/examples/Models.h"
+#include "kiln/tools/Files.h"
 #include "kiln/tools/FusionGraph.h"
 #include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
@@ -85,7 +89,9 @@ int main(int argc, char **argv) {
       app.add_option("-o", output, "Output file (- for stdout)");
   CLI::Option *dumpOpt =
       app.add_option("--dump-after", dumpAfter,
-                     "Print the IR after this CPU pipeline pass, or 'all'");
+                     "Print the IR after this pass of the pipeline that "
+                     "compiles an artifact (--emit=kmod, exe, lib), or after "
+                     "every pass with 'all'; compiles nothing to keep");
   std::string target = "cpu", emit = "mlir";
   std::vector<std::string> paramFlags;
   uint64_t seed = 1;
@@ -129,7 +135,11 @@ int main(int argc, char **argv) {
       ->excludes(emitOpt)
       ->excludes(reportOpt)
       ->excludes(graphOpt);
-  dumpOpt->excludes(reportOpt)->excludes(graphOpt);
+  // The dump goes to standard output and is all that is made.
+  dumpOpt->excludes(outputOpt)
+      ->excludes(emitOpt)
+      ->excludes(reportOpt)
+      ->excludes(graphOpt);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -151,11 +161,25 @@ int main(int argc, char **argv) {
   if (!fusionGraph.empty() && graphFormatName.empty())
     return fail("--fusion-graph=" + fusionGraph +
                 ": the file must end in .svg or .png");
-  if (cpuOpt->count() && emit == "mlir")
+  if (cpuOpt->count() && emit == "mlir" && dumpAfter.empty())
     return fail("--cpu=" + cpuName + " chooses the CPU of compiled code; "
-                "it needs --emit=kmod, exe or lib");
+                "it needs --emit=kmod, exe or lib (or --dump-after)");
   if (auto err = cpu::checkTargetCpu(cpuName))
     return fail(llvm::toString(std::move(err)));
+  if (emit != "mlir" && output == "-")
+    return fail("--emit=" + emit + " needs -o " +
+                (emit == "kmod"  ? "FILE.kmod"
+                 : emit == "exe" ? "NAME"
+                                 : "libNAME.a"));
+  // Compiling takes seconds: a file that cannot be written fails first.
+  for (auto [flag, path] : {std::pair<const char *, const std::string &>{
+                                "-o", output},
+                            {"--fusion-report", fusionReport},
+                            {"--fusion-graph", fusionGraph}}) {
+    std::string error;
+    if (!path.empty() && !checkWritable(path, error))
+      return fail(std::string(flag) + ": " + error);
+  }
   auto ctx = makeContext();
   if (memoryReport)
     return reportMemory(modelName, batch, file, options, *ctx);
@@ -165,10 +189,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!dumpAfter.empty()) {
-    if (auto err = cpu::runCpuCodegen(**module, {}, dumpAfter, &llvm::outs())) {
-      llvm::errs() << "kilnc: " << llvm::toString(std::move(err)) << "\n";
-      return 1;
-    }
+    options.targetCpu = cpuName;
+    if (auto err = cpu::dumpArtifactPipeline(**module, options, dumpAfter,
+                                             llvm::outs()))
+      return fail(llvm::toString(std::move(err)));
     return 0;
   }
   // Everything is computed before anything is written: a failure leaves no
@@ -201,11 +225,6 @@ int main(int argc, char **argv) {
       !outputOpt->count() && !emitOpt->count())
     return writeReports() ? 0 : fail(error);
   if (emit != "mlir") {
-    if (output == "-")
-      return fail("--emit=" + emit + " needs -o " +
-                  (emit == "kmod"  ? "FILE.kmod"
-                   : emit == "exe" ? "NAME"
-                                   : "libNAME.a"));
     std::map<std::string, std::string> paramPaths;
     if (!splitPairs(paramFlags, "param", paramPaths, error))
       return fail(error);

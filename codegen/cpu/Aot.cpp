@@ -78,22 +78,32 @@ fuseModel(ModuleOp module, const CpuCodegenOptions &options) {
   return clone;
 }
 
+/// The model half of an artifact's pipeline: graph passes, fusion,
+/// outlining into kernels, the memory plan.
+static void buildOutlinePipeline(OpPassManager &pm,
+                                 const CpuCodegenOptions &options) {
+  buildFusionPipeline(pm, options);
+  pm.addPass(createOutlineKernels());
+  // No step writes over its operand: LLVM's vectoriser checks at run time
+  // that a kernel's input and output do not overlap and runs the scalar
+  // loop when they are the same buffer, which made a GELU step 15x slower.
+  // In place comes back with kernels vectorised in MLIR.
+  PlanMemoryOptions plan;
+  plan.inPlace = false;
+  pm.addPass(createPlanMemory(plan));
+}
+
 /// A clone of `module` fused at options.fusion, outlined into kernels with
-/// a memory plan.
+/// a memory plan; see runPasses for `dumpAfter`.
 static llvm::Expected<OwningOpRef<ModuleOp>>
-outlineAndPlan(ModuleOp module, const CpuCodegenOptions &options) {
+outlineAndPlan(ModuleOp module, const CpuCodegenOptions &options,
+               const std::string &dumpAfter = "",
+               llvm::raw_ostream *dump = nullptr) {
   OwningOpRef<ModuleOp> clone = module.clone();
-  if (auto err = runPasses(*clone, [&](OpPassManager &pm) {
-        buildFusionPipeline(pm, options);
-        pm.addPass(createOutlineKernels());
-        // No step writes over its operand: LLVM's vectoriser checks at run
-        // time that a kernel's input and output do not overlap and runs the
-        // scalar loop when they are the same buffer, which made a GELU step
-        // 15x slower. In place comes back with kernels vectorised in MLIR.
-        PlanMemoryOptions plan;
-        plan.inPlace = false;
-        pm.addPass(createPlanMemory(plan));
-      }))
+  if (auto err = runPasses(
+          *clone,
+          [&](OpPassManager &pm) { buildOutlinePipeline(pm, options); },
+          dumpAfter, dump))
     return err;
   return clone;
 }
@@ -149,11 +159,12 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature,
 
 /// `module` fused, outlined and planned (a clone), with its plan.
 static llvm::Expected<std::pair<OwningOpRef<ModuleOp>, Artifact>>
-planned(ModuleOp module, const CpuCodegenOptions &options) {
+planned(ModuleOp module, const CpuCodegenOptions &options,
+        const std::string &dumpAfter = "", llvm::raw_ostream *dump = nullptr) {
   auto sig = signatureOf(module);
   if (!sig)
     return sig.takeError();
-  auto outlined = outlineAndPlan(module, options);
+  auto outlined = outlineAndPlan(module, options, dumpAfter, dump);
   if (!outlined)
     return outlined.takeError();
   Artifact a = planOf(**outlined, std::move(*sig), options.fusionCacheBudget);
@@ -475,7 +486,67 @@ llvm::Error packWeights(ModuleOp module, const ModelSignature &sig,
   return llvm::Error::success();
 }
 
+/// Where each parameter's weights start in the artifact's weights: in
+/// signature order, each 64-byte aligned.
+std::vector<uint64_t> paramOffsetsOf(const ModelSignature &sig) {
+  std::vector<uint64_t> offsets;
+  uint64_t end = 0;
+  for (const TensorSpec &p : sig.params) {
+    end = (end + 63) / 64 * 64;
+    offsets.push_back(end);
+    int64_t elements = 1;
+    for (int64_t d : p.shape)
+      elements *= d;
+    end += elements * dtypeSize(p.dtype);
+  }
+  return offsets;
+}
+
+/// The kernel half of an artifact's pipeline: the step list of `outlined`
+/// (an outlined, planned model) is taken and its model function erased;
+/// the kernels alone go through the CPU kernel pipeline. See runPasses for
+/// `dumpAfter`.
+llvm::Expected<Schedule> lowerKernels(ModuleOp outlined,
+                                      const ModelSignature &sig,
+                                      const CpuCodegenOptions &options,
+                                      const std::string &dumpAfter = "",
+                                      llvm::raw_ostream *dump = nullptr) {
+  func::FuncOp func = llvm::cantFail(modelFunc(outlined));
+  Schedule schedule = scheduleOf(func, sig, paramOffsetsOf(sig));
+  func.erase();
+  markConstantArguments(outlined, schedule);
+  if (auto err = runPasses(
+          outlined,
+          [&](OpPassManager &pm) { buildCpuKernelPipeline(pm, options); },
+          dumpAfter, dump))
+    return err;
+  return schedule;
+}
+
 } // namespace
+
+llvm::Error dumpArtifactPipeline(ModuleOp module,
+                                 const CpuCodegenOptions &options,
+                                 const std::string &dumpAfter,
+                                 llvm::raw_ostream &os) {
+  // The name is checked before anything runs.
+  MLIRContext *ctx = module.getContext();
+  std::vector<std::string> names = pipelinePassNames(
+      ctx, [&](OpPassManager &pm) { buildOutlinePipeline(pm, options); });
+  for (const std::string &name : pipelinePassNames(
+           ctx, [&](OpPassManager &pm) { buildCpuKernelPipeline(pm, options); }))
+    if (!llvm::is_contained(names, name))
+      names.push_back(name);
+  if (auto err = checkDumpAfter(dumpAfter, names, "the artifact pipeline"))
+    return err;
+  auto plan = planned(module, options, dumpAfter, &os);
+  if (!plan)
+    return plan.takeError();
+  auto schedule =
+      lowerKernels(*plan->first, plan->second.signature, options, dumpAfter,
+                   &os);
+  return schedule ? llvm::Error::success() : schedule.takeError();
+}
 
 llvm::Error checkTargetCpu(const std::string &cpu) {
   if (isHost(cpu))
@@ -537,8 +608,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
 
   // Weights, each 64-byte aligned, in signature order.
   std::string weights;
-  std::vector<uint64_t> paramOffsets;
-  for (const TensorSpec &p : sig.params) {
+  std::vector<uint64_t> paramOffsets = paramOffsetsOf(sig);
+  for (auto [p, offset] : llvm::zip(sig.params, paramOffsets)) {
     auto it = params.find(p.name);
     if (it == params.end())
       return error("parameter '" + p.name + "' has no value");
@@ -546,22 +617,17 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
                                   p.dtype, p.shape);
     if (!bad.empty())
       return error(bad);
-    weights.resize((weights.size() + 63) / 64 * 64, '\0');
-    paramOffsets.push_back(weights.size());
+    weights.resize(offset, '\0');
     weights.append(static_cast<const char *>(it->second.data()),
                    it->second.byteSize());
   }
 
-  func::FuncOp func = llvm::cantFail(modelFunc(*outlined));
-  std::string name = func.getSymName().str();
-  Schedule schedule = scheduleOf(func, sig, paramOffsets);
-  func.erase();
-
-  markConstantArguments(*outlined, schedule);
-  if (auto err = runPasses(*outlined, [&](OpPassManager &pm) {
-        buildCpuKernelPipeline(pm, options);
-      }))
-    return err;
+  std::string name =
+      llvm::cantFail(modelFunc(*outlined)).getSymName().str();
+  auto lowered = lowerKernels(*outlined, sig, options);
+  if (!lowered)
+    return lowered.takeError();
+  Schedule &schedule = *lowered;
   std::vector<std::string> kernels;
   for (const Schedule::Step &step : schedule.steps)
     if (!llvm::is_contained(kernels, step.kernel))

@@ -59,6 +59,17 @@ llvm::Expected<Artifact> planArtifact(mlir::ModuleOp module,
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 fuseModel(mlir::ModuleOp module, const CpuCodegenOptions &options = {});
 
+/// Runs the passes compileArtifact runs, on a clone of `module`: graph
+/// passes, fusion at options.fusion, outlining into kernels and the memory
+/// plan on the model, then the CPU kernel pipeline on the kernels alone;
+/// prints the IR to `os` after each pass named `dumpAfter` ("all": every
+/// pass). A name no pass has is an error listing the names, before
+/// anything runs. No object code is made.
+llvm::Error dumpArtifactPipeline(mlir::ModuleOp module,
+                                 const CpuCodegenOptions &options,
+                                 const std::string &dumpAfter,
+                                 llvm::raw_ostream &os);
+
 /// Success when artifacts can be compiled for `cpu` (CpuCodegenOptions::
 /// targetCpu): "host", or a CPU name LLVM knows for this machine's target;
 /// else an error saying how to list the names.

@@ -11,6 +11,7 @@
 #include "kiln/passes/Passes.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -193,12 +194,65 @@ static llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+std::vector<std::string>
+pipelinePassNames(MLIRContext *ctx,
+                  llvm::function_ref<void(OpPassManager &)> build) {
+  PassManager pm(ctx, ModuleOp::getOperationName());
+  build(pm);
+  // The textual form names every pass, nested ones included
+  // ("builtin.module(a,func.func(b,c{opt=1}),d)"); pass managers nested in
+  // adaptors are not reachable otherwise.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  std::vector<std::string> names;
+  std::string token;
+  int options = 0;
+  auto flush = [&] {
+    if (!token.empty() && !llvm::is_contained(names, token))
+      names.push_back(token);
+    token.clear();
+  };
+  for (char c : text) {
+    if (options) {
+      options += c == '{' ? 1 : c == '}' ? -1 : 0;
+      continue;
+    }
+    if (c == '{') {
+      flush();
+      options = 1;
+    } else if (c == '(') {
+      token.clear(); // an op name the passes inside are nested on
+    } else if (c == ',' || c == ')') {
+      flush();
+    } else if (!std::isspace(static_cast<unsigned char>(c))) {
+      token += c;
+    }
+  }
+  return names;
+}
+
+llvm::Error checkDumpAfter(const std::string &dumpAfter,
+                           const std::vector<std::string> &names,
+                           const std::string &pipeline) {
+  if (dumpAfter == "all" || llvm::is_contained(names, dumpAfter))
+    return llvm::Error::success();
+  return error("--dump-after=" + dumpAfter + ": " + pipeline +
+               " has no pass of that name; give 'all' or one of: " +
+               llvm::join(names, ", "));
+}
+
 llvm::Error runCpuCodegen(ModuleOp module, const CpuCodegenOptions &options,
                           const std::string &dumpAfter, llvm::raw_ostream *dump) {
-  return runPasses(
-      module,
-      [&](OpPassManager &pm) { buildCpuCodegenPipeline(pm, options); },
-      dumpAfter, dump);
+  auto build = [&](OpPassManager &pm) {
+    buildCpuCodegenPipeline(pm, options);
+  };
+  if (!dumpAfter.empty())
+    if (auto err = checkDumpAfter(
+            dumpAfter, pipelinePassNames(module.getContext(), build),
+            "the whole-function CPU pipeline"))
+      return err;
+  return runPasses(module, build, dumpAfter, dump);
 }
 
 llvm::Error runPasses(ModuleOp module,
@@ -220,28 +274,21 @@ llvm::Error runPasses(ModuleOp module,
   });
   PassManager pm(ctx, ModuleOp::getOperationName());
   build(pm);
-  std::vector<std::string> stages;
-  bool dumped = false;
   if (!dumpAfter.empty() && dump) {
+    // One thread, so that the dumps come in the order the passes ran.
     ctx->disableMultithreading();
+    // A pass on functions prints each function it ran on, once: in module
+    // scope, a module of many kernels would be printed once per kernel.
     pm.enableIRPrinting(
         [](Pass *, Operation *) { return false; },
         [&](Pass *pass, Operation *) {
-          std::string name = pass->getArgument().str();
-          if (std::find(stages.begin(), stages.end(), name) == stages.end())
-            stages.push_back(name);
-          bool match = dumpAfter == "all" || name == dumpAfter;
-          dumped |= match;
-          return match;
+          return dumpAfter == "all" || pass->getArgument() == dumpAfter;
         },
-        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false,
         /*printAfterOnlyOnFailure=*/false, *dump);
   }
   if (failed(pm.run(module)))
     return error("compilation failed:\n" + diagnostics);
-  if (!dumpAfter.empty() && dump && !dumped)
-    return error("--dump-after=" + dumpAfter + ": no stage has that name; "
-                 "the stages are: all, " + llvm::join(stages, ", "));
   return llvm::Error::success();
 }
 

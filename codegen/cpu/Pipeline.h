@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln::cpu {
 
@@ -56,16 +57,31 @@ void registerCpuCodegenPipeline();
 void registerCpuCodegenDialects(mlir::DialectRegistry &registry);
 
 /// Runs the passes `build` adds on `module` in place, with the dialects of
-/// registerCpuCodegenDialects; see runCpuCodegen for `dumpAfter`.
+/// registerCpuCodegenDialects. When `dumpAfter` is a pass name
+/// ("kiln-lower-to-linalg") or "all", the IR is printed to `dump` after each
+/// matching pass: the module after a pass on the module, each function
+/// after a pass on functions. Callers check the name first
+/// (checkDumpAfter). Diagnostics are returned in the error.
 llvm::Error runPasses(mlir::ModuleOp module,
                       llvm::function_ref<void(mlir::OpPassManager &)> build,
                       const std::string &dumpAfter = "",
                       llvm::raw_ostream *dump = nullptr);
 
-/// Runs the pipeline on `module` in place. When `dumpAfter` is a pass name
-/// ("kiln-lower-to-linalg") or "all", the module is printed to `dump` after
-/// each matching pass; a name no pass has is an error listing the stages.
-/// Diagnostics are returned in the error.
+/// The command-line names of the passes `build` adds, in order, each once.
+std::vector<std::string>
+pipelinePassNames(mlir::MLIRContext *ctx,
+                  llvm::function_ref<void(mlir::OpPassManager &)> build);
+
+/// Success when `dumpAfter` is "all" or one of `names`; else an error that
+/// lists them, for `pipeline` (what the names are the passes of).
+llvm::Error checkDumpAfter(const std::string &dumpAfter,
+                           const std::vector<std::string> &names,
+                           const std::string &pipeline);
+
+/// Runs the whole-function pipeline (buildCpuCodegenPipeline, the JIT's) on
+/// `module` in place, printing to `dump` after the passes `dumpAfter`
+/// names (see runPasses); a name no pass has is an error listing the
+/// names, before anything runs. Diagnostics are returned in the error.
 llvm::Error runCpuCodegen(mlir::ModuleOp module,
                           const CpuCodegenOptions &options,
                           const std::string &dumpAfter = "",

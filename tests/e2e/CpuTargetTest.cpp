@@ -78,6 +78,36 @@ TEST(CpuTarget, RecordsTheChosenCpusFeatures) {
     EXPECT_TRUE(rt::hostHasCpuFeature(*rt::findCpuFeature(f))) << f;
 }
 
+// kilnc --dump-after shows the artifact pipeline; the JIT's whole-function
+// pipeline keeps its own dump (JitModel::compile), which checks the name
+// against its own passes before it runs any.
+TEST(CpuTarget, JitPipelineDumpChecksThePassName) {
+  auto ctx = makeContext();
+  Graph g = opGraph("relu", {{4, 8}},
+                    [](std::vector<Tensor> x) { return relu(x[0]); });
+  auto module = toModule(g, *ctx);
+  ASSERT_TRUE(module);
+  std::string dump;
+  llvm::raw_string_ostream os(dump);
+  llvm::Error err = cpu::runCpuCodegen(*module, {}, "kiln-fusion", &os);
+  ASSERT_TRUE((bool)err);
+  std::string message = llvm::toString(std::move(err));
+  EXPECT_EQ(message.rfind("--dump-after=kiln-fusion: the whole-function CPU "
+                          "pipeline has no pass of that name; give 'all' or "
+                          "one of: kiln-params-to-arguments, kiln-decompose",
+                          0),
+            0u)
+      << message;
+  EXPECT_EQ(dump, "");
+  // Nothing ran: the module is still kiln ops.
+  EXPECT_FALSE(module->getOps<mlir::func::FuncOp>().empty());
+  ASSERT_FALSE((bool)cpu::runCpuCodegen(*module, {}, "kiln-lower-to-linalg",
+                                        &os));
+  EXPECT_NE(dump.find("IR Dump After LowerToLinalg (kiln-lower-to-linalg)"),
+            std::string::npos);
+  EXPECT_NE(dump.find("linalg.generic"), std::string::npos);
+}
+
 TEST(CpuTarget, UnknownCpuIsAnError) {
   auto ctx = makeContext();
   Graph g = opGraph("relu", {{4}},

@@ -520,3 +520,128 @@ func.func @min_broadcast_mismatch(%x: tensor<2x3xf32>, %y: tensor<4x3xf32>) -> t
   %0 = "kiln.min"(%x, %y) : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// A fusion region's results are computed by its ops, each by a different
+// one; an operand passed through, a constant, a value yielded twice or a
+// region with nothing to compute is refused by the verifier, not in codegen.
+
+func.func @fusion_yields_block_argument(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields its block argument #0 unchanged as result #1: a region's results must be computed by its ops; use operand #0 itself where result #1 is used}}
+  %0:2 = kiln.fusion "custom" (%x, %y) {grid_dims = array<i64: 0, 0>, chunks = array<i64: 2>}
+      : (tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  ^bb0(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>):
+    %s = kiln.add %a, %b : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+    kiln.yield %s, %a : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+  return %0#0, %0#1 : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// Run whole (one chunk) as well: the rule is the op's, not the chunking's.
+func.func @fusion_whole_yields_block_argument(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields its block argument #0 unchanged as result #0}}
+  %0:2 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0, 0>, chunks = array<i64: 1>}
+      : (tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  ^bb0(%a: tensor<4x8xf32>):
+    %r = kiln.add %a, %a : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+    kiln.yield %a, %r : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+  return %0#0, %0#1 : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+func.func @fusion_yields_twice(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields the same value as results #0 and #1: yield it once and use that result in both places}}
+  %0:2 = kiln.fusion "custom" (%x, %y) {grid_dims = array<i64: 0, 0>, chunks = array<i64: 2>}
+      : (tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  ^bb0(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>):
+    %s = kiln.add %a, %b : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+    kiln.yield %s, %s : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+  return %0#0, %0#1 : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+func.func @fusion_yields_constant(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  // expected-error @+1 {{'kiln.fusion' op yields a kiln.constant as result #1: a region's results must be computed by its ops; use a constant outside the region where the result is used}}
+  %0:2 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0, 0>, chunks = array<i64: 2>}
+      : (tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  ^bb0(%a: tensor<4x8xf32>):
+    %c = kiln.constant dense<1.0> : tensor<4x8xf32>
+    %s = kiln.add %a, %c : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+    kiln.yield %s, %c : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+  return %0#0, %0#1 : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+func.func @fusion_no_ops(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'kiln.fusion' op has no ops to compute its results: a fusion region holds the ops of one kernel; use its operands (or constants) directly instead of the region}}
+  %0 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0>, chunks = array<i64: 1>}
+      : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>):
+    kiln.yield %a : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @fusion_only_constants(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'kiln.fusion' op has no ops to compute its results}}
+  %0 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0>, chunks = array<i64: 1>}
+      : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>):
+    %c = kiln.constant dense<1.0> : tensor<4x8xf32>
+    kiln.yield %c : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// A grid has one chunk count per axis, at least 1 each.
+func.func @fusion_zero_chunks(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'kiln.fusion' op chunks must be one count of at least 1 per grid axis, got [0]}}
+  %0 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0>, chunks = array<i64: 0>}
+      : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>):
+    %r = kiln.relu %a : tensor<4x8xf32>
+    kiln.yield %r : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Two axes need a grid dim per result and axis.
+func.func @fusion_grid_dims_per_axis(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'kiln.fusion' op has 1 grid_dims for 1 results and 2 grid axes}}
+  %0 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 0>, chunks = array<i64: 2, 2>}
+      : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>):
+    %r = kiln.relu %a : tensor<4x8xf32>
+    kiln.yield %r : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Two axes cutting one dim would cut it twice.
+func.func @fusion_axes_share_a_dim(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'kiln.fusion' op cuts result type 'tensor<4x8xf32>' along dim 1 by two grid axes}}
+  %0 = kiln.fusion "custom" (%x) {grid_dims = array<i64: 1, 1>, chunks = array<i64: 2, 2>}
+      : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>):
+    %r = kiln.relu %a : tensor<4x8xf32>
+    kiln.yield %r : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}

@@ -183,4 +183,32 @@ TEST(FilesTest, FailuresNameThePathAndLeaveNothing) {
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"out.bin", "taken"}));
 }
 
+// Tools call checkWritable before long work: it must refuse what the final
+// write would refuse, name the path and what to do, and leave nothing.
+TEST(FilesTest, CheckWritableRefusesWhatTheWriteWouldAndLeavesNothing) {
+  TempDir dir;
+  std::string error;
+  EXPECT_TRUE(checkWritable("-", error));
+  EXPECT_TRUE(checkWritable(dir.file("new.json"), error)) << error;
+  spit(dir.file("old.json"), "old");
+  EXPECT_TRUE(checkWritable(dir.file("old.json"), error)) << error;
+  EXPECT_EQ(slurp(dir.file("old.json")), "old");
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"old.json"});
+
+  std::string missing = dir.file("no/such/dir/out.json");
+  EXPECT_FALSE(checkWritable(missing, error));
+  EXPECT_EQ(error, "cannot write '" + missing + "': cannot create a file in '" +
+                       dir.file("no/such/dir") +
+                       "': No such file or directory; give a path in a "
+                       "directory that exists and that you may write to");
+
+  std::string taken = dir.file("taken");
+  ASSERT_TRUE(std::filesystem::create_directory(taken));
+  EXPECT_FALSE(checkWritable(taken, error));
+  EXPECT_EQ(error, "cannot write '" + taken +
+                       "': it is a directory; give the path of a file");
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"old.json", "taken"}));
+  EXPECT_TRUE(std::filesystem::is_empty(taken));
+}
+
 } // namespace
