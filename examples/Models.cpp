@@ -33,6 +33,10 @@ const std::vector<ModelInfo> &builtinModels() {
        "x [B,1024] -> layer_norm -> gelu -> add x -> layer_norm: a "
        "memory-bound benchmark of fusion",
        4096, norm_chain},
+      {"long_attention",
+       "x [B,1024,256] -> 4-head self-attention: a benchmark of attention "
+       "fusion over long sequences",
+       1, long_attention},
   };
   return models;
 }

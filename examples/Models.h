@@ -35,6 +35,7 @@ Graph fashion_mlp(int64_t batch);
 Graph cnn(int64_t batch);
 Graph text_transformer(int64_t batch); // sequence length 64
 Graph norm_chain(int64_t batch);       // x [batch, 1024]
+Graph long_attention(int64_t batch);   // x [batch, 1024, 256]
 
 } // namespace kiln
 

@@ -16,12 +16,16 @@ namespace {
 
 class E2EModels : public ::testing::TestWithParam<std::string> {};
 
+/// Models tested at batch 1, their kernels split as shipped.
+bool isLarge(const std::string &model) {
+  return model == "cnn" || model == "text_transformer" ||
+         model == "long_attention";
+}
+
 TEST_P(E2EModels, MatchesReference) {
   const ModelInfo *info = findModel(GetParam());
   ASSERT_NE(info, nullptr);
-  int64_t batch = GetParam() == "cnn" || GetParam() == "text_transformer"
-                      ? 1
-                      : 3; // odd on purpose: no power-of-two luck
+  int64_t batch = isLarge(GetParam()) ? 1 : 3; // odd: no power-of-two luck
   InputRange range;
   if (GetParam() == "text_transformer")
     range = {0, 1000}; // token ids
@@ -38,7 +42,7 @@ TEST_P(E2EModels, MatchesReference) {
 TEST_P(E2EModels, ArtifactMatchesReference) {
   const ModelInfo *info = findModel(GetParam());
   ASSERT_NE(info, nullptr);
-  bool large = GetParam() == "cnn" || GetParam() == "text_transformer";
+  bool large = isLarge(GetParam());
   int64_t batch = large ? 1 : 3;
   InputRange range;
   if (GetParam() == "text_transformer")
@@ -58,6 +62,7 @@ TEST_P(E2EModels, ArtifactMatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Seed, E2EModels,
                          ::testing::Values("linreg", "house_mlp", "binary_mlp",
                                            "fashion_mlp", "cnn",
-                                           "text_transformer", "norm_chain"));
+                                           "text_transformer", "norm_chain",
+                                           "long_attention"));
 
 } // namespace

@@ -315,6 +315,8 @@ TEST_F(DslTest, BuiltinModelsConvertVerifyAndRoundTrip) {
        {{"probs", DType::F32, {1, 64, 1000}, ""}}, 4177384},
       {"norm_chain", {{"x", DType::F32, {4096, 1024}, ""}},
        {{"y", DType::F32, {4096, 1024}, ""}}, 4096},
+      {"long_attention", {{"x", DType::F32, {1, 1024, 256}, ""}},
+       {{"y", DType::F32, {1, 1024, 256}, ""}}, 4 * (256 * 256 + 256)},
   };
   const std::vector<ModelInfo> &models = builtinModels();
   ASSERT_EQ(models.size(), expected.size());
