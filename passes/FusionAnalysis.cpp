@@ -463,11 +463,12 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   SmallVector<Input> inputs = inputCutsOf(grid);
   // Per axis: whether it cuts a value along its innermost dim, which must
   // keep whole vectors (16 f32) in each chunk or the chunk's loops stop
-  // vectorising; and the fewest indices a chunk may hold: a matmul cut
-  // along its rows keeps at least kMinMatmulRows of them, along its
-  // columns kMinMatmulColumns, or its tiles run part empty.
+  // vectorising; the fewest indices a chunk may hold: a matmul cut along
+  // its rows keeps at least kMinMatmulRows of them, along its columns
+  // kMinMatmulColumns, or its tiles run part empty; and the scale of a
+  // conv's output columns, of which a chunk keeps whole register tiles.
   SmallVector<bool, 2> innermost(n, false);
-  SmallVector<int64_t, 2> minSize(n, 1);
+  SmallVector<int64_t, 2> minSize(n, 1), columnScale(n, 0);
   for (auto [a, axis] : llvm::enumerate(grid.axes)) {
     innermost[a] = llvm::any_of(axis.dims, [](auto &entry) {
       return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
@@ -481,12 +482,21 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
         else if (dim == rank - 1)
           minSize[a] = std::max(minSize[a], kMinMatmulColumns);
       }
+    // A conv cut along its output columns (NHWC dim 2) keeps whole
+    // register tiles of them.
+    for (Operation *op : set.ops)
+      if (auto c = dyn_cast<Conv2dOp>(op)) {
+        Cut cut = axis.dims.lookup(c.getResult());
+        if (cut.dim == 2)
+          columnScale[a] = cut.scale;
+      }
   }
   auto valid = [&](ArrayRef<int64_t> chunks) {
     int64_t all = 1, live = 0;
     for (auto [a, axis] : llvm::enumerate(grid.axes)) {
       int64_t c = chunks[a], size = axis.extent / c;
-      if ((innermost[a] && size % 16 != 0) || (c > 1 && size < minSize[a]))
+      if ((innermost[a] && size % 16 != 0) || (c > 1 && size < minSize[a]) ||
+          (columnScale[a] && size * columnScale[a] % kConvTileColumns != 0))
         return false;
       all *= c;
     }

@@ -40,6 +40,9 @@ constexpr int64_t kParallelFlops = 1 << 20;
 /// tile's rows, and enough columns for the weights' panels to stream.
 constexpr int64_t kMinMatmulRows = 8;
 constexpr int64_t kMinMatmulColumns = 128;
+/// A convolution's register tile runs along this many output columns: a
+/// chunk of its columns holds a multiple of them.
+constexpr int64_t kConvTileColumns = 8;
 
 /// What one more kernel launch costs, expressed in bytes of memory traffic
 /// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a

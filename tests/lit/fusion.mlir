@@ -189,3 +189,19 @@ func.func @long_attention(%q: tensor<1x2048x256xf32>, %k: tensor<1x2048x256xf32>
   %y = kiln.reshape %om : tensor<1x2048x4x64xf32> -> tensor<1x2048x256xf32>
   return %y : tensor<1x2048x256xf32>
 }
+
+// -----
+
+// cnn's second block: cut along pooled rows and columns, a chunk's conv
+// columns are whole register tiles (multiples of 8): 3 x 3 chunks of 12 x
+// 12 pooled pixels (24 conv columns), not the 2 x 4 chunks of 18 x 9
+// pooled pixels (18 conv columns) that would read a little less input.
+// FULL-LABEL: func.func @conv_columns_whole_tiles
+// FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: 3, 3>, grid_dims = array<i64: 1, 2>}
+func.func @conv_columns_whole_tiles(%x: tensor<1x74x74x32xf32>, %f: tensor<3x3x32x64xf32>, %b: tensor<64xf32>) -> tensor<1x36x36x64xf32> {
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x74x74x32xf32>, tensor<3x3x32x64xf32> -> tensor<1x72x72x64xf32>
+  %a = kiln.add %c, %b : tensor<1x72x72x64xf32>, tensor<64xf32> -> tensor<1x72x72x64xf32>
+  %r = kiln.relu %a : tensor<1x72x72x64xf32>
+  %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x72x72x64xf32> -> tensor<1x36x36x64xf32>
+  return %p : tensor<1x36x36x64xf32>
+}
