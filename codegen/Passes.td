@@ -83,6 +83,31 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def OnlineSoftmax : Pass<"kiln-online-softmax", "mlir::func::FuncOp"> {
+  let summary = "Run attention's softmax over blocks of keys";
+  let description = [{
+    O = softmax(Q K^T * c) V (kiln ops, the softmax decomposed, the keys a
+    multiple of 256 and more than 256 of them) becomes an `scf.for` over
+    blocks of 256 keys carrying the running row max, row sum and output
+    accumulator of an online softmax, as flash attention does: the scores
+    exist for one block of keys at a time. Runs after
+    --kiln-chunk-fused-kernels and before --kiln-lower-to-linalg.
+
+    ```mlir
+    %s = kiln.matmul %q, %kt    // [..., M, N], N = 1024
+    %p = softmax(%s * c)        // reduce_max, sub, exp, reduce_sum, div
+    %o = kiln.matmul %p, %v     // [..., M, Dv]
+    // becomes
+    %r:3 = scf.for %j = 0 to 1024 step 256 iter_args(%m, %l, %acc) { ... }
+    %o = kiln.div %r#2, %r#1
+    ```
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect"];
+}
+
 def FuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise linalg ops, keeping matmuls whole";
   let description = [{

@@ -4,7 +4,8 @@
 // do, with the decision left to the cost model (FusionAnalysis.h): merge
 // two groups when the merged kernel costs less than the two apart. No rule
 // here names a model pattern; epilogues, softmax, norms and attention come
-// out of the same test.
+// out of the same test, except that an attention chain codegen runs over
+// blocks of keys starts as one group.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/passes/FusionAnalysis.h"
@@ -56,6 +57,26 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
         groups.push_back({&op});
       }
     }
+    // An attention chain that codegen runs over blocks of keys starts as
+    // one group: only whole does it hold one block of scores at a time,
+    // and no merge of a part of it would show that.
+    for (Operation &op : block.without_terminator()) {
+      auto chain = matchAttention(&op);
+      if (!chain || !chain->blocked() ||
+          !llvm::all_of(chain->ops(), [&](Operation *o) {
+            return groupOf.count(o) && groups[groupOf[o]].size() == 1;
+          }))
+        continue;
+      SmallVector<Operation *> ops = chain->ops();
+      if (!estimateKernel(OpSet::of(ops), cacheBudget))
+        continue;
+      unsigned g = groupOf[ops.front()];
+      for (Operation *o : ops) {
+        groups[groupOf[o]].clear();
+        groupOf[o] = g;
+      }
+      groups[g] = ops;
+    }
     std::vector<std::optional<KernelCost>> costs(groups.size());
     auto costOf = [&](unsigned g) -> int64_t {
       if (!costs[g])
@@ -98,6 +119,7 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
     bool formed = false;
     for (auto [g, ops] : llvm::enumerate(groups))
       if (ops.size() > 1) {
+        costOf(g); // a seeded group may not have merged since
         buildRegion(ops, *costs[g]);
         formed = true;
       }

@@ -188,6 +188,92 @@ std::optional<SmallVector<Cut>> operandDims(Operation *op, int64_t dim) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+SmallVector<Operation *> AttentionChain::ops() const {
+  SmallVector<Operation *> all = {scores};
+  if (scale)
+    all.push_back(scale);
+  all.append({max, sub, exp, sum, div, output});
+  return all;
+}
+
+int64_t AttentionChain::keys() const {
+  return shapeOf(scores->getResult(0)).back();
+}
+
+bool AttentionChain::blocked() const {
+  return keys() > kKeyBlock && keys() % kKeyBlock == 0;
+}
+
+std::optional<AttentionChain> matchAttention(Operation *output) {
+  auto pv = dyn_cast<MatmulOp>(output);
+  if (!pv)
+    return std::nullopt;
+  AttentionChain c;
+  c.output = pv;
+  // Each value of the chain has exactly the users the chain gives it.
+  auto usedOnlyBy = [](Value v, std::initializer_list<Operation *> users) {
+    return llvm::all_of(v.getUsers(), [&](Operation *u) {
+      return llvm::is_contained(users, u);
+    });
+  };
+  auto lastAxis = [](Operation *op, ArrayRef<int64_t> axes, bool keep) {
+    int64_t rank = shapeOf(op->getOperand(0)).size();
+    return keep && axes.size() == 1 &&
+           (axes[0] == rank - 1 || axes[0] == -1);
+  };
+  auto div = pv.getLhs().getDefiningOp<DivOp>();
+  if (!div || !usedOnlyBy(div, {pv}))
+    return std::nullopt;
+  auto exp = div.getLhs().getDefiningOp<ExpOp>();
+  auto sum = div.getRhs().getDefiningOp<ReduceSumOp>();
+  if (!exp || !sum || sum.getInput() != exp.getResult() ||
+      !lastAxis(sum, sum.getAxes(), sum.getKeepDims()) ||
+      !usedOnlyBy(sum, {div}) || !usedOnlyBy(exp, {sum, div}))
+    return std::nullopt;
+  auto sub = exp.getOperand().getDefiningOp<SubOp>();
+  if (!sub || !usedOnlyBy(sub, {exp}))
+    return std::nullopt;
+  auto max = sub.getRhs().getDefiningOp<ReduceMaxOp>();
+  Value s = sub.getLhs();
+  if (!max || max.getInput() != s ||
+      !lastAxis(max, max.getAxes(), max.getKeepDims()) ||
+      !usedOnlyBy(max, {sub}) || !usedOnlyBy(s, {max, sub}))
+    return std::nullopt;
+  c.div = div;
+  c.exp = exp;
+  c.sum = sum;
+  c.sub = sub;
+  c.max = max;
+  // An optional scale by a scalar constant.
+  if (auto mul = s.getDefiningOp<MulOp>()) {
+    auto k = mul.getRhs().getDefiningOp<ConstantOp>();
+    if (!k || cast<RankedTensorType>(k.getType()).getRank() != 0 ||
+        !usedOnlyBy(mul.getLhs(), {mul}))
+      return std::nullopt;
+    c.scale = mul;
+    s = mul.getLhs();
+  }
+  auto qk = s.getDefiningOp<MatmulOp>();
+  if (!qk)
+    return std::nullopt;
+  c.scores = qk;
+  // Same batch dims throughout (no broadcast), f32, keys along the last
+  // dim of the scores and the rows of V.
+  ArrayRef<int64_t> scores = shapeOf(qk.getResult());
+  auto f32 = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType().isF32();
+  };
+  if (!f32(qk.getResult()) || shapeOf(qk.getLhs()).size() != scores.size() ||
+      shapeOf(qk.getRhs()).size() != scores.size() ||
+      shapeOf(pv.getRhs()).size() != scores.size() ||
+      shapeOf(pv.getRhs())[scores.size() - 2] != scores.back() ||
+      shapeOf(pv.getRhs()).drop_back(2) != scores.drop_back(2) ||
+      shapeOf(qk.getLhs()).drop_back(2) != scores.drop_back(2) ||
+      shapeOf(qk.getRhs()).drop_back(2) != scores.drop_back(2))
+    return std::nullopt;
+  return c;
+}
+
 int64_t bytesOf(Type type) {
   auto t = cast<RankedTensorType>(type);
   return t.getNumElements() *
@@ -385,6 +471,28 @@ int64_t sumBytes(ArrayRef<Value> values) {
   return sum;
 }
 
+/// Bytes of the intermediates codegen keeps in buffers; the scores of an
+/// attention chain run block of keys by block hold one block's.
+int64_t bufferedBytes(const OpSet &set) {
+  llvm::DenseMap<Value, int64_t> keyBlocks; // value -> its keys
+  for (Operation *op : set.ops)
+    if (auto chain = matchAttention(op);
+        chain && chain->blocked() &&
+        llvm::all_of(chain->ops(), [&](Operation *o) {
+          return llvm::is_contained(set.ops, o);
+        }))
+      for (Operation *o : chain->ops())
+        if (o != chain->output)
+          keyBlocks[o->getResult(0)] = chain->keys();
+  int64_t sum = 0;
+  for (Value v : intermediatesOf(set)) {
+    int64_t bytes = bytesOf(v.getType());
+    auto it = keyBlocks.find(v);
+    sum += it == keyBlocks.end() ? bytes : bytes / it->second * kKeyBlock;
+  }
+  return sum;
+}
+
 /// A value from outside as the chunks read it: the same cut (one per axis)
 /// for all its uses, else the most read of them.
 struct Input {
@@ -459,7 +567,7 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
                                   int64_t budget) {
   size_t n = grid.axes.size();
   // Values made inside are cut by every axis; inputs by some.
-  int64_t made = sumBytes(intermediatesOf(set)) + sumBytes(set.outputs);
+  int64_t made = bufferedBytes(set) + sumBytes(set.outputs);
   SmallVector<Input> inputs = inputCutsOf(grid);
   // Per axis: whether it cuts a value along its innermost dim, which must
   // keep whole vectors (16 f32) in each chunk or the chunk's loops stop
@@ -662,7 +770,7 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   // work is too small to share among threads (a kernel run whole runs on
   // one).
   if (set.ops.size() == 1 ||
-      (sumBytes(intermediatesOf(set)) <= budget && flops < kParallelFlops))
+      (bufferedBytes(set) <= budget && flops < kParallelFlops))
     return base;
   return best;
 }

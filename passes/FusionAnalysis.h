@@ -147,6 +147,31 @@ struct KernelCost {
 std::optional<KernelCost> estimateKernel(const OpSet &set,
                                          int64_t budget = kCacheBudget);
 
+/// Keys per block when attention runs with an online softmax.
+constexpr int64_t kKeyBlock = 256;
+
+/// Attention's softmax between two matmuls, O = softmax(Q K^T [* c]) V,
+/// over the last dim (the keys), which codegen runs block of keys by block
+/// with an online softmax (--kiln-online-softmax, as flash attention does):
+/// the scores then exist for kKeyBlock keys at a time, whatever the
+/// sequence length. Its values are used only inside the chain.
+struct AttentionChain {
+  mlir::Operation *scores = nullptr; // kiln.matmul Q, K^T
+  mlir::Operation *scale = nullptr;  // kiln.mul by a scalar constant, or null
+  mlir::Operation *max = nullptr, *sub = nullptr, *exp = nullptr,
+                  *sum = nullptr, *div = nullptr;
+  mlir::Operation *output = nullptr; // kiln.matmul P, V
+  /// Its ops in program order.
+  llvm::SmallVector<mlir::Operation *> ops() const;
+  /// The keys (the scores' last dim).
+  int64_t keys() const;
+  /// Whether blocks of keys pay: more than one block, and whole ones.
+  bool blocked() const;
+};
+
+/// The attention chain that ends in the matmul `output`, if any.
+std::optional<AttentionChain> matchAttention(mlir::Operation *output);
+
 /// "elementwise", "reduction", "contraction" or "contraction_reduction".
 std::string kindOf(llvm::ArrayRef<mlir::Operation *> ops);
 

@@ -78,6 +78,7 @@ void buildCpuKernelPipeline(OpPassManager &pm,
                             const CpuCodegenOptions &options) {
   // Tensors. A fused kernel first becomes a loop over its chunks.
   pm.addNestedPass<func::FuncOp>(createChunkFusedKernels());
+  pm.addNestedPass<func::FuncOp>(createOnlineSoftmax());
   pm.addNestedPass<func::FuncOp>(createLowerToLinalg());
   // Elementwise fusion, matmuls left whole for --kiln-tile-matmul.
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());

@@ -24,10 +24,11 @@ protected:
   /// kernel of it fuses `fusedOps` ops and some kernel is cut into chunks
   /// along a grid of `gridAxes` axes (what this test is about).
   void expectMatches(const Graph &g, size_t fusedOps = 2,
-                     bool chunkedToo = true, size_t gridAxes = 1) {
+                     bool chunkedToo = true, size_t gridAxes = 1,
+                     int64_t cacheBudget = 16384) {
     cpu::CpuCodegenOptions options;
     options.fusion = GetParam();
-    options.fusionCacheBudget = 16384;
+    options.fusionCacheBudget = cacheBudget;
     options.minWorkPerWorkgroup = 1;
     expectMatchesReference(g, Tolerance::forModelOutput(DType::F32), {},
                            Backend::Artifact, options);
@@ -131,6 +132,19 @@ TEST_P(E2EFusion, LongAttentionByHeadsAndQueryRows) {
                                          {1, 128, 64});
                         }),
                 /*fusedOps=*/8, /*chunkedToo=*/true, /*gridAxes=*/2);
+}
+
+TEST_P(E2EFusion, AttentionOverBlocksOfKeys) {
+  // 768 keys: three blocks of 256 with an online softmax; with random
+  // inputs a row's max changes between blocks, so the rescaling counts.
+  // A budget of 64 KiB holds a chunk's [8, 256] blocks of scores.
+  expectMatches(opGraph("flash", {{2, 64, 16}, {2, 16, 768}, {2, 768, 16}},
+                        [](std::vector<Tensor> x) {
+                          Tensor s = matmul(x[0], x[1]) * 0.5f;
+                          return matmul(softmax(s, -1), x[2]);
+                        }),
+                /*fusedOps=*/8, /*chunkedToo=*/true, /*gridAxes=*/1,
+                /*cacheBudget=*/65536);
 }
 
 TEST_P(E2EFusion, ConvPoolByImagesAndRows) {

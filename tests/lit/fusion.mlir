@@ -65,8 +65,9 @@ func.func @softmax(%x: tensor<4096x1024xf32>) -> tensor<4096x1024xf32> {
 // -----
 
 // Attention, QK^T, scale, softmax and .V, is one region cut along the query
-// rows (dim 2): each chunk holds a [1, 4, 512/chunks, 512] slice of the
-// scores, never all of them.
+// rows (dim 2): each chunk holds a [1, 4, 512/chunks, 256] block of the
+// scores (two blocks of keys per row, --kiln-online-softmax), never all of
+// them.
 // FULL-LABEL: func.func @attention
 // FULL:         kiln.fusion "contraction_reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 2>}
 // FULL:           kiln.matmul
@@ -153,41 +154,43 @@ func.func @images_rows(%x: tensor<8x150x150x3xf32>, %f: tensor<3x3x3x32xf32>, %b
 
 // -----
 
-// Multi-head attention over 2048 tokens, 4 heads of 64, from the
-// projections [1, 2048, 256] to the merged heads: the scores are 64 MiB,
-// and cut along the query rows alone every chunk would read all of K and
-// V again (2 MiB each). A grid of heads by query rows reads one head's K
-// and V (512 KiB each) once per head, and holds 8 x 2048 scores per chunk.
-// The head split of q, k and v (reshape + transpose) cuts D by heads; the
-// head merge after .V cannot be cut by heads (a chunk of merged columns is
-// not a chunk of heads), so it stays out of the kernel, which ends at .V.
+// Multi-head attention over 8192 tokens, 4 heads of 64, from the
+// projections [1, 8192, 256] to the merged heads: the scores would be
+// 1 GiB. QK^T, softmax and .V form one group from the start (codegen runs
+// them over blocks of 256 keys with an online softmax, so a chunk holds
+// [64 rows, 256 keys] of scores); the q head split and the transpose of
+// the head merge join it, cut by query rows and heads; the k and v head
+// splits cannot (a chunk of query rows reads all keys), nor can the
+// merge's reshape (a chunk of heads is not a chunk of merged columns).
 // FULL-LABEL: func.func @long_attention
-// FULL:         kiln.fusion "contraction_reduction"({{.*}}) {chunks = array<i64: 4, {{[0-9]+}}>, grid_dims = array<i64: 1, 2>}
-// FULL-NOT:       tensor<1x4x2048x2048xf32>
-// FULL:           kiln.matmul {{.*}} -> tensor<1x4x2048x2048xf32>
-// FULL:           kiln.matmul {{.*}} -> tensor<1x4x2048x64xf32>
+// FULL:         kiln.fusion "contraction_reduction"({{.*}}) {chunks = array<i64: {{[0-9]+}}, 4>, grid_dims = array<i64: 1, 2>}
+// FULL:           kiln.reshape
+// FULL-NEXT:      kiln.transpose
+// FULL-NEXT:      kiln.matmul {{.*}} -> tensor<1x4x8192x8192xf32>
+// FULL:           kiln.matmul {{.*}} -> tensor<1x4x8192x64xf32>
+// FULL-NEXT:      kiln.transpose
 // FULL-NEXT:      kiln.yield
-// FULL-NOT:     tensor<1x4x2048x2048xf32>
+// FULL-NOT:     tensor<1x4x8192x8192xf32>
 // FULL:         return
-func.func @long_attention(%q: tensor<1x2048x256xf32>, %k: tensor<1x2048x256xf32>, %v: tensor<1x2048x256xf32>) -> tensor<1x2048x256xf32> {
+func.func @long_attention(%q: tensor<1x8192x256xf32>, %k: tensor<1x8192x256xf32>, %v: tensor<1x8192x256xf32>) -> tensor<1x8192x256xf32> {
   %c = kiln.constant dense<0.125> : tensor<f32>
-  %q4 = kiln.reshape %q : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
-  %qh = kiln.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x2048x4x64xf32> -> tensor<1x4x2048x64xf32>
-  %k4 = kiln.reshape %k : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
-  %kt = kiln.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : tensor<1x2048x4x64xf32> -> tensor<1x4x64x2048xf32>
-  %v4 = kiln.reshape %v : tensor<1x2048x256xf32> -> tensor<1x2048x4x64xf32>
-  %vh = kiln.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x2048x4x64xf32> -> tensor<1x4x2048x64xf32>
-  %s0 = kiln.matmul %qh, %kt : tensor<1x4x2048x64xf32>, tensor<1x4x64x2048xf32> -> tensor<1x4x2048x2048xf32>
-  %s = kiln.mul %s0, %c : tensor<1x4x2048x2048xf32>, tensor<f32> -> tensor<1x4x2048x2048xf32>
-  %m = kiln.reduce_max %s {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x2048x2048xf32> -> tensor<1x4x2048x1xf32>
-  %d = kiln.sub %s, %m : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x1xf32> -> tensor<1x4x2048x2048xf32>
-  %e = kiln.exp %d : tensor<1x4x2048x2048xf32>
-  %z = kiln.reduce_sum %e {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x2048x2048xf32> -> tensor<1x4x2048x1xf32>
-  %p = kiln.div %e, %z : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x1xf32> -> tensor<1x4x2048x2048xf32>
-  %o = kiln.matmul %p, %vh : tensor<1x4x2048x2048xf32>, tensor<1x4x2048x64xf32> -> tensor<1x4x2048x64xf32>
-  %om = kiln.transpose %o {perm = array<i64: 0, 2, 1, 3>} : tensor<1x4x2048x64xf32> -> tensor<1x2048x4x64xf32>
-  %y = kiln.reshape %om : tensor<1x2048x4x64xf32> -> tensor<1x2048x256xf32>
-  return %y : tensor<1x2048x256xf32>
+  %q4 = kiln.reshape %q : tensor<1x8192x256xf32> -> tensor<1x8192x4x64xf32>
+  %qh = kiln.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x8192x4x64xf32> -> tensor<1x4x8192x64xf32>
+  %k4 = kiln.reshape %k : tensor<1x8192x256xf32> -> tensor<1x8192x4x64xf32>
+  %kt = kiln.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : tensor<1x8192x4x64xf32> -> tensor<1x4x64x8192xf32>
+  %v4 = kiln.reshape %v : tensor<1x8192x256xf32> -> tensor<1x8192x4x64xf32>
+  %vh = kiln.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : tensor<1x8192x4x64xf32> -> tensor<1x4x8192x64xf32>
+  %s0 = kiln.matmul %qh, %kt : tensor<1x4x8192x64xf32>, tensor<1x4x64x8192xf32> -> tensor<1x4x8192x8192xf32>
+  %s = kiln.mul %s0, %c : tensor<1x4x8192x8192xf32>, tensor<f32> -> tensor<1x4x8192x8192xf32>
+  %m = kiln.reduce_max %s {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x8192x8192xf32> -> tensor<1x4x8192x1xf32>
+  %d = kiln.sub %s, %m : tensor<1x4x8192x8192xf32>, tensor<1x4x8192x1xf32> -> tensor<1x4x8192x8192xf32>
+  %e = kiln.exp %d : tensor<1x4x8192x8192xf32>
+  %z = kiln.reduce_sum %e {axes = array<i64: 3>, keep_dims = true} : tensor<1x4x8192x8192xf32> -> tensor<1x4x8192x1xf32>
+  %p = kiln.div %e, %z : tensor<1x4x8192x8192xf32>, tensor<1x4x8192x1xf32> -> tensor<1x4x8192x8192xf32>
+  %o = kiln.matmul %p, %vh : tensor<1x4x8192x8192xf32>, tensor<1x4x8192x64xf32> -> tensor<1x4x8192x64xf32>
+  %om = kiln.transpose %o {perm = array<i64: 0, 2, 1, 3>} : tensor<1x4x8192x64xf32> -> tensor<1x8192x4x64xf32>
+  %y = kiln.reshape %om : tensor<1x8192x4x64xf32> -> tensor<1x8192x256xf32>
+  return %y : tensor<1x8192x256xf32>
 }
 
 // -----

@@ -80,7 +80,7 @@
 // ALL: IR Dump After ConvertFuncToLLVMPass (convert-func-to-llvm)
 // ALL: llvm.func @classify_k0_{{.*}}(%arg0: i64 {kiln.workgroup_id}, %arg1: i64 {kiln.workgroup_count}
 
-// BOGUS: kilnc: --dump-after=bogus: the artifact pipeline has no pass of that name; give 'all' or one of: kiln-params-to-arguments, kiln-decompose, {{.*}}kiln-fusion, kiln-outline-kernels, kiln-plan-memory, kiln-chunk-fused-kernels, kiln-lower-to-linalg, {{.*}}convert-func-to-llvm
+// BOGUS: kilnc: --dump-after=bogus: the artifact pipeline has no pass of that name; give 'all' or one of: kiln-params-to-arguments, kiln-decompose, {{.*}}kiln-fusion, kiln-outline-kernels, kiln-plan-memory, kiln-chunk-fused-kernels, kiln-online-softmax, kiln-lower-to-linalg, {{.*}}convert-func-to-llvm
 
 // OUT: -o excludes --dump-after
 // EMIT: --dump-after excludes --emit
