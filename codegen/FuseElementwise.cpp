@@ -8,10 +8,16 @@
 // the tiles do not take, and it runs as plain loops several times slower.
 // Everything else fuses as upstream does, with the same patterns.
 //
+// One thing more: a cheap elementwise producer with several elementwise
+// users (a layer norm's x - mean, read by the variance and by the
+// scaling) is cloned for each, so that each computes it again in its own
+// loop instead of all reading a buffer written by a pass of its own.
+//
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -30,10 +36,46 @@ bool isTiledMatmul(Operation *op) {
   return linalgOp && isTileableMatmul(linalgOp);
 }
 
+/// An elementwise generic of at most two arithmetic ops (sub, mul, ...;
+/// no transcendental): cheaper to compute again than to store and load.
+bool isCheapElementwise(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
+      !op.hasPureTensorSemantics())
+    return false;
+  Block &body = op.getRegion().front();
+  return body.getOperations().size() <= 3 &&
+         llvm::all_of(body.without_terminator(), [](Operation &inner) {
+           return isa<arith::ArithDialect>(inner.getDialect());
+         });
+}
+
+/// Clones each cheap elementwise producer with several users, all of
+/// them generics other than tiled matmuls, once per further use.
+void cloneCheapProducers(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> producers;
+  func.walk([&](linalg::GenericOp op) {
+    if (isCheapElementwise(op) && !op->getResult(0).hasOneUse() &&
+        llvm::all_of(op->getResult(0).getUsers(), [](Operation *user) {
+          return isa<linalg::GenericOp>(user) && !isTiledMatmul(user);
+        }))
+      producers.push_back(op);
+  });
+  for (linalg::GenericOp op : producers) {
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : op->getResult(0).getUses())
+      uses.push_back(&use);
+    for (OpOperand *use : ArrayRef(uses).drop_front()) {
+      OpBuilder b(op);
+      use->set(b.clone(*op)->getResult(0));
+    }
+  }
+}
+
 struct FuseElementwisePass
     : kiln::impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    cloneCheapProducers(getOperation());
     // Upstream's rule (a producer with one use, so nothing is computed
     // twice), and no matmul on either side: as the consumer it would take
     // in the producer; as the producer of a reshape, the reshape would be

@@ -444,7 +444,6 @@ SmallVector<Value> inputsOf(const OpSet &set) {
   return inputs.takeVector();
 }
 
-/// Values made inside and not outputs.
 /// Values made inside, not outputs, that codegen keeps in a buffer: all
 /// but an elementwise result with one use by an elementwise op or a
 /// reduction, which linalg's elementwise fusion computes inside its user's
@@ -455,9 +454,15 @@ SmallVector<Value> intermediatesOf(const OpSet &set) {
     for (Value r : op->getResults()) {
       if (isa<ConstantOp>(op) || llvm::is_contained(set.outputs, r))
         continue;
-      bool inlined = isElementwise(op) && r.hasOneUse() &&
-                     (isElementwise(*r.user_begin()) ||
-                      isReduction(*r.user_begin()));
+      // A cheap one (sub, mul, ...) with several such users is computed
+      // again in each user's loop (--kiln-fuse-elementwise).
+      auto computedInUser = [](Operation *user) {
+        return isElementwise(user) || isReduction(user);
+      };
+      bool cheap = isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, NegOp>(op);
+      bool inlined = isElementwise(op) && !r.use_empty() &&
+                     (r.hasOneUse() || cheap) &&
+                     llvm::all_of(r.getUsers(), computedInUser);
       if (!inlined)
         values.push_back(r);
     }

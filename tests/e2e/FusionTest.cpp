@@ -76,7 +76,9 @@ TEST_P(E2EFusion, SoftmaxAndLayerNorm) {
                         [](std::vector<Tensor> x) {
                           Tensor h = layer_norm(x[0], x[1], x[2]);
                           return log_softmax(gelu(h) + x[0], 1);
-                        }));
+                        }),
+                /*fusedOps=*/2, /*chunkedToo=*/true, /*gridAxes=*/1,
+                /*cacheBudget=*/4096);
 }
 
 TEST_P(E2EFusion, ReductionsWithoutKeptDims) {
@@ -184,13 +186,15 @@ TEST_P(E2EFusion, ConvPoolDense) {
 }
 
 TEST_P(E2EFusion, ScalarOutput) {
-  // A mean cross-entropy: the region's result is a scalar.
+  // A mean cross-entropy: the region's result is a scalar. It runs whole:
+  // its only [256, 40] intermediates are computed in their users' loops.
   expectMatches(opGraph("mean_ce", {{256, 40}, {256, 40}},
                         [](std::vector<Tensor> x) {
                           Tensor ce = -reduce_sum(x[1] * log_softmax(x[0], 1),
                                                   {1});
                           return reduce_mean(ce, {0});
-                        }));
+                        }),
+                /*fusedOps=*/2, /*chunkedToo=*/false);
 }
 
 TEST_P(E2EFusion, GroupsLinkedThroughAnOutsideOp) {

@@ -103,3 +103,44 @@ func.func @others_fuse(%a: tensor<4x8xf32>, %ai: tensor<4x8xi32>, %bi: tensor<8x
   } -> tensor<4x16xi32>
   return %t, %r : tensor<4x8xf32>, tensor<4x16xi32>
 }
+
+// A cheap producer (x - mean) with two elementwise users, a reduction and
+// a scaling, is computed again in each user's loop: no generic of its own.
+#row = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @cheap_producer_cloned
+// CHECK:         %[[V:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:           arith.subf
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:           arith.subf
+// CHECK:           arith.mulf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @cheap_producer_cloned(%x: tensor<4x8xf32>, %mean: tensor<4x1xf32>) -> (tensor<4x1xf32>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %d = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %mean : tensor<4x8xf32>, tensor<4x1xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %s = arith.subf %a, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %ve = tensor.empty() : tensor<4x1xf32>
+  %vz = linalg.fill ins(%zero : f32) outs(%ve : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %var = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%d : tensor<4x8xf32>) outs(%vz : tensor<4x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %sq = arith.mulf %a, %a : f32
+    %acc = arith.addf %sq, %o : f32
+    linalg.yield %acc : f32
+  } -> tensor<4x1xf32>
+  %se = tensor.empty() : tensor<4x8xf32>
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%d : tensor<4x8xf32>) outs(%se : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  return %var, %scaled : tensor<4x1xf32>, tensor<4x8xf32>
+}

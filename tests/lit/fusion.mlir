@@ -158,15 +158,12 @@ func.func @images_rows(%x: tensor<8x150x150x3xf32>, %f: tensor<3x3x3x32xf32>, %b
 // projections [1, 8192, 256] to the merged heads: the scores would be
 // 1 GiB. QK^T, softmax and .V form one group from the start (codegen runs
 // them over blocks of 256 keys with an online softmax, so a chunk holds
-// [64 rows, 256 keys] of scores); the q head split and the transpose of
-// the head merge join it, cut by query rows and heads; the k and v head
-// splits cannot (a chunk of query rows reads all keys), nor can the
-// merge's reshape (a chunk of heads is not a chunk of merged columns).
+// [64 rows, 256 keys] of scores), cut by query rows and heads; the
+// transpose of the head merge joins it, its reshape cannot (a chunk of
+// heads is not a chunk of merged columns).
 // FULL-LABEL: func.func @long_attention
 // FULL:         kiln.fusion "contraction_reduction"({{.*}}) {chunks = array<i64: {{[0-9]+}}, 4>, grid_dims = array<i64: 1, 2>}
-// FULL:           kiln.reshape
-// FULL-NEXT:      kiln.transpose
-// FULL-NEXT:      kiln.matmul {{.*}} -> tensor<1x4x8192x8192xf32>
+// FULL:           kiln.matmul {{.*}} -> tensor<1x4x8192x8192xf32>
 // FULL:           kiln.matmul {{.*}} -> tensor<1x4x8192x64xf32>
 // FULL-NEXT:      kiln.transpose
 // FULL-NEXT:      kiln.yield
