@@ -442,14 +442,19 @@ llvm::Error packWeights(ModuleOp module, const ModelSignature &sig,
     if (p == paramOffsets.end())
       return error("a packed kernel argument is no parameter");
     const TensorSpec &spec = sig.params[p - paramOffsets.begin()];
-    if (spec.shape.size() != 2 || spec.dtype != DType::F32 ||
-        buffer.size != spec.shape[0] * spec.shape[1] * sizeof(float))
+    // A weight of higher rank (a convolution's filter, HWCF) is read as the
+    // matrix [product of the leading dims, last dim].
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < spec.shape.size(); ++d)
+      rows *= spec.shape[d];
+    if (spec.shape.size() < 2 || spec.dtype != DType::F32 ||
+        buffer.size != rows * spec.shape.back() * sizeof(float))
       return error("parameter '" + spec.name +
                    "' is read packed but is no f32 matrix");
     bool inPlace = !readPlain.count(b) && nrs.size() == 1;
     for (int64_t nr : nrs) {
-      std::string packed = packPanels(weights.data() + buffer.offset,
-                                      spec.shape[0], spec.shape[1], nr);
+      std::string packed = packPanels(weights.data() + buffer.offset, rows,
+                                      spec.shape.back(), nr);
       uint32_t target = b;
       if (inPlace) {
         std::copy(packed.begin(), packed.end(),

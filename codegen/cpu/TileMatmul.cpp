@@ -28,9 +28,15 @@
 // workgroup's rows start: splitting the rows across threads is bitwise
 // stable.
 //
+// A convolution row from --kiln-conv-to-matmul has K split in two
+// reduction dims, A[m, k1, k2] * B[k1, k2, n]: B is read as the matrix
+// [K1*K2, N] and A through a flat view whose column the k loop carries
+// (k2 wrapping to the next k1), so the accumulators stay in registers over
+// the whole window (kh, kw, c), not just one filter row's KW*C.
+//
 // Packing: a B that is a function argument marked `kiln.constant` (a weight
-// of an ahead-of-time artifact), used by nothing else, is read in the packed
-// layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
+// of an ahead-of-time artifact; a filter through a collapse_shape), used by
+// nothing else, is read in the packed layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
 // holds its K x w elements row by row at offset p NR K, so that a panel is
 // contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
 // caller must store the weight that way (compileArtifact does). The buffer
@@ -77,6 +83,10 @@ struct Match {
   // For each leading dim of A (B): the batch dim of C it follows, or -1 for
   // a broadcast (size-1) dim.
   SmallVector<int64_t> aBatch, bBatch;
+  // K split in two reduction dims (k1, k2): A[m, k1, k2], B[k1, k2, n], as
+  // --kiln-conv-to-matmul makes of a convolution. The tile reads B as
+  // [K1*K2, N] and runs k2 inside k1.
+  bool splitK = false;
 };
 
 /// `region` computes out + a * b (in any operand order), nothing else.
@@ -112,11 +122,40 @@ bool unitInnerStride(MemRefType type) {
          !strides.empty() && strides.back() == 1;
 }
 
+/// A[m, k1, k2] * B[k1, k2, n] into C[m, n], no batch dims, K2 static.
+std::optional<Match> matchSplitK(Match &m) {
+  linalg::LinalgOp op = m.op;
+  auto dims = [](AffineMap map) {
+    SmallVector<int64_t> d;
+    for (AffineExpr e : map.getResults()) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      d.push_back(dim ? (int64_t)dim.getPosition() : -1);
+    }
+    return d;
+  };
+  SmallVector<int64_t> a = dims(op.getMatchingIndexingMap(op.getDpsInputOperand(0))),
+                       b = dims(op.getMatchingIndexingMap(op.getDpsInputOperand(1))),
+                       c = dims(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  auto isReduction = [&](int64_t d) {
+    return d >= 0 && iters[d] == utils::IteratorType::reduction;
+  };
+  if (a.size() != 3 || b.size() != 3 || c.size() != 2 || c[0] < 0 ||
+      c[1] < 0 || c[0] == c[1] || a[0] != c[0] || b[2] != c[1] ||
+      a[1] != b[0] || a[2] != b[1] || a[1] == a[2] || !isReduction(a[1]) ||
+      !isReduction(a[2]) || ShapedType::isDynamic(cast<ShapedType>(
+                                m.a.getType()).getDimSize(2)))
+    return std::nullopt;
+  m.splitK = true;
+  return m;
+}
+
 /// The op's structure, on tensors or buffers, without the layout checks.
-std::optional<Match> matchStructure(linalg::LinalgOp op) {
+std::optional<Match> matchStructure(linalg::LinalgOp op, bool allowSplitK) {
+  unsigned reductions = op.getNumReductionLoops();
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || op->getNumRegions() != 1 ||
-      !isMulAdd(op->getRegion(0)))
+      !(reductions == 1 || (allowSplitK && reductions == 2)) ||
+      op->getNumRegions() != 1 || !isMulAdd(op->getRegion(0)))
     return std::nullopt;
   Match m;
   m.op = op;
@@ -129,6 +168,8 @@ std::optional<Match> matchStructure(linalg::LinalgOp op) {
       return std::nullopt;
   }
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  if (reductions == 2)
+    return matchSplitK(m);
   unsigned k = 0;
   for (unsigned i = 0; i < iters.size(); ++i)
     if (iters[i] == utils::IteratorType::reduction)
@@ -184,10 +225,26 @@ std::optional<Match> matchStructure(linalg::LinalgOp op) {
 std::optional<Match> match(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics())
     return std::nullopt;
-  std::optional<Match> m = matchStructure(op);
+  std::optional<Match> m = matchStructure(op, /*allowSplitK=*/true);
   if (!m || !unitInnerStride(cast<MemRefType>(m->b.getType())) ||
       !unitInnerStride(cast<MemRefType>(m->c.getType())))
     return std::nullopt;
+  if (m->splitK) {
+    // B's (k1, k2) must collapse into one dim: rows K2 * (k2 stride) apart.
+    auto bType = cast<MemRefType>(m->b.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(getStridesAndOffset(bType, strides, offset)) ||
+        bType.isDynamicDim(1) || ShapedType::isDynamic(strides[0]) ||
+        ShapedType::isDynamic(strides[1]) ||
+        strides[0] != bType.getDimSize(1) * strides[1])
+      return std::nullopt;
+    // A is read through a flat view of static strides: [s0, s1, 1].
+    auto aType = cast<MemRefType>(m->a.getType());
+    if (failed(getStridesAndOffset(aType, strides, offset)) ||
+        llvm::any_of(strides, ShapedType::isDynamic) || strides[2] != 1)
+      return std::nullopt;
+  }
   return m;
 }
 
@@ -224,6 +281,17 @@ bool isMultipleOf(Value v, int64_t n, int depth = 0) {
 /// its rows; `offsets` get the subviews' column offsets, which added give
 /// the view's first column.
 BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
+  // A weight of higher rank read as a matrix (a convolution's filter): its
+  // last dim, the columns, kept whole.
+  auto rowsCollapsed = [](memref::CollapseShapeOp op) {
+    return op && op.getReassociationIndices().back().size() == 1 &&
+           op.getSrcType().getLayout().isIdentity();
+  };
+  while (auto collapse = v.getDefiningOp<memref::CollapseShapeOp>()) {
+    if (!rowsCollapsed(collapse))
+      return {};
+    v = collapse.getSrc();
+  }
   while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
     if (sub.getSourceType().getRank() != 2 || sub.getType().getRank() != 2 ||
         !sub.hasUnitStride() ||
@@ -237,13 +305,14 @@ BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
   return dyn_cast<BlockArgument>(v);
 }
 
-/// `v` has no user but `op`, directly or through such subviews.
+/// `v` has no user but `op`, directly or through such subviews and
+/// collapses.
 bool onlyUsedBy(Value v, Operation *op) {
   for (Operation *user : v.getUsers()) {
     if (user == op)
       continue;
-    auto sub = dyn_cast<memref::SubViewOp>(user);
-    if (!sub || !onlyUsedBy(sub.getResult(), op))
+    if (!isa<memref::SubViewOp, memref::CollapseShapeOp>(user) ||
+        !onlyUsedBy(user->getResult(0), op))
       return false;
   }
   return true;
@@ -262,7 +331,10 @@ public:
               bool zeroC) {
     Value m = dim(c, 0);
     packedColumn0 = column0;
-    if (packedB || !worthPackingB(bMat)) {
+    a = flattenSplitK(a);
+    // The stack buffer holds KC rows: a k block of one k1 step wider than
+    // that reads B in place.
+    if (packedB || !worthPackingB(bMat) || split.inner > tile.kc()) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
       return;
     }
@@ -331,8 +403,12 @@ private:
   /// that each k block packs B's KC rows into; null: B read in place.
   void loopNest(Value a, Value bMat, Value c, Value packedB, bool zeroC,
                 bool packEachBlock) {
-    Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
+    Value m = dim(c, 0), n = dim(c, 1), k = split.inner ? split.k : dim(a, 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
+    // A split K is blocked in whole k1 steps: KC / K2 of them, at least one.
+    Value kBlock = kc;
+    if (int64_t k2 = split.inner)
+      kBlock = cst(k2 * std::max<int64_t>(1, tile.kc() / k2));
     auto eachPanel =
         [&](Value jBegin, Value jEnd,
             llvm::function_ref<void(Value j, Value width, bool masked)> body) {
@@ -358,8 +434,8 @@ private:
               loc, mul(b.create<arith::SubIOp>(loc, j, j0), kc), mul(k0, width))
           .getResult();
     };
-    forLoop(cst(0), k, kc, [&](Value k0) {
-      Value kEnd = minOf(add(k0, kc), k);
+    forLoop(cst(0), k, kBlock, [&](Value k0) {
+      Value kEnd = minOf(add(k0, kBlock), k);
       auto columns = [&](Value j0, Value jEnd) {
         if (packEachBlock)
           eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
@@ -445,6 +521,46 @@ private:
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
   Value minOf(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  /// An A split [M, K1, K2] read as [M, span]: column k1 * stride + k2
+  /// holds A[m, k1, k2].
+  struct SplitK {
+    int64_t inner = 0;  // K2; 0: A is a plain [M, K]
+    int64_t stride = 0; // of k1 in A
+    Value k;            // K1 * K2
+  } split;
+
+  /// A plain [M, K] A as it is; a split one as its flat view, `split` set.
+  /// The k loop then carries A's column along instead of running k2 in a
+  /// loop of its own: LLVM unrolls a short inner loop of constant trip
+  /// count fully, then hoists B's loads out of the row tiles and spills
+  /// them (a 3x3 RGB convolution ran at a quarter of the FMA peak so).
+  Value flattenSplitK(Value a) {
+    auto type = cast<MemRefType>(a.getType());
+    if (type.getRank() != 3)
+      return a;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    (void)getStridesAndOffset(type, strides, offset);
+    split.inner = type.getDimSize(2);
+    split.stride = strides[1];
+    split.k = mul(dim(a, 1), cst(split.inner));
+    auto meta = b.create<memref::ExtractStridedMetadataOp>(loc, a);
+    Value span = add(mul(b.create<arith::SubIOp>(loc, dim(a, 1), cst(1)),
+                         cst(split.stride)),
+                     cst(split.inner));
+    auto flatType = MemRefType::get(
+        {type.getDimSize(0), ShapedType::kDynamic}, type.getElementType(),
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                               {strides[0], 1}));
+    return b.create<memref::ReinterpretCastOp>(
+        loc, flatType, meta.getBaseBuffer(), OpFoldResult(meta.getOffset()),
+        ArrayRef<OpFoldResult>{type.isDynamicDim(0)
+                                   ? OpFoldResult(meta.getSizes()[0])
+                                   : OpFoldResult(b.getIndexAttr(
+                                         type.getDimSize(0))),
+                               span},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(strides[0]), b.getIndexAttr(1)});
+  }
   Value dim(Value memref, int64_t d) {
     auto t = cast<MemRefType>(memref.getType());
     if (!t.isDynamicDim(d))
@@ -526,12 +642,9 @@ private:
     }
     // Packed: element (k, j + c) of the panel at base + k * width + c.
     Value panelBase = p.packedBase;
-    auto loop = b.create<scf::ForOp>(
-        loc, p.k0, p.kEnd, cst(1), acc,
-        [&](OpBuilder &nested, Location, Value kk, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
+    // One k: a row of B, a column of A, rows x vectors FMAs. A split K
+    // reads A at (k1, k2), B at row kk = k1 K2 + k2.
+    auto step = [&](Value kk, ValueRange aK, ValueRange carried) {
           SmallVector<Value> bv;
           Value rowStart =
               p.packedB
@@ -547,15 +660,55 @@ private:
           }
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
-            Value s =
-                b.create<memref::LoadOp>(loc, p.a, ValueRange{rowIdx[r], kk});
+            SmallVector<Value> aIdx{rowIdx[r]};
+            aIdx.append(aK.begin(), aK.end());
+            Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
             Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
             for (int64_t v = 0; v < tile.vectors; ++v)
               next.push_back(b.create<vector::FMAOp>(
                   loc, splat, bv[v], carried[r * tile.vectors + v]));
           }
-          b.create<scf::YieldOp>(loc, next);
-        });
+          return next;
+    };
+    auto kLoop = [&](Value lb, Value ub, ValueRange init,
+                     llvm::function_ref<SmallVector<Value>(Value, ValueRange)>
+                         body) {
+      return b.create<scf::ForOp>(
+          loc, lb, ub, cst(1), init,
+          [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(nested.getInsertionBlock(),
+                                nested.getInsertionPoint());
+            b.create<scf::YieldOp>(loc, body(iv, carried));
+          });
+    };
+    scf::ForOp loop;
+    if (int64_t k2 = split.inner) {
+      // Carried along: A's column and k2, which wraps at K2 to the next k1.
+      SmallVector<Value> init(acc);
+      Value k2Size = cst(k2);
+      init.push_back(mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size),
+                         cst(split.stride)));
+      init.push_back(cst(0));
+      loop = kLoop(p.k0, p.kEnd, init, [&](Value kk, ValueRange carried) {
+        Value column = carried[carried.size() - 2],
+              k2Now = carried[carried.size() - 1];
+        SmallVector<Value> next =
+            step(kk, column, carried.drop_back(2));
+        Value k2Next = add(k2Now, cst(1));
+        Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                             k2Next, k2Size);
+        next.push_back(add(column, b.create<arith::SelectOp>(
+                                       loc, wrap,
+                                       cst(split.stride - k2 + 1), cst(1))));
+        next.push_back(b.create<arith::SelectOp>(loc, wrap, cst(0), k2Next));
+        return next;
+      });
+    } else {
+      loop = kLoop(p.k0, p.kEnd, acc, [&](Value kk, ValueRange carried) {
+        return step(kk, kk, carried);
+      });
+    }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < tile.vectors; ++v)
         store(p, loop.getResult(r * tile.vectors + v), p.c,
@@ -572,7 +725,7 @@ private:
 Value batchSlice(OpBuilder &b, Location loc, Value mem,
                  ArrayRef<int64_t> batchOf, ValueRange ivs) {
   auto type = cast<MemRefType>(mem.getType());
-  if (type.getRank() == 2)
+  if (batchOf.empty())
     return mem;
   SmallVector<OpFoldResult> offsets, sizes, strides;
   for (int64_t d : batchOf) {
@@ -623,6 +776,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       emit.stackBuffer = &stackBuffer;
       // Before anything is inserted between the fill and the op.
       linalg::FillOp fill = zeroFillOf(m);
+      if (m.splitK)
+        m.b = b.create<memref::CollapseShapeOp>(
+            loc, m.b, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
       Value packedB, column0;
       // A 2-D B (a weight applied to every batch) is packed once for all.
       if (m.bBatch.empty())
@@ -700,6 +856,10 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       return {};
     auto aType = cast<MemRefType>(m.a.getType());
     int64_t k = aType.getDimSize(aType.getRank() - 1);
+    if (m.splitK)
+      k = ShapedType::isDynamic(aType.getDimSize(1))
+              ? ShapedType::kDynamic
+              : k * aType.getDimSize(1);
     if (ShapedType::isDynamic(k) || k == 0)
       return {};
     auto zero =
@@ -736,8 +896,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
         return {};
     }
     auto type = cast<MemRefType>(arg.getType());
+    // A weight of higher rank is read as [product of the leading dims, N].
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        type.getRank() != 2)
+        type.getRank() < 2)
       return {};
     for (size_t i = 0; i < packed.size(); i += 2)
       if (packed[i] == arg.getArgNumber())
@@ -759,5 +920,5 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 } // namespace
 
 bool kiln::isTileableMatmul(linalg::LinalgOp op) {
-  return matchStructure(op).has_value();
+  return matchStructure(op, /*allowSplitK=*/false).has_value();
 }
