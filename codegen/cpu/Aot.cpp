@@ -292,6 +292,7 @@ llvm::Expected<std::string> emitObject(ModuleOp module,
     builder->getFeatures() = llvm::SubtargetFeatures();
   }
   builder->setRelocationModel(llvm::Reloc::PIC_);
+  addVectorizerFeatures(builder->getFeatures());
   // Aggressive code generation took twice as long (cnn: 1.9 s against 1.1
   // s) for the same kernel speed: the tiles are already scheduled by hand.
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
@@ -489,6 +490,11 @@ llvm::Error checkTargetCpu(const std::string &cpu) {
                "; kilnc --list-cpus lists those it knows (e.g. x86-64-v3 "
                "for AVX2 machines, x86-64 for any x86-64, znver4, "
                "sapphirerapids), and host is this machine's");
+}
+
+void addVectorizerFeatures(llvm::SubtargetFeatures &features) {
+  features.AddFeature("prefer-no-gather");
+  features.AddFeature("prefer-no-scatter");
 }
 
 bool targetHasAvx512(const std::string &cpu) {
