@@ -331,6 +331,7 @@ public:
               bool zeroC) {
     Value m = dim(c, 0);
     packedColumn0 = column0;
+    prefetchB = packedB && streamsFromMemory(packedB);
     a = flattenSplitK(a);
     // The stack buffer holds KC rows: a k block of one k1 step wider than
     // that reads B in place.
@@ -372,6 +373,22 @@ private:
   static constexpr int64_t kMinRowsToPackB = 64;
   /// Columns of B packed at a time (NC): a multiple of every NR.
   static constexpr int64_t kPackedColumns = 128;
+
+  /// Rows of a packed weight that a panel's k loop prefetches ahead: 8 KiB
+  /// at NR = 32, enough to cover the memory's latency at the FMAs' pace.
+  static constexpr int64_t kPrefetchRows = 64;
+  /// The packed weight is prefetched in the k loop.
+  bool prefetchB = false;
+
+  /// A packed weight of 1 MiB or more, read from beyond L2 at each call.
+  /// The hardware prefetchers follow its panels (one stream per panel, 16
+  /// at N = 512) too late once the tile has more than a row's FMAs per
+  /// byte to do: an [8, 36992] x [36992, 512] matmul reached half the
+  /// memory bandwidth that the same weight times one row did.
+  static bool streamsFromMemory(Value packedB) {
+    auto t = cast<MemRefType>(packedB.getType());
+    return t.hasStaticShape() && t.getNumElements() * 4 >= 1024 * 1024;
+  }
 
   /// A B of static shape of 1 MiB and more whose panels span at least 256
   /// rows.
@@ -650,6 +667,16 @@ private:
               p.packedB
                   ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
                   : Value();
+          // A weight streamed from memory: its row kPrefetchRows ahead,
+          // each 64-byte line of it.
+          if (p.packedB && !p.masked && prefetchB)
+            for (int64_t line = 0; line < tile.nr(); line += 16)
+              b.create<memref::PrefetchOp>(
+                  loc, p.packedB,
+                  ValueRange{add(rowStart,
+                                 cst(kPrefetchRows * tile.nr() + line))},
+                  /*isWrite=*/false, /*localityHint=*/3,
+                  /*isDataCache=*/true);
           for (int64_t v = 0; v < tile.vectors; ++v) {
             if (p.packedB)
               bv.push_back(load(p, p.packedB,

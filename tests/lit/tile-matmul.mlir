@@ -350,3 +350,22 @@ func.func @not_split_k(%a: memref<4x9x3xf32>, %b: memref<3x9x32xf32>,
   }
   return
 }
+
+// A packed weight of 1 MiB or more streams from memory at every call: each
+// k step of a full panel prefetches the row 64 ahead (64 * 32 floats on),
+// both of its 64-byte lines. A smaller one (@packed_weight) is not.
+// CHECK-LABEL: func.func @streamed_weight
+// CHECK:         %[[FLAT:.+]] = memref.reinterpret_cast %{{.+}} to offset: [0], sizes: [262144], strides: [1]
+// CHECK:         scf.for %[[K:.+]] = {{.+}} iter_args
+// CHECK:           %[[ROW:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK:           %[[AHEAD:.+]] = arith.addi %[[ROW]], %c2048 : index
+// CHECK:           memref.prefetch %[[FLAT]][%[[AHEAD]]], read, locality<3>, data
+// CHECK:           %[[AHEAD2:.+]] = arith.addi %[[ROW]], %c2064 : index
+// CHECK:           memref.prefetch %[[FLAT]][%[[AHEAD2]]], read, locality<3>, data
+// CHECK:           vector.load %[[FLAT]][%[[ROW]]]
+func.func @streamed_weight(%x: memref<8x1024xf32>, %w: memref<1024x256xf32> {kiln.constant},
+                           %y: memref<8x256xf32>) {
+  linalg.matmul ins(%x, %w : memref<8x1024xf32>, memref<1024x256xf32>)
+                outs(%y : memref<8x256xf32>)
+  return
+}
