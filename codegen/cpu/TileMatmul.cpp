@@ -333,9 +333,7 @@ public:
     packedColumn0 = column0;
     prefetchB = packedB && streamsFromMemory(packedB);
     a = flattenSplitK(a);
-    // The stack buffer holds KC rows: a k block of one k1 step wider than
-    // that reads B in place.
-    if (packedB || !worthPackingB(bMat) || split.inner > tile.kc()) {
+    if (packedB || !worthPackingB(bMat)) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
       return;
     }
@@ -422,10 +420,6 @@ private:
                 bool packEachBlock) {
     Value m = dim(c, 0), n = dim(c, 1), k = split.inner ? split.k : dim(a, 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
-    // A split K is blocked in whole k1 steps: KC / K2 of them, at least one.
-    Value kBlock = kc;
-    if (int64_t k2 = split.inner)
-      kBlock = cst(k2 * std::max<int64_t>(1, tile.kc() / k2));
     auto eachPanel =
         [&](Value jBegin, Value jEnd,
             llvm::function_ref<void(Value j, Value width, bool masked)> body) {
@@ -451,8 +445,8 @@ private:
               loc, mul(b.create<arith::SubIOp>(loc, j, j0), kc), mul(k0, width))
           .getResult();
     };
-    forLoop(cst(0), k, kBlock, [&](Value k0) {
-      Value kEnd = minOf(add(k0, kBlock), k);
+    forLoop(cst(0), k, kc, [&](Value k0) {
+      Value kEnd = minOf(add(k0, kc), k);
       auto columns = [&](Value j0, Value jEnd) {
         if (packEachBlock)
           eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
@@ -712,11 +706,14 @@ private:
     scf::ForOp loop;
     if (int64_t k2 = split.inner) {
       // Carried along: A's column and k2, which wraps at K2 to the next k1.
+      // A k block starts anywhere in a k1 step.
       SmallVector<Value> init(acc);
       Value k2Size = cst(k2);
-      init.push_back(mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size),
-                         cst(split.stride)));
-      init.push_back(cst(0));
+      Value k2First = b.create<arith::RemUIOp>(loc, p.k0, k2Size);
+      init.push_back(add(mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size),
+                             cst(split.stride)),
+                         k2First));
+      init.push_back(k2First);
       loop = kLoop(p.k0, p.kEnd, init, [&](Value kk, ValueRange carried) {
         Value column = carried[carried.size() - 2],
               k2Now = carried[carried.size() - 1];

@@ -167,6 +167,29 @@ TEST_P(E2EOps, Conv2dFewChannels) {
                   reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
 }
 
+// Many input channels: one filter row (KW*C = 288, 384) spans more than a
+// 256-deep k block, so blocks start inside a filter row. The last case has
+// a filter of 1 MiB or more and 64 output columns, which the tile packs
+// into its stack buffer a k block at a time when the filter is an input.
+TEST_P(E2EOps, Conv2dWindowAcrossKBlocks) {
+  struct Case {
+    Shape input, filter;
+    std::vector<int64_t> strides, padding;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5, 7, 96}, {3, 3, 96, 24}, {1, 1}, {0, 0, 1, 1}},
+      {{1, 3, 66, 128}, {3, 3, 128, 256}, {1, 1}, {0, 0, 0, 0}},
+  };
+  for (const Case &c : cases)
+    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                          {c.input, c.filter},
+                          [&](std::vector<Tensor> x) {
+                            return conv2d(x[0], x[1], c.strides, c.padding,
+                                          {1, 1});
+                          }),
+                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+}
+
 // The same with the filter a parameter, as in the cnn model: an artifact
 // stores it packed into 32-column panels of the [KH*KW*C, F] matrix, and the
 // block conv + bias + ReLU + max pool is one fused kernel.
