@@ -63,7 +63,8 @@ linalg::FillOp zeroFillOf(linalg::Conv2DNhwcHwcfOp conv) {
   if (!fill || !fill.hasPureBufferSemantics() ||
       fill.getDpsInitOperand(0)->get() != conv.getOutputs()[0])
     return {};
-  auto value = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+  auto value =
+      fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
   auto attr = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
   if (!attr || !attr.getValue().isPosZero())
     return {};
@@ -135,13 +136,13 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
       }
       for (int64_t s : strides)
         strideAttrs.push_back(b.getIndexAttr(s));
-      auto type = MemRefType::get(
-          shape, f32,
-          StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                 strides));
-      return b.create<memref::ReinterpretCastOp>(
-          loc, type, m.getBaseBuffer(), OpFoldResult(offset), sizes,
-          strideAttrs);
+      auto type =
+          MemRefType::get(shape, f32,
+                          StridedLayoutAttr::get(
+                              b.getContext(), ShapedType::kDynamic, strides));
+      return b.create<memref::ReinterpretCastOp>(loc, type, m.getBaseBuffer(),
+                                                 OpFoldResult(offset), sizes,
+                                                 strideAttrs);
     };
     auto mulAdd = [&](Value base, Value i, int64_t stride) {
       return b.create<arith::AddIOp>(
@@ -166,9 +167,9 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
                b.create<arith::MulIOp>(loc, ohi, index(sh)), (*inStr)[1]);
     Value cOffset =
         mulAdd(mulAdd(oMeta.getOffset(), ni, (*oStr)[0]), ohi, (*oStr)[1]);
-    Value a = view(inMeta, aOffset,
-                   {ow, b.getIndexAttr(kh), b.getIndexAttr(kw * c)},
-                   {sw * c, dh * (*inStr)[1], 1});
+    Value a =
+        view(inMeta, aOffset, {ow, b.getIndexAttr(kh), b.getIndexAttr(kw * c)},
+             {sw * c, dh * (*inStr)[1], 1});
     Value cView = view(oMeta, cOffset, {ow, f}, {(*oStr)[2], 1});
     if (fill)
       b.create<linalg::FillOp>(loc, fill.getDpsInputOperand(0)->get(), cView);

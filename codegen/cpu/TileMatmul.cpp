@@ -36,13 +36,14 @@
 //
 // Packing: a B that is a function argument marked `kiln.constant` (a weight
 // of an ahead-of-time artifact; a filter through a collapse_shape), used by
-// nothing else, is read in the packed layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
-// holds its K x w elements row by row at offset p NR K, so that a panel is
-// contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
-// caller must store the weight that way (compileArtifact does). The buffer
-// keeps its size and type. Any other large B (activations, 1 MiB and up) is
-// packed at run time, one KC x 128 block at a time, on the stack: its
-// panels' rows a page apart cost up to a third of the speed.
+// nothing else, is read in the packed layout instead: panel p (columns
+// [p NR, p NR + w), w = min(NR, N - p NR)) holds its K x w elements row by
+// row at offset p NR K, so that a panel is contiguous. The function gets
+// `kiln.packed_rhs = [arg, NR, ...]` and the caller must store the weight that
+// way (compileArtifact does). The buffer keeps its size and type. Any other
+// large B (activations, 1 MiB and up) is packed at run time, one KC x 128 block
+// at a time, on the stack: its panels' rows a page apart cost up to a third of
+// the speed.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -85,7 +86,7 @@ struct Match {
   SmallVector<int64_t> aBatch, bBatch;
   // K split in two reduction dims (k1, k2): A[m, k1, k2], B[k1, k2, n], as
   // --kiln-conv-to-matmul makes of a convolution. The tile reads B as
-  // [K1*K2, N] and runs k2 inside k1.
+  // [K1*K2, N] and A through a flat view (Emitter::flattenSplitK).
   bool splitK = false;
 };
 
@@ -133,18 +134,19 @@ std::optional<Match> matchSplitK(Match &m) {
     }
     return d;
   };
-  SmallVector<int64_t> a = dims(op.getMatchingIndexingMap(op.getDpsInputOperand(0))),
-                       b = dims(op.getMatchingIndexingMap(op.getDpsInputOperand(1))),
-                       c = dims(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  auto mapOf = [&](OpOperand *o) { return op.getMatchingIndexingMap(o); };
+  SmallVector<int64_t> a = dims(mapOf(op.getDpsInputOperand(0)));
+  SmallVector<int64_t> b = dims(mapOf(op.getDpsInputOperand(1)));
+  SmallVector<int64_t> c = dims(mapOf(op.getDpsInitOperand(0)));
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   auto isReduction = [&](int64_t d) {
     return d >= 0 && iters[d] == utils::IteratorType::reduction;
   };
-  if (a.size() != 3 || b.size() != 3 || c.size() != 2 || c[0] < 0 ||
-      c[1] < 0 || c[0] == c[1] || a[0] != c[0] || b[2] != c[1] ||
-      a[1] != b[0] || a[2] != b[1] || a[1] == a[2] || !isReduction(a[1]) ||
-      !isReduction(a[2]) || ShapedType::isDynamic(cast<ShapedType>(
-                                m.a.getType()).getDimSize(2)))
+  if (a.size() != 3 || b.size() != 3 || c.size() != 2 || c[0] < 0 || c[1] < 0 ||
+      c[0] == c[1] || a[0] != c[0] || b[2] != c[1] || a[1] != b[0] ||
+      a[2] != b[1] || a[1] == a[2] || !isReduction(a[1]) ||
+      !isReduction(a[2]) ||
+      ShapedType::isDynamic(cast<ShapedType>(m.a.getType()).getDimSize(2)))
     return std::nullopt;
   m.splitK = true;
   return m;
@@ -556,20 +558,28 @@ private:
     split.stride = strides[1];
     split.k = mul(dim(a, 1), cst(split.inner));
     auto meta = b.create<memref::ExtractStridedMetadataOp>(loc, a);
-    Value span = add(mul(b.create<arith::SubIOp>(loc, dim(a, 1), cst(1)),
-                         cst(split.stride)),
-                     cst(split.inner));
+    // Columns from A[m, 0, 0] to A[m, K1 - 1, K2 - 1].
+    OpFoldResult span;
+    int64_t staticSpan = ShapedType::kDynamic;
+    if (!type.isDynamicDim(1)) {
+      staticSpan = (type.getDimSize(1) - 1) * split.stride + split.inner;
+      span = b.getIndexAttr(staticSpan);
+    } else {
+      span = add(mul(b.create<arith::SubIOp>(loc, dim(a, 1), cst(1)),
+                     cst(split.stride)),
+                 cst(split.inner));
+    }
     auto flatType = MemRefType::get(
-        {type.getDimSize(0), ShapedType::kDynamic}, type.getElementType(),
+        {type.getDimSize(0), staticSpan}, type.getElementType(),
         StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
                                {strides[0], 1}));
     return b.create<memref::ReinterpretCastOp>(
         loc, flatType, meta.getBaseBuffer(), OpFoldResult(meta.getOffset()),
-        ArrayRef<OpFoldResult>{type.isDynamicDim(0)
-                                   ? OpFoldResult(meta.getSizes()[0])
-                                   : OpFoldResult(b.getIndexAttr(
-                                         type.getDimSize(0))),
-                               span},
+        ArrayRef<OpFoldResult>{
+            type.isDynamicDim(0)
+                ? OpFoldResult(meta.getSizes()[0])
+                : OpFoldResult(b.getIndexAttr(type.getDimSize(0))),
+            span},
         ArrayRef<OpFoldResult>{b.getIndexAttr(strides[0]), b.getIndexAttr(1)});
   }
   Value dim(Value memref, int64_t d) {
@@ -653,56 +663,54 @@ private:
     }
     // Packed: element (k, j + c) of the panel at base + k * width + c.
     Value panelBase = p.packedBase;
-    // One k: a row of B, a column of A, rows x vectors FMAs. A split K
-    // reads A at (k1, k2), B at row kk = k1 K2 + k2.
+    // One k: a row of B, a column of A (`aK`: kk, or a split K's carried
+    // column of the flat view), rows x vectors FMAs.
     auto step = [&](Value kk, ValueRange aK, ValueRange carried) {
-          SmallVector<Value> bv;
-          Value rowStart =
-              p.packedB
-                  ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
-                  : Value();
-          // A weight streamed from memory: its row kPrefetchRows ahead,
-          // each 64-byte line of it.
-          if (p.packedB && !p.masked && prefetchB)
-            for (int64_t line = 0; line < tile.nr(); line += 16)
-              b.create<memref::PrefetchOp>(
-                  loc, p.packedB,
-                  ValueRange{add(rowStart,
-                                 cst(kPrefetchRows * tile.nr() + line))},
-                  /*isWrite=*/false, /*localityHint=*/3,
-                  /*isDataCache=*/true);
-          for (int64_t v = 0; v < tile.vectors; ++v) {
-            if (p.packedB)
-              bv.push_back(load(p, p.packedB,
-                                {v ? add(rowStart, cst(v * vw)) : rowStart},
-                                v));
-            else
-              bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
-          }
-          SmallVector<Value> next;
-          for (int64_t r = 0; r < rows; ++r) {
-            SmallVector<Value> aIdx{rowIdx[r]};
-            aIdx.append(aK.begin(), aK.end());
-            Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
-            Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
-            for (int64_t v = 0; v < tile.vectors; ++v)
-              next.push_back(b.create<vector::FMAOp>(
-                  loc, splat, bv[v], carried[r * tile.vectors + v]));
-          }
-          return next;
+      SmallVector<Value> bv;
+      Value rowStart =
+          p.packedB
+              ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
+              : Value();
+      // A weight streamed from memory: its row kPrefetchRows ahead,
+      // each 64-byte line of it.
+      if (p.packedB && !p.masked && prefetchB)
+        for (int64_t line = 0; line < tile.nr(); line += 16)
+          b.create<memref::PrefetchOp>(
+              loc, p.packedB,
+              ValueRange{add(rowStart, cst(kPrefetchRows * tile.nr() + line))},
+              /*isWrite=*/false, /*localityHint=*/3,
+              /*isDataCache=*/true);
+      for (int64_t v = 0; v < tile.vectors; ++v) {
+        if (p.packedB)
+          bv.push_back(load(p, p.packedB,
+                            {v ? add(rowStart, cst(v * vw)) : rowStart}, v));
+        else
+          bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
+      }
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < rows; ++r) {
+        SmallVector<Value> aIdx{rowIdx[r]};
+        aIdx.append(aK.begin(), aK.end());
+        Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
+        Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
+        for (int64_t v = 0; v < tile.vectors; ++v)
+          next.push_back(b.create<vector::FMAOp>(
+              loc, splat, bv[v], carried[r * tile.vectors + v]));
+      }
+      return next;
     };
-    auto kLoop = [&](Value lb, Value ub, ValueRange init,
-                     llvm::function_ref<SmallVector<Value>(Value, ValueRange)>
-                         body) {
-      return b.create<scf::ForOp>(
-          loc, lb, ub, cst(1), init,
-          [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(nested.getInsertionBlock(),
-                                nested.getInsertionPoint());
-            b.create<scf::YieldOp>(loc, body(iv, carried));
-          });
-    };
+    auto kLoop =
+        [&](Value lb, Value ub, ValueRange init,
+            llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+          return b.create<scf::ForOp>(
+              loc, lb, ub, cst(1), init,
+              [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(nested.getInsertionBlock(),
+                                    nested.getInsertionPoint());
+                b.create<scf::YieldOp>(loc, body(iv, carried));
+              });
+        };
     scf::ForOp loop;
     if (int64_t k2 = split.inner) {
       // Carried along: A's column and k2, which wraps at K2 to the next k1.
@@ -710,21 +718,20 @@ private:
       SmallVector<Value> init(acc);
       Value k2Size = cst(k2);
       Value k2First = b.create<arith::RemUIOp>(loc, p.k0, k2Size);
-      init.push_back(add(mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size),
-                             cst(split.stride)),
-                         k2First));
+      init.push_back(add(
+          mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size), cst(split.stride)),
+          k2First));
       init.push_back(k2First);
       loop = kLoop(p.k0, p.kEnd, init, [&](Value kk, ValueRange carried) {
         Value column = carried[carried.size() - 2],
               k2Now = carried[carried.size() - 1];
-        SmallVector<Value> next =
-            step(kk, column, carried.drop_back(2));
+        SmallVector<Value> next = step(kk, column, carried.drop_back(2));
         Value k2Next = add(k2Now, cst(1));
         Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                              k2Next, k2Size);
-        next.push_back(add(column, b.create<arith::SelectOp>(
-                                       loc, wrap,
-                                       cst(split.stride - k2 + 1), cst(1))));
+        next.push_back(
+            add(column, b.create<arith::SelectOp>(
+                            loc, wrap, cst(split.stride - k2 + 1), cst(1))));
         next.push_back(b.create<arith::SelectOp>(loc, wrap, cst(0), k2Next));
         return next;
       });
@@ -881,9 +888,8 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
     auto aType = cast<MemRefType>(m.a.getType());
     int64_t k = aType.getDimSize(aType.getRank() - 1);
     if (m.splitK)
-      k = ShapedType::isDynamic(aType.getDimSize(1))
-              ? ShapedType::kDynamic
-              : k * aType.getDimSize(1);
+      k = ShapedType::isDynamic(aType.getDimSize(1)) ? ShapedType::kDynamic
+                                                     : k * aType.getDimSize(1);
     if (ShapedType::isDynamic(k) || k == 0)
       return {};
     auto zero =

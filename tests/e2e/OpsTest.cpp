@@ -181,13 +181,13 @@ TEST_P(E2EOps, Conv2dWindowAcrossKBlocks) {
       {{1, 3, 66, 128}, {3, 3, 128, 256}, {1, 1}, {0, 0, 0, 0}},
   };
   for (const Case &c : cases)
-    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
-                          {c.input, c.filter},
-                          [&](std::vector<Tensor> x) {
-                            return conv2d(x[0], x[1], c.strides, c.padding,
-                                          {1, 1});
-                          }),
-                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+    expectMatches(
+        opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                {c.input, c.filter},
+                [&](std::vector<Tensor> x) {
+                  return conv2d(x[0], x[1], c.strides, c.padding, {1, 1});
+                }),
+        reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
 }
 
 // The same with the filter a parameter, as in the cnn model: an artifact

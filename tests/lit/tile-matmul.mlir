@@ -289,18 +289,18 @@ func.func @two_large_b(%a: memref<64x512xf32>, %b: memref<512x512xf32>,
 }
 
 // K split in two reduction dims (--kiln-conv-to-matmul's convolution rows):
-// A[m, k1, k2] is read through a flat view, its column carried by the k
-// loop (k2 wraps at K2 = 9 to the next k1, 450 columns on); B[k1, k2, n],
-// a collapsed constant filter, is packed as the [K1*K2, N] matrix of the
-// whole filter. The zero fill before folds away; the k loop is one loop
-// of K1*K2 = 27.
+// A[m, k1, k2] is read through a flat view (2 * 450 + 9 columns), its
+// column carried by the k loop (k2 wraps at K2 = 9 to the next k1, 450
+// columns on); B[k1, k2, n], a collapsed constant filter, is packed as the
+// [K1*K2, N] matrix of the whole filter. The zero fill before folds away;
+// the k loop is one loop of K1*K2 = 27.
 // CHECK-LABEL: func.func @split_k
 // CHECK-SAME:    (%[[A:.+]]: memref<10x3x9xf32, strided<[3, 450, 1], offset: ?>>, %[[W:.+]]: memref<3x3x3x32xf32> {kiln.constant}, %{{.+}}: memref<10x32xf32, strided<[32, 1], offset: ?>>)
 // CHECK-SAME:    attributes {kiln.packed_rhs = array<i64: 1, 32>}
 // CHECK-NOT:     linalg.fill
 // CHECK-DAG:     %[[FLATW:.+]] = memref.reinterpret_cast %[[W]] to offset: [0], sizes: [864], strides: [1]
 // CHECK-DAG:     %[[BASE:[a-z_0-9]+]], %[[OFF:[a-z_0-9]+]], %{{.+}} = memref.extract_strided_metadata %[[A]]
-// CHECK:         %[[FLATA:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [10, %{{.+}}], strides: [3, 1]
+// CHECK:         %[[FLATA:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [10, 909], strides: [3, 1]
 // CHECK:         %{{.+}}:18 = scf.for %{{.+}} = %c0 to %c27 step %c1 iter_args({{.+}}, %[[COL:.+]] = %c0, %[[K2:.+]] = %c0) -> ({{.+}}, index, index)
 // CHECK:           vector.load %[[FLATW]]
 // CHECK:           memref.load %[[FLATA]][%c0, %[[COL]]]
