@@ -274,19 +274,23 @@ def ConvToMatmul : Pass<"kiln-conv-to-matmul", "mlir::func::FuncOp"> {
   let description = [{
     Each f32 linalg.conv_2d_nhwc_hwcf on buffers whose columns are not
     dilated, whose input has (w, c) contiguous and whose filter's (kw, c)
-    rows are evenly spaced becomes, per image n, output row oh and filter
-    row kh, one linalg.matmul that --kiln-tile-matmul tiles:
+    rows are evenly spaced becomes, per image n and output row oh, one
+    contraction over the whole window that --kiln-tile-matmul tiles as a
+    matmul with K = KH*KW*C (its k loop over kh, then kw and c):
 
     ```mlir
-    // out[n, oh, :, :] += A [OW, KW*C] * B [KW*C, F]
-    %a = memref.reinterpret_cast %in_base to offset: [in_off + n*sN + (oh*sh + kh*dh)*sH],
-         sizes: [OW, KW*C], strides: [sw*C, 1]       // overlapping rows
-    %b = memref.reinterpret_cast %filter_base to offset: [kh*sKH],
-         sizes: [KW*C, F], strides: [sC, 1]
-    linalg.matmul ins(%a, %b) outs(%c_row)
+    // out[n, oh, ow, f] = sum_kh sum_r A[ow, kh, r] * B[kh, r, f]
+    %b = memref.collapse_shape %filter [[0], [1, 2], [3]]   // [KH, KW*C, F]
+    %a = memref.reinterpret_cast %in_base to offset: [in_off + n*sN + oh*sh*sH],
+         sizes: [OW, KH, KW*C], strides: [sw*C, dh*sH, 1]  // overlapping rows
+    linalg.generic {iterator_types = ["parallel", "parallel", "reduction",
+                                      "reduction"]}
+        ins(%a, %b) outs(%c_row)   // A (m, k1, k2), B (k1, k2, n), C (m, n)
     ```
 
-    The output keeps its zero fill from before. Others are left to
+    A zero fill of the whole output right before the convolution becomes a
+    fill of each output row right before its contraction (which
+    --kiln-tile-matmul folds into the tile). Others are left to
     convert-linalg-to-loops; --kiln-reorder-reduction-loops leaves the
     convolutions this pass takes in their named form.
   }];
@@ -303,7 +307,10 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     Replaces every f32 linalg op on buffers that computes
     C[b..., m, n] += A[.., m, k] * B[.., k, n] (linalg.matmul, the generic
     --kiln-reorder-reduction-loops makes of it, batched matmul with
-    broadcast batch dims), where B and C have unit-stride rows, with loops:
+    broadcast batch dims, and C[m, n] += A[m, k1, k2] * B[k1, k2, n] with K
+    split in two reduction dims, as --kiln-conv-to-matmul makes of a
+    convolution: one k loop of K1*K2 that carries A's column along), where
+    B and C have unit-stride rows, with loops:
     KC x MC cache blocks, NR-wide panels, and an MR x NR register tile whose
     accumulators are the iter_args of the k loop, updated by
     `vector.fma` of a broadcast A element and a row of B. `vector-width` 16
@@ -332,9 +339,10 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     } } } }
     ```
 
-    A B that is a function argument marked `kiln.constant` and read by this
-    op alone is read packed (each NR-column panel stored contiguously, K x w
-    row by row), and the function records `kiln.packed_rhs` = [argument,
+    A B that is a function argument marked `kiln.constant` (or its
+    memref.collapse_shape keeping the last dim: a filter read as the matrix
+    [KH*KW*C, F]) and read by this op alone is read packed (each NR-column
+    panel stored contiguously, K x w row by row), and the function records `kiln.packed_rhs` = [argument,
     NR, ...]: whoever passes that argument must pack it (see
     compileArtifact). Each C element gets its products in k order, one FMA
     each, whichever tile variant computes it, so results do not depend on

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <string>
 #include <vector>
@@ -78,6 +79,14 @@ llvm::Error checkTargetCpu(const std::string &cpu);
 /// Whether code for `cpu` ("host" or an LLVM CPU name) may use AVX-512F;
 /// false for a name LLVM does not know.
 bool targetHasAvx512(const std::string &cpu);
+
+/// Target features that steer LLVM's vectorisers for kiln's kernels: no
+/// gathers or scatters. The loops left to LLVM (elementwise, pooling) have
+/// a short contiguous innermost loop (the channels) that LLVM unrolls
+/// fully; its loop vectoriser then vectorised the next loop out, strided,
+/// with gathers and scatters (a bias + ReLU on 32 channels ran several
+/// times slower than with SLP's contiguous vectors).
+void addVectorizerFeatures(llvm::SubtargetFeatures &features);
 
 /// Every CPU name LLVM knows for this machine's target, sorted.
 std::vector<std::string> targetCpuNames();

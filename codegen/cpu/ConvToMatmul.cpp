@@ -2,21 +2,32 @@
 //
 // A convolution lowered to loops runs far from the FMA peak; the matmul
 // tiles of --kiln-tile-matmul run near it. In NHWC with HWCF filters (and
-// columns not dilated), one output row is a sum of KH matmuls with no copy:
+// columns not dilated), one output row is one contraction over the whole
+// window (kh, kw, c), with no copy:
 //
-//   out[n, oh, :, :] += A_kh [OW, KW*C] * B_kh [KW*C, F]
-//   A_kh[ow, kw*C + c] = in[n, oh*sh + kh*dh, ow*sw + kw, c]
-//   B_kh[kw*C + c, f]  = filter[kh, kw, c, f]
+//   out[n, oh, ow, f] = sum_kh sum_r A[ow, kh, r] * B[kh, r, f]
+//   A[ow, kh, kw*C + c] = in[n, oh*sh + kh*dh, ow*sw + kw, c]
+//   B[kh, kw*C + c, f]  = filter[kh, kw, c, f]
 //
-// A_kh is a view of the input with rows sw*C apart, each KW*C long: the
-// rows overlap (im2col without the copy), which memref.reinterpret_cast
-// expresses. Each output element still sums its products in (kh, kw, c)
-// order, one FMA each, whatever the workgroup split.
+// A is a view of the input with rows sw*C apart, each KH runs of KW*C
+// elements, the runs an input row (times dh) apart: the rows overlap (im2col
+// without the copy), which memref.reinterpret_cast expresses. B is the
+// filter with (kw, c) collapsed, so that --kiln-tile-matmul reads it as one
+// K x F matrix (K = KH*KW*C) and may pack it. The contraction is a
+// linalg.generic with two reduction dims (kh, then r), which
+// --kiln-tile-matmul takes as one k loop of KH*KW*C: with few input
+// channels (an RGB image: KW*C = 9) a matmul per filter row would load and
+// store its accumulators every 9 FMAs. Each output element still sums its
+// products in (kh, kw, c) order, one FMA each, whatever the workgroup
+// split. A zero fill of the output right before the convolution becomes a
+// fill of each output row right before its contraction, where
+// --kiln-tile-matmul folds it away.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
@@ -44,6 +55,20 @@ std::optional<SmallVector<int64_t>> staticStrides(Value v) {
       llvm::any_of(strides, ShapedType::isDynamic))
     return std::nullopt;
   return strides;
+}
+
+/// The fill of `conv`'s whole output with +0.0 right before it, or null.
+linalg::FillOp zeroFillOf(linalg::Conv2DNhwcHwcfOp conv) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(conv->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInitOperand(0)->get() != conv.getOutputs()[0])
+    return {};
+  auto value =
+      fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+  auto attr = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+  if (!attr || !attr.getValue().isPosZero())
+    return {};
+  return fill;
 }
 
 struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
@@ -82,13 +107,15 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
 
     OpBuilder b(conv);
     Location loc = conv.getLoc();
+    // The zero fill of the whole output right before, taken apart per row.
+    linalg::FillOp fill = zeroFillOf(conv);
     auto index = [&](int64_t v) {
       return b.create<arith::ConstantIndexOp>(loc, v).getResult();
     };
     auto meta = [&](Value v) {
       return b.create<memref::ExtractStridedMetadataOp>(loc, v);
     };
-    auto inMeta = meta(in), fMeta = meta(filter), oMeta = meta(out);
+    auto inMeta = meta(in), oMeta = meta(out);
     auto size = [&](memref::ExtractStridedMetadataOp m,
                     unsigned d) -> OpFoldResult {
       int64_t s = cast<MemRefType>(m.getSource().getType()).getDimSize(d);
@@ -96,30 +123,34 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
         return m.getSizes()[d];
       return b.getIndexAttr(s);
     };
-    OpFoldResult ow = size(oMeta, 2), f = size(fMeta, 3);
-    // A view of `base`: `rows` x `cols` from `offset`, rows `rowStride`
-    // apart.
+    OpFoldResult ow = size(oMeta, 2), f = size(oMeta, 3);
+    // A view of `m`'s buffer from `offset`: `sizes` with `strides`.
     Type f32 = b.getF32Type();
     auto view = [&](memref::ExtractStridedMetadataOp m, Value offset,
-                    OpFoldResult rows, OpFoldResult cols, int64_t rowStride) {
-      auto dim = [](OpFoldResult s) {
+                    ArrayRef<OpFoldResult> sizes, ArrayRef<int64_t> strides) {
+      SmallVector<int64_t> shape;
+      SmallVector<OpFoldResult> strideAttrs;
+      for (OpFoldResult s : sizes) {
         std::optional<int64_t> c = getConstantIntValue(s);
-        return c ? *c : ShapedType::kDynamic;
-      };
-      auto type = MemRefType::get(
-          {dim(rows), dim(cols)}, f32,
-          StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                 {rowStride, 1}));
-      return b.create<memref::ReinterpretCastOp>(
-          loc, type, m.getBaseBuffer(), OpFoldResult(offset),
-          ArrayRef<OpFoldResult>{rows, cols},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(rowStride),
-                                 b.getIndexAttr(1)});
+        shape.push_back(c ? *c : ShapedType::kDynamic);
+      }
+      for (int64_t s : strides)
+        strideAttrs.push_back(b.getIndexAttr(s));
+      auto type =
+          MemRefType::get(shape, f32,
+                          StridedLayoutAttr::get(
+                              b.getContext(), ShapedType::kDynamic, strides));
+      return b.create<memref::ReinterpretCastOp>(loc, type, m.getBaseBuffer(),
+                                                 OpFoldResult(offset), sizes,
+                                                 strideAttrs);
     };
     auto mulAdd = [&](Value base, Value i, int64_t stride) {
       return b.create<arith::AddIOp>(
           loc, base, b.create<arith::MulIOp>(loc, i, index(stride)));
     };
+    // B: the filter as [KH, KW*C, F], the same for every row.
+    Value bView = b.create<memref::CollapseShapeOp>(
+        loc, filter, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
 
     Value zero = index(0), one = index(1);
     auto loop = [&](OpFoldResult n) {
@@ -130,21 +161,37 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
     };
     Value ni = loop(size(oMeta, 0));
     Value ohi = loop(size(oMeta, 1));
-    Value khi = loop(b.getIndexAttr(kh));
-    // Input row oh*sh + kh*dh of image n.
-    Value row = b.create<arith::AddIOp>(
-        loc, b.create<arith::MulIOp>(loc, ohi, index(sh)),
-        b.create<arith::MulIOp>(loc, khi, index(dh)));
+    // Input row oh*sh of image n; filter row kh reads dh input rows on.
     Value aOffset =
-        mulAdd(mulAdd(inMeta.getOffset(), ni, (*inStr)[0]), row, (*inStr)[1]);
-    Value bOffset = mulAdd(fMeta.getOffset(), khi, (*fStr)[0]);
+        mulAdd(mulAdd(inMeta.getOffset(), ni, (*inStr)[0]),
+               b.create<arith::MulIOp>(loc, ohi, index(sh)), (*inStr)[1]);
     Value cOffset =
         mulAdd(mulAdd(oMeta.getOffset(), ni, (*oStr)[0]), ohi, (*oStr)[1]);
-    OpFoldResult window = b.getIndexAttr(kw * c);
-    Value a = view(inMeta, aOffset, ow, window, sw * c);
-    Value bView = view(fMeta, bOffset, window, f, (*fStr)[2]);
-    Value cView = view(oMeta, cOffset, ow, f, (*oStr)[2]);
-    b.create<linalg::MatmulOp>(loc, ValueRange{a, bView}, ValueRange{cView});
+    Value a =
+        view(inMeta, aOffset, {ow, b.getIndexAttr(kh), b.getIndexAttr(kw * c)},
+             {sw * c, dh * (*inStr)[1], 1});
+    Value cView = view(oMeta, cOffset, {ow, f}, {(*oStr)[2], 1});
+    if (fill)
+      b.create<linalg::FillOp>(loc, fill.getDpsInputOperand(0)->get(), cView);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr m, n, k1, k2;
+    bindDims(ctx, m, n, k1, k2);
+    auto map = [&](ArrayRef<AffineExpr> results) {
+      return AffineMap::get(4, 0, results, ctx);
+    };
+    b.create<linalg::GenericOp>(
+        loc, ValueRange{a, bView}, ValueRange{cView},
+        ArrayRef<AffineMap>{map({m, k1, k2}), map({k1, k2, n}), map({m, n})},
+        ArrayRef<utils::IteratorType>{
+            utils::IteratorType::parallel, utils::IteratorType::parallel,
+            utils::IteratorType::reduction, utils::IteratorType::reduction},
+        [&](OpBuilder &nested, Location l, ValueRange args) {
+          Value product = nested.create<arith::MulFOp>(l, args[0], args[1]);
+          nested.create<linalg::YieldOp>(
+              l, nested.create<arith::AddFOp>(l, args[2], product).getResult());
+        });
+    if (fill)
+      fill->erase();
     conv->erase();
   }
 };

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/codegen/cpu/Aot.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -62,6 +63,7 @@ JitModel::compile(ModuleOp module, const CpuCodegenOptions &options,
   if (!builder)
     return builder.takeError();
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  addVectorizerFeatures(builder->getFeatures());
   auto tm = builder->createTargetMachine();
   if (!tm)
     return tm.takeError();

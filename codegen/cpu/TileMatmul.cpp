@@ -28,15 +28,22 @@
 // workgroup's rows start: splitting the rows across threads is bitwise
 // stable.
 //
+// A convolution row from --kiln-conv-to-matmul has K split in two
+// reduction dims, A[m, k1, k2] * B[k1, k2, n]: B is read as the matrix
+// [K1*K2, N] and A through a flat view whose column the k loop carries
+// (k2 wrapping to the next k1), so the accumulators stay in registers over
+// the whole window (kh, kw, c), not just one filter row's KW*C.
+//
 // Packing: a B that is a function argument marked `kiln.constant` (a weight
-// of an ahead-of-time artifact), used by nothing else, is read in the packed
-// layout instead: panel p (columns [p NR, p NR + w), w = min(NR, N - p NR))
-// holds its K x w elements row by row at offset p NR K, so that a panel is
-// contiguous. The function gets `kiln.packed_rhs = [arg, NR, ...]` and the
-// caller must store the weight that way (compileArtifact does). The buffer
-// keeps its size and type. Any other large B (activations, 1 MiB and up) is
-// packed at run time, one KC x 128 block at a time, on the stack: its
-// panels' rows a page apart cost up to a third of the speed.
+// of an ahead-of-time artifact; a filter through a collapse_shape), used by
+// nothing else, is read in the packed layout instead: panel p (columns
+// [p NR, p NR + w), w = min(NR, N - p NR)) holds its K x w elements row by
+// row at offset p NR K, so that a panel is contiguous. The function gets
+// `kiln.packed_rhs = [arg, NR, ...]` and the caller must store the weight that
+// way (compileArtifact does). The buffer keeps its size and type. Any other
+// large B (activations, 1 MiB and up) is packed at run time, one KC x 128 block
+// at a time, on the stack: its panels' rows a page apart cost up to a third of
+// the speed.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -77,6 +84,10 @@ struct Match {
   // For each leading dim of A (B): the batch dim of C it follows, or -1 for
   // a broadcast (size-1) dim.
   SmallVector<int64_t> aBatch, bBatch;
+  // K split in two reduction dims (k1, k2): A[m, k1, k2], B[k1, k2, n], as
+  // --kiln-conv-to-matmul makes of a convolution. The tile reads B as
+  // [K1*K2, N] and A through a flat view (Emitter::flattenSplitK).
+  bool splitK = false;
 };
 
 /// `region` computes out + a * b (in any operand order), nothing else.
@@ -112,11 +123,41 @@ bool unitInnerStride(MemRefType type) {
          !strides.empty() && strides.back() == 1;
 }
 
+/// A[m, k1, k2] * B[k1, k2, n] into C[m, n], no batch dims, K2 static.
+std::optional<Match> matchSplitK(Match &m) {
+  linalg::LinalgOp op = m.op;
+  auto dims = [](AffineMap map) {
+    SmallVector<int64_t> d;
+    for (AffineExpr e : map.getResults()) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      d.push_back(dim ? (int64_t)dim.getPosition() : -1);
+    }
+    return d;
+  };
+  auto mapOf = [&](OpOperand *o) { return op.getMatchingIndexingMap(o); };
+  SmallVector<int64_t> a = dims(mapOf(op.getDpsInputOperand(0)));
+  SmallVector<int64_t> b = dims(mapOf(op.getDpsInputOperand(1)));
+  SmallVector<int64_t> c = dims(mapOf(op.getDpsInitOperand(0)));
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  auto isReduction = [&](int64_t d) {
+    return d >= 0 && iters[d] == utils::IteratorType::reduction;
+  };
+  if (a.size() != 3 || b.size() != 3 || c.size() != 2 || c[0] < 0 || c[1] < 0 ||
+      c[0] == c[1] || a[0] != c[0] || b[2] != c[1] || a[1] != b[0] ||
+      a[2] != b[1] || a[1] == a[2] || !isReduction(a[1]) ||
+      !isReduction(a[2]) ||
+      ShapedType::isDynamic(cast<ShapedType>(m.a.getType()).getDimSize(2)))
+    return std::nullopt;
+  m.splitK = true;
+  return m;
+}
+
 /// The op's structure, on tensors or buffers, without the layout checks.
-std::optional<Match> matchStructure(linalg::LinalgOp op) {
+std::optional<Match> matchStructure(linalg::LinalgOp op, bool allowSplitK) {
+  unsigned reductions = op.getNumReductionLoops();
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || op->getNumRegions() != 1 ||
-      !isMulAdd(op->getRegion(0)))
+      !(reductions == 1 || (allowSplitK && reductions == 2)) ||
+      op->getNumRegions() != 1 || !isMulAdd(op->getRegion(0)))
     return std::nullopt;
   Match m;
   m.op = op;
@@ -129,6 +170,8 @@ std::optional<Match> matchStructure(linalg::LinalgOp op) {
       return std::nullopt;
   }
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  if (reductions == 2)
+    return matchSplitK(m);
   unsigned k = 0;
   for (unsigned i = 0; i < iters.size(); ++i)
     if (iters[i] == utils::IteratorType::reduction)
@@ -184,10 +227,26 @@ std::optional<Match> matchStructure(linalg::LinalgOp op) {
 std::optional<Match> match(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics())
     return std::nullopt;
-  std::optional<Match> m = matchStructure(op);
+  std::optional<Match> m = matchStructure(op, /*allowSplitK=*/true);
   if (!m || !unitInnerStride(cast<MemRefType>(m->b.getType())) ||
       !unitInnerStride(cast<MemRefType>(m->c.getType())))
     return std::nullopt;
+  if (m->splitK) {
+    // B's (k1, k2) must collapse into one dim: rows K2 * (k2 stride) apart.
+    auto bType = cast<MemRefType>(m->b.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(getStridesAndOffset(bType, strides, offset)) ||
+        bType.isDynamicDim(1) || ShapedType::isDynamic(strides[0]) ||
+        ShapedType::isDynamic(strides[1]) ||
+        strides[0] != bType.getDimSize(1) * strides[1])
+      return std::nullopt;
+    // A is read through a flat view of static strides: [s0, s1, 1].
+    auto aType = cast<MemRefType>(m->a.getType());
+    if (failed(getStridesAndOffset(aType, strides, offset)) ||
+        llvm::any_of(strides, ShapedType::isDynamic) || strides[2] != 1)
+      return std::nullopt;
+  }
   return m;
 }
 
@@ -224,6 +283,17 @@ bool isMultipleOf(Value v, int64_t n, int depth = 0) {
 /// its rows; `offsets` get the subviews' column offsets, which added give
 /// the view's first column.
 BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
+  // A weight of higher rank read as a matrix (a convolution's filter): its
+  // last dim, the columns, kept whole.
+  auto rowsCollapsed = [](memref::CollapseShapeOp op) {
+    return op && op.getReassociationIndices().back().size() == 1 &&
+           op.getSrcType().getLayout().isIdentity();
+  };
+  while (auto collapse = v.getDefiningOp<memref::CollapseShapeOp>()) {
+    if (!rowsCollapsed(collapse))
+      return {};
+    v = collapse.getSrc();
+  }
   while (auto sub = v.getDefiningOp<memref::SubViewOp>()) {
     if (sub.getSourceType().getRank() != 2 || sub.getType().getRank() != 2 ||
         !sub.hasUnitStride() ||
@@ -237,13 +307,14 @@ BlockArgument columnsOfArgument(Value v, SmallVector<OpFoldResult> &offsets) {
   return dyn_cast<BlockArgument>(v);
 }
 
-/// `v` has no user but `op`, directly or through such subviews.
+/// `v` has no user but `op`, directly or through such subviews and
+/// collapses.
 bool onlyUsedBy(Value v, Operation *op) {
   for (Operation *user : v.getUsers()) {
     if (user == op)
       continue;
-    auto sub = dyn_cast<memref::SubViewOp>(user);
-    if (!sub || !onlyUsedBy(sub.getResult(), op))
+    if (!isa<memref::SubViewOp, memref::CollapseShapeOp>(user) ||
+        !onlyUsedBy(user->getResult(0), op))
       return false;
   }
   return true;
@@ -262,6 +333,8 @@ public:
               bool zeroC) {
     Value m = dim(c, 0);
     packedColumn0 = column0;
+    prefetchB = packedB && streamsFromMemory(packedB);
+    a = flattenSplitK(a);
     if (packedB || !worthPackingB(bMat)) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
       return;
@@ -301,6 +374,22 @@ private:
   /// Columns of B packed at a time (NC): a multiple of every NR.
   static constexpr int64_t kPackedColumns = 128;
 
+  /// Rows of a packed weight that a panel's k loop prefetches ahead: 8 KiB
+  /// at NR = 32, enough to cover the memory's latency at the FMAs' pace.
+  static constexpr int64_t kPrefetchRows = 64;
+  /// The packed weight is prefetched in the k loop.
+  bool prefetchB = false;
+
+  /// A packed weight of 1 MiB or more, read from beyond L2 at each call.
+  /// The hardware prefetchers follow its panels (one stream per panel, 16
+  /// at N = 512) too late once the tile has more than a row's FMAs per
+  /// byte to do: an [8, 36992] x [36992, 512] matmul reached half the
+  /// memory bandwidth that the same weight times one row did.
+  static bool streamsFromMemory(Value packedB) {
+    auto t = cast<MemRefType>(packedB.getType());
+    return t.hasStaticShape() && t.getNumElements() * 4 >= 1024 * 1024;
+  }
+
   /// A B of static shape of 1 MiB and more whose panels span at least 256
   /// rows.
   bool worthPackingB(Value bMat) {
@@ -331,7 +420,7 @@ private:
   /// that each k block packs B's KC rows into; null: B read in place.
   void loopNest(Value a, Value bMat, Value c, Value packedB, bool zeroC,
                 bool packEachBlock) {
-    Value m = dim(c, 0), n = dim(c, 1), k = dim(a, 1);
+    Value m = dim(c, 0), n = dim(c, 1), k = split.inner ? split.k : dim(a, 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
     auto eachPanel =
         [&](Value jBegin, Value jEnd,
@@ -445,6 +534,54 @@ private:
   Value add(Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y); }
   Value mul(Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y); }
   Value minOf(Value x, Value y) { return b.create<arith::MinSIOp>(loc, x, y); }
+  /// An A split [M, K1, K2] read as [M, span]: column k1 * stride + k2
+  /// holds A[m, k1, k2].
+  struct SplitK {
+    int64_t inner = 0;  // K2; 0: A is a plain [M, K]
+    int64_t stride = 0; // of k1 in A
+    Value k;            // K1 * K2
+  } split;
+
+  /// A plain [M, K] A as it is; a split one as its flat view, `split` set.
+  /// The k loop then carries A's column along instead of running k2 in a
+  /// loop of its own: LLVM unrolls a short inner loop of constant trip
+  /// count fully, then hoists B's loads out of the row tiles and spills
+  /// them (a 3x3 RGB convolution ran at a quarter of the FMA peak so).
+  Value flattenSplitK(Value a) {
+    auto type = cast<MemRefType>(a.getType());
+    if (type.getRank() != 3)
+      return a;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    (void)getStridesAndOffset(type, strides, offset);
+    split.inner = type.getDimSize(2);
+    split.stride = strides[1];
+    split.k = mul(dim(a, 1), cst(split.inner));
+    auto meta = b.create<memref::ExtractStridedMetadataOp>(loc, a);
+    // Columns from A[m, 0, 0] to A[m, K1 - 1, K2 - 1].
+    OpFoldResult span;
+    int64_t staticSpan = ShapedType::kDynamic;
+    if (!type.isDynamicDim(1)) {
+      staticSpan = (type.getDimSize(1) - 1) * split.stride + split.inner;
+      span = b.getIndexAttr(staticSpan);
+    } else {
+      span = add(mul(b.create<arith::SubIOp>(loc, dim(a, 1), cst(1)),
+                     cst(split.stride)),
+                 cst(split.inner));
+    }
+    auto flatType = MemRefType::get(
+        {type.getDimSize(0), staticSpan}, type.getElementType(),
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                               {strides[0], 1}));
+    return b.create<memref::ReinterpretCastOp>(
+        loc, flatType, meta.getBaseBuffer(), OpFoldResult(meta.getOffset()),
+        ArrayRef<OpFoldResult>{
+            type.isDynamicDim(0)
+                ? OpFoldResult(meta.getSizes()[0])
+                : OpFoldResult(b.getIndexAttr(type.getDimSize(0))),
+            span},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(strides[0]), b.getIndexAttr(1)});
+  }
   Value dim(Value memref, int64_t d) {
     auto t = cast<MemRefType>(memref.getType());
     if (!t.isDynamicDim(d))
@@ -526,36 +663,83 @@ private:
     }
     // Packed: element (k, j + c) of the panel at base + k * width + c.
     Value panelBase = p.packedBase;
-    auto loop = b.create<scf::ForOp>(
-        loc, p.k0, p.kEnd, cst(1), acc,
-        [&](OpBuilder &nested, Location, Value kk, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          SmallVector<Value> bv;
-          Value rowStart =
-              p.packedB
-                  ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
-                  : Value();
-          for (int64_t v = 0; v < tile.vectors; ++v) {
-            if (p.packedB)
-              bv.push_back(load(p, p.packedB,
-                                {v ? add(rowStart, cst(v * vw)) : rowStart},
-                                v));
-            else
-              bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
-          }
-          SmallVector<Value> next;
-          for (int64_t r = 0; r < rows; ++r) {
-            Value s =
-                b.create<memref::LoadOp>(loc, p.a, ValueRange{rowIdx[r], kk});
-            Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
-            for (int64_t v = 0; v < tile.vectors; ++v)
-              next.push_back(b.create<vector::FMAOp>(
-                  loc, splat, bv[v], carried[r * tile.vectors + v]));
-          }
-          b.create<scf::YieldOp>(loc, next);
-        });
+    // One k: a row of B, a column of A (`aK`: kk, or a split K's carried
+    // column of the flat view), rows x vectors FMAs.
+    auto step = [&](Value kk, ValueRange aK, ValueRange carried) {
+      SmallVector<Value> bv;
+      Value rowStart =
+          p.packedB
+              ? add(panelBase, mul(kk, p.masked ? p.width : cst(tile.nr())))
+              : Value();
+      // A weight streamed from memory: its row kPrefetchRows ahead,
+      // each 64-byte line of it.
+      if (p.packedB && !p.masked && prefetchB)
+        for (int64_t line = 0; line < tile.nr(); line += 16)
+          b.create<memref::PrefetchOp>(
+              loc, p.packedB,
+              ValueRange{add(rowStart, cst(kPrefetchRows * tile.nr() + line))},
+              /*isWrite=*/false, /*localityHint=*/3,
+              /*isDataCache=*/true);
+      for (int64_t v = 0; v < tile.vectors; ++v) {
+        if (p.packedB)
+          bv.push_back(load(p, p.packedB,
+                            {v ? add(rowStart, cst(v * vw)) : rowStart}, v));
+        else
+          bv.push_back(load(p, p.b, {kk, colIdx[v]}, v));
+      }
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < rows; ++r) {
+        SmallVector<Value> aIdx{rowIdx[r]};
+        aIdx.append(aK.begin(), aK.end());
+        Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
+        Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
+        for (int64_t v = 0; v < tile.vectors; ++v)
+          next.push_back(b.create<vector::FMAOp>(
+              loc, splat, bv[v], carried[r * tile.vectors + v]));
+      }
+      return next;
+    };
+    auto kLoop =
+        [&](Value lb, Value ub, ValueRange init,
+            llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+          return b.create<scf::ForOp>(
+              loc, lb, ub, cst(1), init,
+              [&](OpBuilder &nested, Location, Value iv, ValueRange carried) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(nested.getInsertionBlock(),
+                                    nested.getInsertionPoint());
+                b.create<scf::YieldOp>(loc, body(iv, carried));
+              });
+        };
+    scf::ForOp loop;
+    if (int64_t k2 = split.inner) {
+      // Carried along: A's column and k2, which wraps at K2 to the next k1.
+      // A k block starts anywhere in a k1 step.
+      SmallVector<Value> init(acc);
+      Value k2Size = cst(k2);
+      Value k2First = b.create<arith::RemUIOp>(loc, p.k0, k2Size);
+      init.push_back(add(
+          mul(b.create<arith::DivUIOp>(loc, p.k0, k2Size), cst(split.stride)),
+          k2First));
+      init.push_back(k2First);
+      loop = kLoop(p.k0, p.kEnd, init, [&](Value kk, ValueRange carried) {
+        Value column = carried[carried.size() - 2],
+              k2Now = carried[carried.size() - 1];
+        SmallVector<Value> next = step(kk, column, carried.drop_back(2));
+        Value k2Next = add(k2Now, cst(1));
+        Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                             k2Next, k2Size);
+        next.push_back(
+            add(column, b.create<arith::SelectOp>(
+                            loc, wrap, cst(split.stride - k2 + 1), cst(1))));
+        next.push_back(b.create<arith::SelectOp>(loc, wrap, cst(0), k2Next));
+        return next;
+      });
+    } else {
+      loop = kLoop(p.k0, p.kEnd, acc, [&](Value kk, ValueRange carried) {
+        return step(kk, kk, carried);
+      });
+    }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < tile.vectors; ++v)
         store(p, loop.getResult(r * tile.vectors + v), p.c,
@@ -572,7 +756,7 @@ private:
 Value batchSlice(OpBuilder &b, Location loc, Value mem,
                  ArrayRef<int64_t> batchOf, ValueRange ivs) {
   auto type = cast<MemRefType>(mem.getType());
-  if (type.getRank() == 2)
+  if (batchOf.empty())
     return mem;
   SmallVector<OpFoldResult> offsets, sizes, strides;
   for (int64_t d : batchOf) {
@@ -623,6 +807,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       emit.stackBuffer = &stackBuffer;
       // Before anything is inserted between the fill and the op.
       linalg::FillOp fill = zeroFillOf(m);
+      if (m.splitK)
+        m.b = b.create<memref::CollapseShapeOp>(
+            loc, m.b, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
       Value packedB, column0;
       // A 2-D B (a weight applied to every batch) is packed once for all.
       if (m.bBatch.empty())
@@ -700,6 +887,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       return {};
     auto aType = cast<MemRefType>(m.a.getType());
     int64_t k = aType.getDimSize(aType.getRank() - 1);
+    if (m.splitK)
+      k = ShapedType::isDynamic(aType.getDimSize(1)) ? ShapedType::kDynamic
+                                                     : k * aType.getDimSize(1);
     if (ShapedType::isDynamic(k) || k == 0)
       return {};
     auto zero =
@@ -736,8 +926,9 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
         return {};
     }
     auto type = cast<MemRefType>(arg.getType());
+    // A weight of higher rank is read as [product of the leading dims, N].
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        type.getRank() != 2)
+        type.getRank() < 2)
       return {};
     for (size_t i = 0; i < packed.size(); i += 2)
       if (packed[i] == arg.getArgNumber())
@@ -759,5 +950,5 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 } // namespace
 
 bool kiln::isTileableMatmul(linalg::LinalgOp op) {
-  return matchStructure(op).has_value();
+  return matchStructure(op, /*allowSplitK=*/false).has_value();
 }

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "Harness.h"
 
+#include "kiln/runtime/CpuFeatures.h"
+
 using namespace kiln;
 using namespace kiln::test;
 
@@ -137,6 +139,92 @@ TEST_P(E2EOps, Conv2d) {
                                           c.dilations);
                           }),
                   reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+}
+
+// Few input channels (an RGB image's first convolution): --kiln-conv-to-
+// matmul sums the whole window (kh, kw, c) in one k loop. Odd output widths
+// leave 1-7 rows after the 8-row tiles, filter counts off the 32-wide panels
+// leave masked ones, and strides, padding and row dilation move A's view;
+// a column dilation stays a loop nest. Tolerance: f32 sums of KH*KW*C
+// products, reductionTolerance.
+TEST_P(E2EOps, Conv2dFewChannels) {
+  struct Case {
+    Shape input, filter;
+    std::vector<int64_t> strides, padding, dilations;
+  };
+  const std::vector<Case> cases = {
+      {{1, 13, 19, 3}, {3, 3, 3, 32}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
+      {{2, 11, 12, 3}, {3, 3, 3, 40}, {2, 1}, {1, 1, 1, 1}, {1, 1}},
+      {{1, 15, 17, 1}, {5, 3, 1, 7}, {1, 2}, {0, 2, 1, 0}, {2, 1}},
+      {{3, 9, 10, 2}, {2, 4, 2, 33}, {3, 3}, {1, 0, 2, 1}, {1, 1}},
+      {{1, 10, 23, 5}, {3, 3, 5, 16}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+      {{1, 9, 11, 3}, {3, 3, 3, 8}, {1, 1}, {0, 0, 0, 0}, {1, 2}},
+  };
+  for (const Case &c : cases)
+    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                          {c.input, c.filter},
+                          [&](std::vector<Tensor> x) {
+                            return conv2d(x[0], x[1], c.strides, c.padding,
+                                          c.dilations);
+                          }),
+                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+}
+
+// Many input channels: one filter row (KW*C = 288, 384) spans more than a
+// 256-deep k block, so blocks start inside a filter row. The last case has
+// a filter of 1 MiB or more and 64 output columns, which the tile packs
+// into its stack buffer a k block at a time when the filter is an input.
+TEST_P(E2EOps, Conv2dWindowAcrossKBlocks) {
+  struct Case {
+    Shape input, filter;
+    std::vector<int64_t> strides, padding;
+  };
+  const std::vector<Case> cases = {
+      {{1, 5, 7, 96}, {3, 3, 96, 24}, {1, 1}, {0, 0, 1, 1}},
+      {{1, 3, 66, 128}, {3, 3, 128, 256}, {1, 1}, {0, 0, 0, 0}},
+  };
+  for (const Case &c : cases)
+    expectMatches(
+        opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                {c.input, c.filter},
+                [&](std::vector<Tensor> x) {
+                  return conv2d(x[0], x[1], c.strides, c.padding, {1, 1});
+                }),
+        reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+}
+
+// The same with the filter a parameter, as in the cnn model: an artifact
+// stores it packed into 32-column panels of the [KH*KW*C, F] matrix, and the
+// block conv + bias + ReLU + max pool is one fused kernel.
+TEST_P(E2EOps, Conv2dFewChannelsPackedFilter) {
+  struct Case {
+    Shape input;
+    int64_t filters, kernel, stride;
+    Padding padding;
+  };
+  const std::vector<Case> cases = {
+      {{2, 21, 19, 3}, 32, 3, 1, Padding::Valid},
+      {{1, 17, 23, 3}, 40, 3, 2, Padding::Same},
+      {{3, 14, 13, 1}, 7, 5, 1, Padding::Same},
+      {{1, 12, 29, 2}, 64, 3, 1, Padding::Valid},
+  };
+  for (const Case &c : cases) {
+    Graph g("conv_block" + toString(c.input) + "x" + std::to_string(c.filters));
+    Tensor x = g.input("image", c.input);
+    x = nn::conv2d(g, x, c.filters, c.kernel, c.stride, c.padding, Act::Relu);
+    g.output("out", nn::max_pool2d(x, 2));
+    Tolerance tol = reductionTolerance(c.kernel * c.kernel * c.input[3]);
+    expectMatches(g, tol);
+    // AVX2's tile: 6 x 16, 16-column panels.
+    if (GetParam() == Backend::Artifact &&
+        rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) &&
+        rt::hostHasCpuFeature(*rt::findCpuFeature("fma"))) {
+      cpu::CpuCodegenOptions avx2;
+      avx2.targetCpu = "x86-64-v3";
+      avx2.minWorkPerWorkgroup = 1;
+      expectMatchesReference(g, tol, {}, Backend::Artifact, avx2);
+    }
+  }
 }
 
 TEST_P(E2EOps, MaxPool2d) {

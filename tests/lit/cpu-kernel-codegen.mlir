@@ -31,3 +31,15 @@ func.func private @model_k1_relu(%x: tensor<64x128xf32> {bufferization.writable 
   %0 = kiln.relu %x : tensor<64x128xf32>
   return %0 : tensor<64x128xf32>
 }
+
+// A weight argument that compileArtifact marks `llvm.noalias` (nothing
+// writes a weight while a model runs) keeps the mark on its pointer, so
+// that LLVM may move the bias loads past the stores to the output and
+// vectorise the bias + ReLU across the channels.
+// CHECK-LABEL: llvm.func @model_k2_add_relu
+// CHECK-SAME:    (%{{.+}}: i64 {kiln.workgroup_id}, %{{.+}}: i64 {kiln.workgroup_count}, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr {kiln.constant, llvm.noalias}, %{{.+}}: !llvm.ptr)
+func.func private @model_k2_add_relu(%x: tensor<64x32xf32> {bufferization.writable = false}, %b: tensor<32xf32> {bufferization.writable = false, kiln.constant, llvm.noalias}) -> tensor<64x32xf32> attributes {kiln.kernel} {
+  %0 = kiln.add %x, %b : tensor<64x32xf32>, tensor<32xf32> -> tensor<64x32xf32>
+  %1 = kiln.relu %0 : tensor<64x32xf32>
+  return %1 : tensor<64x32xf32>
+}

@@ -287,3 +287,85 @@ func.func @two_large_b(%a: memref<64x512xf32>, %b: memref<512x512xf32>,
                 outs(%d : memref<64x512xf32>)
   return
 }
+
+// K split in two reduction dims (--kiln-conv-to-matmul's convolution rows):
+// A[m, k1, k2] is read through a flat view (2 * 450 + 9 columns), its
+// column carried by the k loop (k2 wraps at K2 = 9 to the next k1, 450
+// columns on); B[k1, k2, n], a collapsed constant filter, is packed as the
+// [K1*K2, N] matrix of the whole filter. The zero fill before folds away;
+// the k loop is one loop of K1*K2 = 27.
+// CHECK-LABEL: func.func @split_k
+// CHECK-SAME:    (%[[A:.+]]: memref<10x3x9xf32, strided<[3, 450, 1], offset: ?>>, %[[W:.+]]: memref<3x3x3x32xf32> {kiln.constant}, %{{.+}}: memref<10x32xf32, strided<[32, 1], offset: ?>>)
+// CHECK-SAME:    attributes {kiln.packed_rhs = array<i64: 1, 32>}
+// CHECK-NOT:     linalg.fill
+// CHECK-DAG:     %[[FLATW:.+]] = memref.reinterpret_cast %[[W]] to offset: [0], sizes: [864], strides: [1]
+// CHECK-DAG:     %[[BASE:[a-z_0-9]+]], %[[OFF:[a-z_0-9]+]], %{{.+}} = memref.extract_strided_metadata %[[A]]
+// CHECK:         %[[FLATA:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [10, 909], strides: [3, 1]
+// CHECK:         %{{.+}}:18 = scf.for %{{.+}} = %c0 to %c27 step %c1 iter_args({{.+}}, %[[COL:.+]] = %c0, %[[K2:.+]] = %c0) -> ({{.+}}, index, index)
+// CHECK:           vector.load %[[FLATW]]
+// CHECK:           memref.load %[[FLATA]][%c0, %[[COL]]]
+// CHECK-COUNT-16:  vector.fma
+// CHECK:           %[[NEXT:.+]] = arith.addi %[[K2]], %c1
+// CHECK:           %[[WRAP:.+]] = arith.cmpi eq, %[[NEXT]], %c9
+// CHECK:           %[[STEP:.+]] = arith.select %[[WRAP]], %c442, %c1
+// CHECK:           arith.addi %[[COL]], %[[STEP]]
+// CHECK:           arith.select %[[WRAP]], %c0, %[[NEXT]]
+// CHECK-NOT:     linalg.generic
+#sk_a = affine_map<(m, n, k1, k2) -> (m, k1, k2)>
+#sk_b = affine_map<(m, n, k1, k2) -> (k1, k2, n)>
+#sk_c = affine_map<(m, n, k1, k2) -> (m, n)>
+func.func @split_k(%a: memref<10x3x9xf32, strided<[3, 450, 1], offset: ?>>,
+                   %w: memref<3x3x3x32xf32> {kiln.constant},
+                   %c: memref<10x32xf32, strided<[32, 1], offset: ?>>) {
+  %zero = arith.constant 0.0 : f32
+  %b = memref.collapse_shape %w [[0], [1, 2], [3]] : memref<3x3x3x32xf32> into memref<3x9x32xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<10x32xf32, strided<[32, 1], offset: ?>>)
+  linalg.generic {indexing_maps = [#sk_a, #sk_b, #sk_c],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<10x3x9xf32, strided<[3, 450, 1], offset: ?>>, memref<3x9x32xf32>)
+      outs(%c : memref<10x32xf32, strided<[32, 1], offset: ?>>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Two reduction dims that are not A's last two (k2 of A is B's k1) are no
+// split K: the op stays.
+// CHECK-LABEL: func.func @not_split_k
+// CHECK:         linalg.generic
+#nk_a = affine_map<(m, n, k1, k2) -> (m, k2, k1)>
+func.func @not_split_k(%a: memref<4x9x3xf32>, %b: memref<3x9x32xf32>,
+                       %c: memref<4x32xf32>) {
+  linalg.generic {indexing_maps = [#nk_a, #sk_b, #sk_c],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<4x9x3xf32>, memref<3x9x32xf32>)
+      outs(%c : memref<4x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A packed weight of 1 MiB or more streams from memory at every call: each
+// k step of a full panel prefetches the row 64 ahead (64 * 32 floats on),
+// both of its 64-byte lines. A smaller one (@packed_weight) is not.
+// CHECK-LABEL: func.func @streamed_weight
+// CHECK:         %[[FLAT:.+]] = memref.reinterpret_cast %{{.+}} to offset: [0], sizes: [262144], strides: [1]
+// CHECK:         scf.for %[[K:.+]] = {{.+}} iter_args
+// CHECK:           %[[ROW:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK:           %[[AHEAD:.+]] = arith.addi %[[ROW]], %c2048 : index
+// CHECK:           memref.prefetch %[[FLAT]][%[[AHEAD]]], read, locality<3>, data
+// CHECK:           %[[AHEAD2:.+]] = arith.addi %[[ROW]], %c2064 : index
+// CHECK:           memref.prefetch %[[FLAT]][%[[AHEAD2]]], read, locality<3>, data
+// CHECK:           vector.load %[[FLAT]][%[[ROW]]]
+func.func @streamed_weight(%x: memref<8x1024xf32>, %w: memref<1024x256xf32> {kiln.constant},
+                           %y: memref<8x256xf32>) {
+  linalg.matmul ins(%x, %w : memref<8x1024xf32>, memref<1024x256xf32>)
+                outs(%y : memref<8x256xf32>)
+  return
+}
