@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fusion full vs none (and elementwise) on every seed model and norm_chain.
+"""Fusion full vs none (and elementwise) on every built-in model.
 
 Runs `kiln-bench model` at each fusion level for each model and batch, all
 in one run on one machine, and `kiln-bench bandwidth` for the memory
@@ -21,7 +21,8 @@ BENCH = os.path.join(ROOT, "build", "tools", "kiln-bench")
 CASES = [("linreg", 4), ("house_mlp", 1), ("house_mlp", 64),
          ("binary_mlp", 32), ("fashion_mlp", 1), ("fashion_mlp", 64),
          ("cnn", 1), ("cnn", 8), ("text_transformer", 1),
-         ("text_transformer", 8), ("norm_chain", 4096)]
+         ("text_transformer", 8), ("norm_chain", 4096),
+         ("long_attention", 1)]
 LEVELS = ["none", "elementwise", "full"]
 
 

@@ -637,8 +637,10 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   // threads when the work is worth it; of as many, the fewest bytes read.
   // With two axes each cuts at least in two (else it is a one-axis grid).
   int64_t parallel = flops >= 4 * kParallelFlops ? 8
-                     : flops >= kParallelFlops   ? 2
-                                                 : 1;
+                     : flops >= kParallelFlops ||
+                             sumBytes(inputsOf(set)) >= kParallelBytes
+                         ? 2
+                         : 1;
   SmallVector<int64_t, 2> best, chunks(n, 1);
   int64_t bestReads = 0;
   auto better = [&](int64_t total, int64_t reads) {
@@ -775,7 +777,8 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   // work is too small to share among threads (a kernel run whole runs on
   // one).
   if (set.ops.size() == 1 ||
-      (bufferedBytes(set) <= budget && flops < kParallelFlops))
+      (bufferedBytes(set) <= budget && flops < kParallelFlops &&
+       base.bytesRead < kParallelBytes))
     return base;
   return best;
 }

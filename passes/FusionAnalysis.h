@@ -34,7 +34,10 @@ constexpr int64_t kCacheBudget = 512 * 1024;
 /// Work (FLOPs) from which a kernel is worth sharing among threads: a
 /// fused kernel doing more is cut into at least 2 chunks (8 from four
 /// times as much), or not fused.
-constexpr int64_t kParallelFlops = 1 << 20;
+constexpr int64_t kParallelFlops = 1 << 19;
+/// Likewise the bytes a kernel reads from which it is worth sharing: a
+/// memory-bound kernel (a batch-1 dense layer) runs faster on two cores.
+constexpr int64_t kParallelBytes = 256 * 1024;
 
 /// The fewest rows, and columns, of a matmul a chunk may hold: a register
 /// tile's rows, and enough columns for the weights' panels to stream.
