@@ -333,7 +333,13 @@ public:
               bool zeroC) {
     Value m = dim(c, 0);
     packedColumn0 = column0;
-    prefetchB = packedB && streamsFromMemory(packedB);
+    // A few rows of A (a batch-8 dense layer) use each weight once: the
+    // weight streams from memory, ahead of the hardware prefetchers. Many
+    // rows reuse each panel from cache, where prefetches only cost issue
+    // slots.
+    std::optional<int64_t> rows = getConstantIntValue(m);
+    prefetchB = packedB && streamsFromMemory(packedB) && rows &&
+                *rows <= kPrefetchMaxRows;
     a = flattenSplitK(a);
     if (packedB || !worthPackingB(bMat)) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
@@ -377,6 +383,8 @@ private:
   /// Rows of a packed weight that a panel's k loop prefetches ahead: 8 KiB
   /// at NR = 32, enough to cover the memory's latency at the FMAs' pace.
   static constexpr int64_t kPrefetchRows = 64;
+  /// The most rows of A for which the weight is prefetched.
+  static constexpr int64_t kPrefetchMaxRows = 32;
   /// The packed weight is prefetched in the k loop.
   bool prefetchB = false;
 
