@@ -86,11 +86,12 @@ def LowerToLinalg : Pass<"kiln-lower-to-linalg", "mlir::func::FuncOp"> {
 def OnlineSoftmax : Pass<"kiln-online-softmax", "mlir::func::FuncOp"> {
   let summary = "Run attention's softmax over blocks of keys";
   let description = [{
-    O = softmax(Q K^T * c) V (kiln ops, the softmax decomposed, the keys a
-    multiple of 256 and more than 256 of them) becomes an `scf.for` over
-    blocks of 256 keys carrying the running row max, row sum and output
-    accumulator of an online softmax, as flash attention does: the scores
-    exist for one block of keys at a time. Runs after
+    O = softmax(Q K^T * c) V (kiln ops, the softmax decomposed, over more
+    than 256 keys) becomes an `scf.for` over blocks of 256 keys carrying
+    the running row max, row sum and output accumulator of an online
+    softmax, as flash attention does, and one step more for the keys after
+    the last whole block: the scores exist for one block of keys at a
+    time. Runs after
     --kiln-chunk-fused-kernels and before --kiln-lower-to-linalg.
 
     ```mlir

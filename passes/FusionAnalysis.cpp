@@ -200,9 +200,7 @@ int64_t AttentionChain::keys() const {
   return shapeOf(scores->getResult(0)).back();
 }
 
-bool AttentionChain::blocked() const {
-  return keys() > kKeyBlock && keys() % kKeyBlock == 0;
-}
+bool AttentionChain::blocked() const { return keys() > kKeyBlock; }
 
 std::optional<AttentionChain> matchAttention(Operation *output) {
   auto pv = dyn_cast<MatmulOp>(output);

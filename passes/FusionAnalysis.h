@@ -168,7 +168,7 @@ struct AttentionChain {
   llvm::SmallVector<mlir::Operation *> ops() const;
   /// The keys (the scores' last dim).
   int64_t keys() const;
-  /// Whether blocks of keys pay: more than one block, and whole ones.
+  /// Whether blocks of keys pay: more than one block.
   bool blocked() const;
 };
 

@@ -79,3 +79,27 @@ func.func @probabilities_used(%q: tensor<64x16xf32>, %kt: tensor<16x512xf32>, %v
   %o = kiln.matmul %p, %v : tensor<64x512xf32>, tensor<512x16xf32> -> tensor<64x16xf32>
   return %o, %p : tensor<64x16xf32>, tensor<64x512xf32>
 }
+
+// -----
+
+// 600 keys: two whole blocks in the loop, then one step of the last 88.
+// CHECK-LABEL: func.func @partial_block
+// CHECK:         %[[R:.+]]:3 = scf.for %{{.+}} = %{{.+}} to %[[C512:.+]] step %{{.+}} iter_args
+// CHECK:           tensor.extract_slice %arg1[0, %{{.+}}] [16, 256] [1, 1]
+// CHECK:         } 
+// CHECK:         %[[KT:.+]] = tensor.extract_slice %arg1[0, 512] [16, 88] [1, 1]
+// CHECK:         kiln.matmul %arg0, %[[KT]] {{.*}} -> tensor<64x88xf32>
+// CHECK:         kiln.max %[[R]]#0
+// CHECK:         %[[V:.+]] = tensor.extract_slice %arg2[512, 0] [88, 16] [1, 1]
+// CHECK:         %[[ACC:.+]] = kiln.add
+// CHECK:         kiln.div %[[ACC]], %{{.+}}
+func.func @partial_block(%q: tensor<64x16xf32>, %kt: tensor<16x600xf32>, %v: tensor<600x16xf32>) -> tensor<64x16xf32> {
+  %s = kiln.matmul %q, %kt : tensor<64x16xf32>, tensor<16x600xf32> -> tensor<64x600xf32>
+  %m = kiln.reduce_max %s {axes = array<i64: 1>, keep_dims = true} : tensor<64x600xf32> -> tensor<64x1xf32>
+  %d = kiln.sub %s, %m : tensor<64x600xf32>, tensor<64x1xf32> -> tensor<64x600xf32>
+  %e = kiln.exp %d : tensor<64x600xf32>
+  %z = kiln.reduce_sum %e {axes = array<i64: 1>, keep_dims = true} : tensor<64x600xf32> -> tensor<64x1xf32>
+  %p = kiln.div %e, %z : tensor<64x600xf32>, tensor<64x1xf32> -> tensor<64x600xf32>
+  %o = kiln.matmul %p, %v : tensor<64x600xf32>, tensor<600x16xf32> -> tensor<64x16xf32>
+  return %o : tensor<64x16xf32>
+}
