@@ -37,6 +37,7 @@ bool isTiledMatmul(Operation *op) {
 }
 
 /// An elementwise generic of at most two arithmetic ops (sub, mul, ...;
+/// the kiln ops FusionAnalysis.cpp's intermediatesOf counts as cheap;
 /// no transcendental): cheaper to compute again than to store and load.
 bool isCheapElementwise(linalg::GenericOp op) {
   if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||

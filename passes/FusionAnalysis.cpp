@@ -4,8 +4,9 @@
 // the bytes it moves through memory plus a launch; fusing two kernels pays
 // when the values between them can stay in cache, which needs a way to run
 // the fused kernel piece by piece with no op computed twice:
-//   - chunked: every value is cut along one grid dim and the kernel loops
-//     over chunks, running each op once per chunk;
+//   - chunked: every value is cut along a dim per grid axis (one or two
+//     axes) and the kernel loops over chunks, running each op once per
+//     chunk;
 //   - whole: everything fits in cache as it is.
 //
 //===----------------------------------------------------------------------===//
@@ -457,7 +458,10 @@ SmallVector<Value> intermediatesOf(const OpSet &set) {
       auto computedInUser = [](Operation *user) {
         return isElementwise(user) || isReduction(user);
       };
-      bool cheap = isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, NegOp>(op);
+      // The kiln ops that lower to a generic of at most two arith ops, the
+      // ones --kiln-fuse-elementwise (isCheapElementwise) clones.
+      bool cheap = isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, NegOp,
+                       ReluOp, CastOp>(op);
       bool inlined = isElementwise(op) && !r.use_empty() &&
                      (r.hasOneUse() || cheap) &&
                      llvm::all_of(r.getUsers(), computedInUser);

@@ -205,3 +205,111 @@ func.func @conv_columns_whole_tiles(%x: tensor<1x74x74x32xf32>, %f: tensor<3x3x3
   %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x72x72x64xf32> -> tensor<1x36x36x64xf32>
   return %p : tensor<1x36x36x64xf32>
 }
+
+// -----
+
+// A layer norm (decomposed: mean, x - mean, variance, rsqrt, scale and
+// shift) is one kernel cut along its rows.
+// FULL-LABEL: func.func @layer_norm_rule
+// FULL:         kiln.fusion "reduction"(%arg0, %arg1, %arg2) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 0>}
+// FULL-COUNT-11:  kiln.{{reduce_sum|div|sub|mul|add|rsqrt}}
+// FULL-NEXT:      kiln.yield
+// At the elementwise level the reductions stay kernels of their own.
+// ELT-LABEL: func.func @layer_norm_rule
+// ELT:         kiln.reduce_sum %arg0
+func.func @layer_norm_rule(%x: tensor<2048x512xf32>, %g: tensor<512xf32>, %b: tensor<512xf32>) -> tensor<2048x512xf32> {
+  %n = kiln.constant dense<512.0> : tensor<f32>
+  %eps = kiln.constant dense<1.0e-5> : tensor<f32>
+  %s = kiln.reduce_sum %x {axes = array<i64: 1>, keep_dims = true} : tensor<2048x512xf32> -> tensor<2048x1xf32>
+  %mean = kiln.div %s, %n : tensor<2048x1xf32>, tensor<f32> -> tensor<2048x1xf32>
+  %d = kiln.sub %x, %mean : tensor<2048x512xf32>, tensor<2048x1xf32> -> tensor<2048x512xf32>
+  %d2 = kiln.mul %d, %d : tensor<2048x512xf32>, tensor<2048x512xf32> -> tensor<2048x512xf32>
+  %vs = kiln.reduce_sum %d2 {axes = array<i64: 1>, keep_dims = true} : tensor<2048x512xf32> -> tensor<2048x1xf32>
+  %var = kiln.div %vs, %n : tensor<2048x1xf32>, tensor<f32> -> tensor<2048x1xf32>
+  %ve = kiln.add %var, %eps : tensor<2048x1xf32>, tensor<f32> -> tensor<2048x1xf32>
+  %inv = kiln.rsqrt %ve : tensor<2048x1xf32>
+  %y0 = kiln.mul %d, %inv : tensor<2048x512xf32>, tensor<2048x1xf32> -> tensor<2048x512xf32>
+  %y1 = kiln.mul %y0, %g : tensor<2048x512xf32>, tensor<512xf32> -> tensor<2048x512xf32>
+  %y = kiln.add %y1, %b : tensor<2048x512xf32>, tensor<512xf32> -> tensor<2048x512xf32>
+  return %y : tensor<2048x512xf32>
+}
+
+// -----
+
+// log_softmax and the cross-entropy against the labels, down to one loss
+// per row, are one kernel: the [4096, 1000] log-probabilities never
+// leave it.
+// FULL-LABEL: func.func @softmax_cross_entropy
+// FULL:         kiln.fusion "reduction"(%arg0, %arg1) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 0>}
+// FULL-COUNT-9:   kiln.{{reduce_max|sub|exp|reduce_sum|log|mul|neg}}
+// FULL-NEXT:      kiln.yield {{.*}} : tensor<4096xf32>
+// FULL-NOT:     kiln.
+// FULL:         return
+func.func @softmax_cross_entropy(%logits: tensor<4096x1000xf32>, %labels: tensor<4096x1000xf32>) -> tensor<4096xf32> {
+  %m = kiln.reduce_max %logits {axes = array<i64: 1>, keep_dims = true} : tensor<4096x1000xf32> -> tensor<4096x1xf32>
+  %d = kiln.sub %logits, %m : tensor<4096x1000xf32>, tensor<4096x1xf32> -> tensor<4096x1000xf32>
+  %e = kiln.exp %d : tensor<4096x1000xf32>
+  %z = kiln.reduce_sum %e {axes = array<i64: 1>, keep_dims = true} : tensor<4096x1000xf32> -> tensor<4096x1xf32>
+  %lz = kiln.log %z : tensor<4096x1xf32>
+  %ls = kiln.sub %d, %lz : tensor<4096x1000xf32>, tensor<4096x1xf32> -> tensor<4096x1000xf32>
+  %t = kiln.mul %labels, %ls : tensor<4096x1000xf32>, tensor<4096x1000xf32> -> tensor<4096x1000xf32>
+  %s = kiln.reduce_sum %t {axes = array<i64: 1>, keep_dims = false} : tensor<4096x1000xf32> -> tensor<4096xf32>
+  %ce = kiln.neg %s : tensor<4096xf32>
+  return %ce : tensor<4096xf32>
+}
+
+// -----
+
+// Bias, scaling and the residual add are the matmul's epilogue, cut by
+// rows and columns (the residual x is read in the matmul's rows).
+// FULL-LABEL: func.func @residual_scale_epilogue
+// FULL:         kiln.fusion "contraction"(%arg0, %arg1, %arg2) {chunks = array<i64: {{[0-9]+}}, {{[0-9]+}}>, grid_dims = array<i64: 0, 1>}
+// FULL:           kiln.matmul
+// FULL-NEXT:      kiln.add
+// FULL-NEXT:      kiln.mul
+// FULL-NEXT:      kiln.add
+// FULL-NEXT:      kiln.yield
+func.func @residual_scale_epilogue(%x: tensor<256x512xf32>, %w: tensor<512x512xf32>, %b: tensor<512xf32>) -> tensor<256x512xf32> {
+  %c = kiln.constant dense<0.5> : tensor<f32>
+  %m = kiln.matmul %x, %w : tensor<256x512xf32>, tensor<512x512xf32> -> tensor<256x512xf32>
+  %a = kiln.add %m, %b : tensor<256x512xf32>, tensor<512xf32> -> tensor<256x512xf32>
+  %s = kiln.mul %a, %c : tensor<256x512xf32>, tensor<f32> -> tensor<256x512xf32>
+  %r = kiln.add %s, %x : tensor<256x512xf32>, tensor<256x512xf32> -> tensor<256x512xf32>
+  return %r : tensor<256x512xf32>
+}
+
+// -----
+
+// A padded conv cannot be cut along its rows or columns (a chunk at the
+// border would need its own padding), nor would a chunk of images fit:
+// it stays alone, and its bias, relu and pool fuse without it.
+// FULL-LABEL: func.func @padded_conv
+// FULL:         %[[C:.+]] = kiln.conv2d
+// FULL-NEXT:    kiln.fusion "reduction"(%[[C]], %arg2)
+func.func @padded_conv(%x: tensor<1x128x128x16xf32>, %f: tensor<3x3x16x32xf32>, %b: tensor<32xf32>) -> tensor<1x64x64x32xf32> {
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : tensor<1x128x128x16xf32>, tensor<3x3x16x32xf32> -> tensor<1x128x128x32xf32>
+  %a = kiln.add %c, %b : tensor<1x128x128x32xf32>, tensor<32xf32> -> tensor<1x128x128x32xf32>
+  %r = kiln.relu %a : tensor<1x128x128x32xf32>
+  %p = kiln.max_pool2d %r {window = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x128x128x32xf32> -> tensor<1x64x64x32xf32>
+  return %p : tensor<1x64x64x32xf32>
+}
+
+// -----
+
+// No region may make a cycle: exp and its sum fuse, but the add cannot
+// join them, since it also reads the exp through the gather, which stays
+// outside (the region would both feed and wait for the gather).
+// FULL-LABEL: func.func @no_cycle
+// FULL:         %[[R:.+]]:2 = kiln.fusion "reduction"(%arg0)
+// FULL:           kiln.exp
+// FULL-NEXT:      kiln.reduce_sum
+// FULL-NEXT:      kiln.yield
+// FULL:         %[[G:.+]] = kiln.gather %[[R]]#0
+// FULL-NEXT:    kiln.add %[[G]], %[[R]]#1
+func.func @no_cycle(%t: tensor<10x4xf32>, %i: tensor<3xi32>) -> tensor<3x4xf32> {
+  %r = kiln.exp %t : tensor<10x4xf32>
+  %s = kiln.reduce_sum %r {axes = array<i64: 0>, keep_dims = true} : tensor<10x4xf32> -> tensor<1x4xf32>
+  %g = kiln.gather %r, %i : tensor<10x4xf32>, tensor<3xi32> -> tensor<3x4xf32>
+  %y = kiln.add %g, %s : tensor<3x4xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
