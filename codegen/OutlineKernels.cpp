@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
 #include "kiln/ir/Model.h"
+#include "kiln/passes/FusionAnalysis.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
@@ -40,6 +41,25 @@ std::string fusionName(FusionOp fusion) {
 
 struct OutlineKernelsPass
     : kiln::impl::OutlineKernelsBase<OutlineKernelsPass> {
+  /// A chunked region's ops must follow its grid (the op's verifier checks
+  /// only the results): said here, at the region, rather than by codegen
+  /// about the kernel it became.
+  static LogicalResult checkGrid(FusionOp fusion) {
+    ArrayRef<int64_t> chunks = fusion.getChunks();
+    if (llvm::all_of(chunks, [](int64_t c) { return c == 1; }))
+      return success();
+    std::optional<Grid> grid =
+        propagateGrid(OpSet::ofBlock(fusion.getBody().front()),
+                      fusion.getGridDims());
+    if (grid && grid->axes.size() == chunks.size())
+      return success();
+    return fusion.emitOpError("cannot be cut into [")
+           << chunks << "] chunks along dims [" << fusion.getGridDims()
+           << "] of its results: some op of the region cannot be cut "
+              "that way (a reduced dim, a padded window, a value needed "
+              "whole); choose other grid_dims or chunks = [1]";
+  }
+
   /// The region's body becomes the kernel's; its grid goes along for
   /// codegen (kiln.grid_dims, kiln.chunks).
   template <typename MakeKernel>
@@ -132,6 +152,8 @@ struct OutlineKernelsPass
     }
     for (Operation *op : ops) {
       if (auto fusion = dyn_cast<FusionOp>(op)) {
+        if (failed(checkGrid(fusion)))
+          return signalPassFailure();
         outlineFusion(fusion, makeKernel);
         continue;
       }

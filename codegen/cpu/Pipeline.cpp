@@ -268,9 +268,16 @@ llvm::Error runPasses(ModuleOp module,
   llvm::raw_string_ostream diagStream(diagnostics);
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
     diagStream << locationString(d.getLocation()) << ": " << d << "\n";
-    for (Diagnostic &note : d.getNotes())
+    for (Diagnostic &note : d.getNotes()) {
+      // An error at a line of the user's file says enough; the op printed
+      // again in generic form (operands unknown) only helps with errors
+      // about IR kiln made itself.
+      if (isa<FileLineColLoc>(d.getLocation()) &&
+          StringRef(note.str()).starts_with("see current operation"))
+        continue;
       diagStream << locationString(note.getLocation()) << ": note: " << note
                  << "\n";
+    }
     return success();
   });
   PassManager pm(ctx, ModuleOp::getOperationName());
