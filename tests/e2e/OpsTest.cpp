@@ -14,11 +14,29 @@ using namespace kiln::test;
 
 namespace {
 
+struct ConvCase {
+  Shape input, filter;
+  std::vector<int64_t> strides, padding, dilations;
+};
+
 /// Every op test runs twice: JIT and .kmod artifact through the runtime.
 /// The artifact splits every kernel it can into workgroups, however small,
 /// and runs on 1, 2 and 3 threads with bitwise the same results.
 class E2EOps : public ::testing::TestWithParam<Backend> {
 protected:
+  /// Each conv against the interpreter, to the tolerance of f32 sums of
+  /// KH*KW*C products.
+  void expectConvsMatch(const std::vector<ConvCase> &cases) {
+    for (const ConvCase &c : cases)
+      expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
+                            {c.input, c.filter},
+                            [&](std::vector<Tensor> x) {
+                              return conv2d(x[0], x[1], c.strides, c.padding,
+                                            c.dilations);
+                            }),
+                    reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+  }
+
   void expectMatches(const Graph &g, Tolerance tol, InputRange range = {}) {
     cpu::CpuCodegenOptions options;
     options.minWorkPerWorkgroup = 1;
@@ -121,24 +139,13 @@ TEST_P(E2EOps, Matmul) {
 }
 
 TEST_P(E2EOps, Conv2d) {
-  struct Case {
-    Shape input, filter;
-    std::vector<int64_t> strides, padding, dilations;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 6, 6, 3}, {3, 3, 3, 4}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
       {{2, 7, 5, 2}, {3, 2, 2, 3}, {2, 2}, {1, 1, 0, 1}, {1, 1}},
       {{1, 9, 9, 1}, {3, 3, 1, 2}, {1, 2}, {2, 2, 2, 2}, {2, 2}},
       {{1, 4, 4, 8}, {1, 1, 8, 5}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
   };
-  for (const Case &c : cases)
-    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
-                          {c.input, c.filter},
-                          [&](std::vector<Tensor> x) {
-                            return conv2d(x[0], x[1], c.strides, c.padding,
-                                          c.dilations);
-                          }),
-                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+  expectConvsMatch(cases);
 }
 
 // Few input channels (an RGB image's first convolution): --kiln-conv-to-
@@ -148,11 +155,7 @@ TEST_P(E2EOps, Conv2d) {
 // a column dilation stays a loop nest. Tolerance: f32 sums of KH*KW*C
 // products, reductionTolerance.
 TEST_P(E2EOps, Conv2dFewChannels) {
-  struct Case {
-    Shape input, filter;
-    std::vector<int64_t> strides, padding, dilations;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ConvCase> cases = {
       {{1, 13, 19, 3}, {3, 3, 3, 32}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
       {{2, 11, 12, 3}, {3, 3, 3, 40}, {2, 1}, {1, 1, 1, 1}, {1, 1}},
       {{1, 15, 17, 1}, {5, 3, 1, 7}, {1, 2}, {0, 2, 1, 0}, {2, 1}},
@@ -160,14 +163,7 @@ TEST_P(E2EOps, Conv2dFewChannels) {
       {{1, 10, 23, 5}, {3, 3, 5, 16}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
       {{1, 9, 11, 3}, {3, 3, 3, 8}, {1, 1}, {0, 0, 0, 0}, {1, 2}},
   };
-  for (const Case &c : cases)
-    expectMatches(opGraph("conv2d" + toString(c.input) + toString(c.filter),
-                          {c.input, c.filter},
-                          [&](std::vector<Tensor> x) {
-                            return conv2d(x[0], x[1], c.strides, c.padding,
-                                          c.dilations);
-                          }),
-                  reductionTolerance(c.filter[0] * c.filter[1] * c.filter[2]));
+  expectConvsMatch(cases);
 }
 
 // Many input channels: one filter row (KW*C = 288, 384) spans more than a
