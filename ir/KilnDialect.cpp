@@ -17,6 +17,7 @@ using namespace mlir;
 using namespace kiln;
 
 #include "ir/KilnOpsDialect.cpp.inc"
+#include "ir/KilnOpsInterfaces.cpp.inc"
 
 void KilnDialect::initialize() {
   addOperations<
@@ -142,6 +143,22 @@ KILN_BINARY_INFER(DivOp, "div")
 KILN_BINARY_INFER(MaxOp, "max")
 KILN_BINARY_INFER(MinOp, "min")
 #undef KILN_BINARY_INFER
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferBinary(loc, "compare", adaptor, types);
+}
+
+LogicalResult CompareOp::verify() {
+  static constexpr StringLiteral kPredicates[] = {"eq", "ne", "lt",
+                                                  "le", "gt", "ge"};
+  if (!llvm::is_contained(kPredicates, getPredicate()))
+    return emitOpError("predicate must be one of eq, ne, lt, le, gt, ge; got '")
+           << getPredicate() << "'";
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // Contractions and windows
@@ -297,6 +314,28 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                            toShape(adaptor.getLimits()),
                            toShape(adaptor.getStrides())),
                 elementTypeOf(adaptor.getInput()), types);
+}
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return result(loc, "pad",
+                padShape(shapeOf(adaptor.getInput()), toShape(adaptor.getLow()),
+                         toShape(adaptor.getHigh()),
+                         toShape(adaptor.getInterior())),
+                elementTypeOf(adaptor.getInput()), types);
+}
+
+LogicalResult OneHotOp::verify() {
+  ShapeOr expected = oneHotShape(shapeOf(getIndices()), getDepth());
+  if (!expected.ok())
+    return emitOpError(expected.error);
+  if (expected.shape != shapeOf(getResult()))
+    return emitOpError("result shape must be ")
+           << toString(expected.shape) << ", got "
+           << toString(shapeOf(getResult()));
+  return success();
 }
 
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *,

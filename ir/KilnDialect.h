@@ -14,7 +14,10 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "llvm/ADT/SmallVector.h"
+
 #include "ir/KilnOpsDialect.h.inc"
+#include "ir/KilnOpsInterfaces.h.inc"
 
 namespace kiln::OpTrait {
 /// Ops marked Kiln_Elementwise in KilnOps.td (see there).

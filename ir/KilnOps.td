@@ -31,12 +31,41 @@ def Kiln_Tensor : StaticShapeTensorOf<[F32, F16, BF16, I8, I32]>;
 def Kiln_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16]>;
 def Kiln_IndexTensor : StaticShapeTensorOf<[I32]>;
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+def Kiln_GradientOpInterface : OpInterface<"GradientOpInterface"> {
+  let cppNamespace = "::kiln";
+  let description = [{
+    The op's vector-Jacobian product, used by the autodiff pass
+    (--kiln-autodiff): given the gradient of a scalar loss with respect to
+    each result, build (with `b`, after the op) the gradient with respect to
+    each operand. Each op defines its rule in ir/Gradients.cpp under its own
+    name (`AddOp::vjp`). A null result gradient stands for zero; a null
+    operand gradient means zero, or an operand (an integer index) that has
+    none. Ops without this interface (param, constant) are leaves.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Appends one gradient per operand to `operandGrads`.",
+      "void", "vjp",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::ValueRange":$resultGrads,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>
+  ];
+}
+
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Pure])>;
 
+// An op with a gradient rule (GradientOpInterface::vjp).
+class Kiln_DiffOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits,
+                        [DeclareOpInterfaceMethods<Kiln_GradientOpInterface>])>;
+
 // Ops whose result type is inferred from the operands and attributes.
 class Kiln_InferredOp<string mnemonic, list<Trait> traits = []>
-    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
+    : Kiln_DiffOp<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
 
 //===----------------------------------------------------------------------===//
 // Values
@@ -73,7 +102,7 @@ def Kiln_ConstantOp
   let hasFolder = 1;
 }
 
-def Kiln_CastOp : Kiln_Op<"cast"> {
+def Kiln_CastOp : Kiln_DiffOp<"cast"> {
   let summary = "Element type conversion";
   let description = [{
     Converts each element to the result's element type: floats round to
@@ -125,6 +154,25 @@ def Kiln_SubOp : Kiln_BinaryOp<"sub", "subtraction (lhs - rhs)">;
 // as in XLA, so that no input traps.
 def Kiln_DivOp : Kiln_BinaryOp<"div", "division (lhs / rhs)">;
 
+def Kiln_CompareOp : Kiln_InferredOp<"compare", [Kiln_Elementwise]> {
+  let summary = "Elementwise comparison as a 0/1 mask, with numpy broadcasting";
+  let description = [{
+    1 where `lhs predicate rhs` holds, else 0, in the operands' element type,
+    so that a mask multiplies directly (gradients of relu, max, pooling).
+    `predicate` is one of eq, ne, lt, le, gt, ge; a comparison with NaN is
+    false (ne: true). Its gradient is zero.
+
+    ```mlir
+    %m = kiln.compare %x, %zero {predicate = "gt"} : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs, StrAttr:$predicate);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 // The result type is the operand's; inferring it (rather than a
 // same-type trait) makes a wrong declared result an error that names both.
 class Kiln_UnaryOp<string mnemonic, string what>
@@ -159,6 +207,7 @@ def Kiln_RsqrtOp : Kiln_UnaryOp<"rsqrt", "reciprocal square root">;
 def Kiln_TanhOp : Kiln_UnaryOp<"tanh", "hyperbolic tangent">;
 def Kiln_SigmoidOp : Kiln_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
 def Kiln_ReluOp : Kiln_UnaryOp<"relu", "rectified linear unit max(x, 0)">;
+def Kiln_ErfOp : Kiln_UnaryOp<"erf", "Gauss error function">;
 def Kiln_GeluOp : Kiln_UnaryOp<"gelu", "GELU, exact form x * (1 + erf(x / sqrt(2))) / 2">;
 
 //===----------------------------------------------------------------------===//
@@ -285,7 +334,7 @@ def Kiln_LayerNormOp : Kiln_InferredOp<"layer_norm"> {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Kiln_ReshapeOp : Kiln_Op<"reshape"> {
+def Kiln_ReshapeOp : Kiln_DiffOp<"reshape"> {
   let summary = "Same elements in row-major order, new shape";
   let description = [{
     ```mlir
@@ -343,6 +392,24 @@ def Kiln_SliceOp : Kiln_InferredOp<"slice"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def Kiln_PadOp : Kiln_InferredOp<"pad"> {
+  let summary = "Zeros around and between the elements of a tensor";
+  let description = [{
+    Along dim i, `low[i]` zeros before, `high[i]` after and `interior[i]`
+    between each two elements (all non-negative), as XLA's pad with zero:
+    the gradient of a strided slice, and of a strided convolution's input.
+
+    ```mlir
+    %y = kiln.pad %x {low = array<i64: 1, 0>, high = array<i64: 0, 2>,
+                      interior = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<3x7xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$low,
+                   DenseI64ArrayAttr:$high, DenseI64ArrayAttr:$interior);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 def Kiln_GatherOp : Kiln_InferredOp<"gather"> {
   let summary = "Rows of a table picked by index (embedding lookup)";
   let description = [{
@@ -357,6 +424,24 @@ def Kiln_GatherOp : Kiln_InferredOp<"gather"> {
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat =
       "$table `,` $indices attr-dict `:` type($table) `,` type($indices) `->` type($result)";
+}
+
+def Kiln_OneHotOp : Kiln_DiffOp<"one_hot"> {
+  let summary = "Integer ids as one-hot rows";
+  let description = [{
+    `indices` [I...] give [I..., depth] of the result's element type: 1 at
+    the id's position, 0 elsewhere; an id outside [0, depth) gives a row of
+    zeros, as in XLA and TensorFlow. Sparse cross-entropy picks the label's
+    log-probability with it, and the gradient of gather scatters with it.
+
+    ```mlir
+    %y = kiln.one_hot %labels {depth = 10 : i64} : tensor<64xi32> -> tensor<64x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_IndexTensor:$indices, I64Attr:$depth);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$indices attr-dict `:` type($indices) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

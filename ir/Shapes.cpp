@@ -166,6 +166,41 @@ ShapeOr sliceShape(const Shape &x, const std::vector<int64_t> &starts,
   return {out, ""};
 }
 
+ShapeOr padShape(const Shape &x, const std::vector<int64_t> &low,
+                 const std::vector<int64_t> &high,
+                 const std::vector<int64_t> &interior) {
+  if (low.size() != x.size() || high.size() != x.size() ||
+      interior.size() != x.size())
+    return ShapeOr::fail("low " + list(low) + ", high " + list(high) +
+                         " and interior " + list(interior) +
+                         " must each have one entry per dim of " + toString(x));
+  Shape out;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (low[i] < 0 || high[i] < 0 || interior[i] < 0)
+      return ShapeOr::fail("dim " + std::to_string(i) +
+                           ": padding must be non-negative, got low " +
+                           list(low) + ", high " + list(high) +
+                           ", interior " + list(interior));
+    int64_t inner = x[i] == 0 ? 0 : x[i] + (x[i] - 1) * interior[i];
+    out.push_back(low[i] + inner + high[i]);
+  }
+  if (numElements(out) < 0)
+    return ShapeOr::fail("padding " + toString(x) + " gives too many elements");
+  return {out, ""};
+}
+
+ShapeOr oneHotShape(const Shape &indices, int64_t depth) {
+  if (depth < 1)
+    return ShapeOr::fail("depth must be at least 1, got " +
+                         std::to_string(depth));
+  Shape out = indices;
+  out.push_back(depth);
+  if (numElements(out) < 0)
+    return ShapeOr::fail("one_hot of " + toString(indices) + " with depth " +
+                         std::to_string(depth) + " has too many elements");
+  return {out, ""};
+}
+
 ShapeOr gatherShape(const Shape &table, const Shape &indices) {
   if (table.empty() || table[0] < 1)
     return ShapeOr::fail("table must have rank >= 1 and at least one row, got " +

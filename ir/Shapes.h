@@ -47,6 +47,13 @@ ShapeOr concatShape(const std::vector<Shape> &xs, int64_t axis);
 ShapeOr sliceShape(const Shape &x, const std::vector<int64_t> &starts,
                    const std::vector<int64_t> &limits,
                    const std::vector<int64_t> &strides);
+/// XLA's pad with zeros: per dim, `low` before, `high` after and `interior`
+/// between elements, each non-negative.
+ShapeOr padShape(const Shape &x, const std::vector<int64_t> &low,
+                 const std::vector<int64_t> &high,
+                 const std::vector<int64_t> &interior);
+/// ids [I...] -> [I..., depth], depth >= 1.
+ShapeOr oneHotShape(const Shape &indices, int64_t depth);
 /// Rows of `table` [V, D...] picked by `indices` [I...] -> [I..., D...].
 ShapeOr gatherShape(const Shape &table, const Shape &indices);
 /// input [N, H, W, C], filter [KH, KW, C, F], strides [2], dilations [2],
