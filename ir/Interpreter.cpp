@@ -157,6 +157,8 @@ llvm::Expected<Array> resultArray(Operation *op, const ShapeOr &rule) {
 
 /// Values of the ops by the SSA value that holds them.
 using Env = llvm::DenseMap<mlir::Value, Array>;
+/// Parameter values by name.
+using ParamArrays = std::map<std::string, Array>;
 
 /// The value of an operand. Verified IR defines every operand before its use,
 /// so it is always there; `find` rather than `operator[]` because an insert
@@ -165,21 +167,21 @@ const Array &lookup(const Env &env, mlir::Value v) {
   return env.find(v)->second;
 }
 
-llvm::Expected<Array> evalParam(ParamOp op, const ParamValues &params) {
+llvm::Expected<Array> evalParam(ParamOp op, const ParamArrays &params) {
   auto it = params.find(op.getName().str());
   if (it == params.end())
     return opError(op, "no value given for parameter '" + op.getName() + "'");
-  const HostTensor &value = it->second;
+  const Array &value = it->second;
   Shape want = shapeOf(op.getType());
   auto dtype = dtypeOf(op.getType().getElementType());
   if (!dtype)
     return opError(op, llvm::toString(dtype.takeError()));
-  if (value.shape() != want || value.dtype() != *dtype)
+  if (value.shape != want || value.dtype != *dtype)
     return opError(op, "parameter '" + op.getName() + "' must be " +
                            toString(want) + " " + dtypeName(*dtype) +
-                           ", but its value is " + toString(value.shape()) +
-                           " " + dtypeName(value.dtype()));
-  return fromHost(value);
+                           ", but its value is " + toString(value.shape) +
+                           " " + dtypeName(value.dtype));
+  return value;
 }
 
 llvm::Expected<Array> evalConstant(ConstantOp op) {
@@ -528,7 +530,7 @@ llvm::Expected<Array> evalGather(GatherOp op, const Env &env) {
 }
 
 llvm::Expected<Array> evalOp(Operation *op, const Env &env,
-                             const ParamValues &params) {
+                             const ParamArrays &params) {
   return llvm::TypeSwitch<Operation *, llvm::Expected<Array>>(op)
       .Case([&](ParamOp p) { return evalParam(p, params); })
       .Case([&](ConstantOp c) { return evalConstant(c); })
@@ -571,9 +573,11 @@ llvm::Expected<Array> evalOp(Operation *op, const Env &env,
 
 /// Evaluates the ops of `block` in order and returns the operands of its
 /// terminator (func.return, or kiln.yield of a fusion region, whose body
-/// runs in an environment of its own).
+/// runs in an environment of its own). With `round` false, float values
+/// stay in double (interpretInDouble).
 llvm::Expected<std::vector<Array>> evalBlock(Block &block, Env &env,
-                                             const ParamValues &params) {
+                                             const ParamArrays &params,
+                                             bool round) {
   for (Operation &op : block) {
     if (op.hasTrait<mlir::OpTrait::IsTerminator>()) {
       std::vector<Array> results;
@@ -588,7 +592,7 @@ llvm::Expected<std::vector<Array>> evalBlock(Block &block, Env &env,
       for (auto [arg, operand] :
            llvm::zip(body.getArguments(), fusion.getInputs()))
         inner[arg] = lookup(env, operand);
-      auto results = evalBlock(body, inner, params);
+      auto results = evalBlock(body, inner, params, round);
       if (!results)
         return results.takeError();
       values = std::move(*results);
@@ -611,7 +615,8 @@ llvm::Expected<std::vector<Array>> evalBlock(Block &block, Env &env,
                                 toString(value.shape) + " but the IR says " +
                                 str(resultType));
       value.dtype = *dtype;
-      env[result] = finish(std::move(value));
+      env[result] = round || !isFloat(value.dtype) ? finish(std::move(value))
+                                                   : std::move(value);
     }
   }
   return error("a block does not end in a terminator");
@@ -633,11 +638,10 @@ llvm::Error verifyFunc(func::FuncOp func) {
   return error("@" + func.getSymName() + " is not valid IR:\n" + diagnostics);
 }
 
-} // namespace
-
-llvm::Expected<std::vector<HostTensor>>
-interpret(func::FuncOp func, const std::vector<HostTensor> &inputs,
-          const ParamValues &params) {
+/// Runs `func` on `inputs`, each checked against its argument's type.
+llvm::Expected<std::vector<Array>> run(func::FuncOp func,
+                                       std::vector<Array> inputs,
+                                       const ParamArrays &params, bool round) {
   if (func.isExternal())
     return error("@" + func.getSymName() + " has no body to interpret");
   if (llvm::Error err = verifyFunc(func))
@@ -667,22 +671,65 @@ interpret(func::FuncOp func, const std::vector<HostTensor> &inputs,
                    ", which the interpreter cannot hold: " +
                    llvm::toString(dtype.takeError()));
     Shape want = shapeOf(type);
-    const HostTensor &given = inputs[i];
-    if (given.shape() != want || given.dtype() != *dtype)
+    const Array &given = inputs[i];
+    if (given.shape != want || given.dtype != *dtype)
       return error("input '" + name + "' (argument " + std::to_string(i) +
                    " of @" + func.getSymName() + ") must be " + toString(want) +
-                   " " + dtypeName(*dtype) + ", got " +
-                   toString(given.shape()) + " " + dtypeName(given.dtype()));
-    env[arg] = fromHost(given);
+                   " " + dtypeName(*dtype) + ", got " + toString(given.shape) +
+                   " " + dtypeName(given.dtype));
+    env[arg] = std::move(inputs[i]);
   }
+  return evalBlock(body, env, params, round);
+}
 
-  auto results = evalBlock(body, env, params);
+} // namespace
+
+llvm::Expected<std::vector<HostTensor>>
+interpret(func::FuncOp func, const std::vector<HostTensor> &inputs,
+          const ParamValues &params) {
+  std::vector<Array> arrays;
+  for (const HostTensor &t : inputs)
+    arrays.push_back(fromHost(t));
+  ParamArrays paramArrays;
+  for (const auto &[name, t] : params)
+    paramArrays[name] = fromHost(t);
+  auto results = run(func, std::move(arrays), paramArrays, /*round=*/true);
   if (!results)
     return results.takeError();
   std::vector<HostTensor> hosts;
   for (const Array &a : *results)
     hosts.push_back(toHost(a));
   return hosts;
+}
+
+llvm::Expected<std::vector<DoubleTensor>>
+interpretInDouble(func::FuncOp func, const std::vector<DoubleTensor> &inputs,
+                  const std::map<std::string, DoubleTensor> &params) {
+  // Each value takes the dtype its argument or parameter is declared with.
+  auto arrayOf = [](const DoubleTensor &t, Type type) {
+    auto dtype = dtypeOf(cast<ShapedType>(type).getElementType());
+    return Array{t.shape, dtype ? *dtype : (llvm::consumeError(dtype.takeError()),
+                                            DType::F32),
+                 t.values};
+  };
+  std::vector<Array> arrays;
+  for (auto [t, type] : llvm::zip(inputs, func.getArgumentTypes()))
+    arrays.push_back(arrayOf(t, type));
+  if (inputs.size() != func.getNumArguments())
+    arrays.resize(inputs.size()); // run() reports the count
+  ParamArrays paramArrays;
+  func.walk([&](ParamOp p) {
+    auto it = params.find(p.getName().str());
+    if (it != params.end())
+      paramArrays[it->first] = arrayOf(it->second, p.getType());
+  });
+  auto results = run(func, std::move(arrays), paramArrays, /*round=*/false);
+  if (!results)
+    return results.takeError();
+  std::vector<DoubleTensor> out;
+  for (Array &a : *results)
+    out.push_back({std::move(a.shape), std::move(a.data)});
+  return out;
 }
 
 } // namespace kiln

@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Error.h"
 
+#include <map>
+#include <string>
 #include <vector>
 
 namespace kiln {
@@ -27,6 +29,21 @@ namespace kiln {
 llvm::Expected<std::vector<HostTensor>>
 interpret(mlir::func::FuncOp func, const std::vector<HostTensor> &inputs,
           const ParamValues &params);
+
+/// A tensor held in double, row-major.
+struct DoubleTensor {
+  Shape shape;
+  std::vector<double> values;
+};
+
+/// The same as interpret with every float value kept in double, never
+/// rounded to its element type (integers still are): for gradient checks
+/// against finite differences, which single precision would swamp. Inputs
+/// and parameters take the dtype the function declares for them.
+llvm::Expected<std::vector<DoubleTensor>>
+interpretInDouble(mlir::func::FuncOp func,
+                  const std::vector<DoubleTensor> &inputs,
+                  const std::map<std::string, DoubleTensor> &params);
 
 } // namespace kiln
 

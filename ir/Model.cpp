@@ -100,6 +100,8 @@ llvm::Expected<ModelSignature> signatureOf(func::FuncOp func) {
     auto spec = specOf(type.getInput(i),
                        nameOf(func.getArgAttrDict(i), "input", i));
     if (!spec) return spec.takeError();
+    if (auto init = func.getArgAttrOfType<StringAttr>(i, kInitAttr))
+      spec->init = init.str();
     sig.inputs.push_back(std::move(*spec));
   }
   // Ids are in range for the smallest table they index.

@@ -24,6 +24,9 @@ namespace kiln {
 
 /// Name of the argument/result attribute that names a model's tensors.
 inline constexpr const char *kNameAttr = "kiln.name";
+/// Argument attribute: how a fresh value of a trained input (a parameter or
+/// optimizer state of a train step) is drawn, as kiln.param's `init`.
+inline constexpr const char *kInitAttr = "kiln.init";
 
 /// The model's entry function, or an error if the module has none or
 /// several public functions.

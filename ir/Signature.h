@@ -20,7 +20,7 @@ struct TensorSpec {
   std::string name;
   DType dtype;
   Shape shape;
-  std::string init; // parameters only
+  std::string init; // parameters, and trained inputs of a train step
   /// An integer input that gather uses as ids: valid ids are [0, indexRange)
   /// (the table's rows); 0 when it indexes nothing.
   int64_t indexRange = 0;

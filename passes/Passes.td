@@ -54,4 +54,41 @@ def Fusion : Pass<"kiln-fusion", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::KilnDialect"];
 }
 
+def Autodiff : Pass<"kiln-autodiff", "mlir::func::FuncOp"> {
+  let summary = "Reverse-mode gradients of a scalar loss for every parameter";
+  let description = [{
+    Differentiates the model function's result named `loss` (a rank-0 float
+    tensor) with respect to every `kiln.param`, in reverse mode, with the
+    rule each op defines (GradientOpInterface, ir/Gradients.cpp). Every
+    parameter becomes an argument after the inputs, named by the parameter
+    and carrying its `kiln.init`; the function returns the loss first, then
+    its other results, then one gradient per parameter, named
+    `<param>.grad`, in argument order. Only values between a parameter and
+    the loss get a gradient: rules for other operands (an input's, a first
+    convolution's input gradient) are removed before the pass ends. A
+    parameter the loss does not depend on gets a zero gradient.
+
+    `remat` chooses between storing and recomputing activations: `none`
+    keeps every forward value the gradients read alive until its last use;
+    `elementwise` recomputes the elementwise ops the gradients read next to
+    their use in the backward pass, so that only their operands (the
+    outputs of matmuls and convolutions) stay alive, at the cost of
+    computing them twice.
+
+    ```mlir
+    func.func @f(%x: tensor<4x3xf32>) -> (tensor<f32> {kiln.name = "loss"})
+    // becomes
+    func.func @f(%x: tensor<4x3xf32>, %w: tensor<3xf32> {kiln.name = "w"})
+        -> (tensor<f32> {kiln.name = "loss"}, tensor<3xf32> {kiln.name = "w.grad"})
+    ```
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"loss\"",
+           "The name of the scalar result to differentiate">,
+    Option<"remat", "remat", "std::string", /*default=*/"\"none\"",
+           "none (store activations) or elementwise (recompute them)">
+  ];
+  let dependentDialects = ["kiln::KilnDialect"];
+}
+
 #endif // KILN_PASSES
