@@ -193,6 +193,87 @@ Tensor multi_head_attention(Graph &g, Tensor x, int64_t heads);
 Tensor transformer_encoder(Graph &g, Tensor x, int64_t heads, int64_t ffDim);
 } // namespace nn
 
+//===----------------------------------------------------------------------===//
+// Training: a loss on the model's output and an optimizer. The gradient graph
+// and the update are made from the graph by passes (--kiln-autodiff,
+// --kiln-optimizer) when the train step is compiled.
+//===----------------------------------------------------------------------===//
+
+namespace loss {
+enum class Kind { MeanSquaredError, BinaryCrossEntropy, CategoricalCrossEntropy,
+                  SparseCategoricalCrossEntropy };
+
+/// A loss on the prediction (the graph's output) and a label input, named
+/// `label`, that train() adds: f32 of the prediction's shape, or for the
+/// sparse form i32 class ids of its shape without the last dim. The loss is
+/// the mean over the examples (and positions). With `fromLogits` false the
+/// prediction is a probability; when it is made by a sigmoid (binary) or a
+/// softmax over the last dim (categorical), the loss is computed from that
+/// op's input (the logits) instead, with log-sum-exp, so that it stays
+/// finite and exact for confident predictions.
+struct Loss {
+  Kind kind;
+  std::string label;
+  bool fromLogits = false;
+};
+/// mean((prediction - label)^2).
+Loss mse(std::string label = "target");
+/// -mean(y log p + (1 - y) log(1 - p)); from logits z:
+/// mean(max(z, 0) - z y + log(1 + exp(-|z|))). Probabilities are clipped to
+/// [1e-7, 1 - 1e-7], as Keras does.
+Loss binary_cross_entropy(std::string label = "label", bool fromLogits = false);
+/// -mean(sum(y log p)) over the last dim, y one distribution per example;
+/// from logits: -mean(sum(y log_softmax(z))).
+Loss categorical_cross_entropy(std::string label = "label",
+                               bool fromLogits = false);
+/// The same with y = one_hot(label): i32 class ids.
+Loss sparse_categorical_cross_entropy(std::string label = "label",
+                                      bool fromLogits = false);
+/// Adds the loss of `prediction` to its graph (and the label input): a
+/// rank-0 f32 tensor. Throws ShapeError for a prediction it cannot apply to.
+Tensor apply(const Loss &loss, Tensor prediction);
+} // namespace loss
+
+namespace optim {
+/// p -= lr (g + weight_decay p).
+struct SGD {
+  float lr = 0.01f;
+  float weightDecay = 0;
+};
+/// v = momentum v + g + weight_decay p; p -= lr v (PyTorch's form).
+struct Momentum {
+  float lr = 0.01f;
+  float momentum = 0.9f;
+  float weightDecay = 0;
+};
+/// Adam with bias correction (Kingma & Ba); weight decay as L2 in the
+/// gradient, as PyTorch's Adam.
+struct Adam {
+  float lr = 0.001f;
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
+  float weightDecay = 0;
+};
+using Optimizer = std::variant<SGD, Momentum, Adam>;
+/// "sgd", "momentum" or "adam".
+std::string name(const Optimizer &o);
+float learningRate(const Optimizer &o);
+/// The options of --kiln-optimizer for `o`: "kind=adam lr=0.001 ...".
+std::string passOptions(const Optimizer &o);
+} // namespace optim
+
+/// A model made trainable: its graph with the label input and a rank-0
+/// "loss" output added after the prediction, and the optimizer that updates
+/// its parameters.
+struct TrainGraph {
+  Graph graph;
+  optim::Optimizer optimizer;
+  std::string lossName = "loss";
+};
+
+/// `graph` must have one output, the prediction.
+TrainGraph train(Graph graph, const loss::Loss &loss,
+                 optim::Optimizer optimizer);
+
 } // namespace kiln
 
 #endif // KILN_FRONTEND_KILN_H

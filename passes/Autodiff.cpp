@@ -23,6 +23,33 @@ namespace kiln {
 using namespace mlir;
 using namespace kiln;
 
+SmallVector<BlockArgument> kiln::paramsToInputs(func::FuncOp func) {
+  llvm::StringMap<BlockArgument> byName;
+  SmallVector<BlockArgument> args;
+  SmallVector<ParamOp> ops;
+  func.walk([&](ParamOp p) { ops.push_back(p); });
+  MLIRContext *ctx = func.getContext();
+  for (ParamOp p : ops) {
+    auto [it, fresh] = byName.try_emplace(p.getName());
+    if (fresh) {
+      unsigned index = func.getNumArguments();
+      func.insertArgument(
+          index, p.getType(),
+          DictionaryAttr::get(
+              ctx, {NamedAttribute(StringAttr::get(ctx, kNameAttr),
+                                   p.getNameAttr()),
+                    NamedAttribute(StringAttr::get(ctx, kInitAttr),
+                                   p.getInitAttr())}),
+          p.getLoc());
+      it->second = func.getArgument(index);
+      args.push_back(it->second);
+    }
+    p.replaceAllUsesWith(it->second);
+    p.erase();
+  }
+  return args;
+}
+
 namespace {
 
 bool isFloatTensor(Value v) {
@@ -68,7 +95,7 @@ struct AutodiffPass : kiln::impl::AutodiffBase<AutodiffPass> {
       return signalPassFailure();
     }
 
-    SmallVector<BlockArgument> params = paramsToArguments(func);
+    SmallVector<BlockArgument> params = paramsToInputs(func);
     if (params.empty()) {
       func.emitError("has no kiln.param to differentiate with respect to");
       return signalPassFailure();
@@ -142,35 +169,6 @@ struct AutodiffPass : kiln::impl::AutodiffBase<AutodiffPass> {
     if (remat == "elementwise")
       recomputeElementwise(forward);
     eraseDeadOps(func.getBody().front());
-  }
-
-  /// Replaces each kiln.param by an argument named after it, appended after
-  /// the inputs in order of first use; returns those arguments.
-  SmallVector<BlockArgument> paramsToArguments(func::FuncOp func) {
-    llvm::StringMap<BlockArgument> byName;
-    SmallVector<BlockArgument> args;
-    SmallVector<ParamOp> ops;
-    func.walk([&](ParamOp p) { ops.push_back(p); });
-    MLIRContext *ctx = &getContext();
-    for (ParamOp p : ops) {
-      auto [it, fresh] = byName.try_emplace(p.getName());
-      if (fresh) {
-        unsigned index = func.getNumArguments();
-        func.insertArgument(
-            index, p.getType(),
-            DictionaryAttr::get(
-                ctx, {NamedAttribute(StringAttr::get(ctx, kNameAttr),
-                                     p.getNameAttr()),
-                      NamedAttribute(StringAttr::get(ctx, kInitAttr),
-                                     p.getInitAttr())}),
-            p.getLoc());
-        it->second = func.getArgument(index);
-        args.push_back(it->second);
-      }
-      p.replaceAllUsesWith(it->second);
-      p.erase();
-    }
-    return args;
   }
 
   /// The float values that depend on a parameter: the only ones whose

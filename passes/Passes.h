@@ -10,6 +10,12 @@
 
 namespace kiln {
 
+/// Replaces each kiln.param of `func` by an argument named after it (with
+/// its `kiln.init`), appended after the inputs in order of first use, and
+/// returns those arguments: a train or evaluation step takes the parameters
+/// as inputs.
+llvm::SmallVector<mlir::BlockArgument> paramsToInputs(mlir::func::FuncOp func);
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

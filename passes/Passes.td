@@ -91,4 +91,40 @@ def Autodiff : Pass<"kiln-autodiff", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::KilnDialect"];
 }
 
+def Optimizer : Pass<"kiln-optimizer", "mlir::func::FuncOp"> {
+  let summary = "Expand an optimizer's update into the gradient function";
+  let description = [{
+    Turns the function --kiln-autodiff made, (inputs, params) -> (loss,
+    outputs, `<p>.grad`...), into a train step, (inputs, params, state) ->
+    (loss, outputs, new params, new state): each gradient result is replaced
+    by the parameter's new value, named like the parameter, and the
+    optimizer's state comes in as arguments (with `kiln.init`) and goes out
+    as results of the same names, so that a caller feeds each result back
+    into the argument of its name on the next step. The update is plain
+    elementwise kiln ops, which fusion makes one kernel per parameter.
+
+    With g = grad + weight_decay * p (L2 decay, as PyTorch's SGD and Adam):
+    - `sgd`: p -= lr g.
+    - `momentum`: v = momentum v + g; p -= lr v (state `<p>.velocity`).
+    - `adam`: m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+      p -= lr (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon)
+      (state `<p>.m`, `<p>.v`, and the scalars `adam.beta1_power`,
+      `adam.beta2_power`, which hold beta^t and start at 1).
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", /*default=*/"\"sgd\"",
+           "sgd, momentum or adam">,
+    Option<"lr", "lr", "double", /*default=*/"0.01", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "Momentum (momentum)">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam's beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam's beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-7",
+           "Adam's epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0",
+           "L2 weight decay added to the gradient">
+  ];
+  let dependentDialects = ["kiln::KilnDialect"];
+}
+
 #endif // KILN_PASSES
