@@ -9,6 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/frontend/kiln.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace kiln {
 
 namespace {
@@ -138,6 +141,27 @@ Tensor operator*(Tensor a, float s) { return mul(a, scalarLike(a, s)); }
 Tensor operator+(Tensor a, float s) { return add(a, scalarLike(a, s)); }
 Tensor operator-(Tensor a) { return neg(a); }
 
+Tensor compare(Tensor a, Tensor b, const std::string &predicate) {
+  Graph &g = graphOf("compare", {a, b});
+  static const char *const kPredicates[] = {"eq", "ne", "lt",
+                                            "le", "gt", "ge"};
+  if (std::find(std::begin(kPredicates), std::end(kPredicates), predicate) ==
+      std::end(kPredicates))
+    fail(&g, "compare",
+         "predicate must be one of eq, ne, lt, le, gt, ge; got '" + predicate +
+             "'");
+  requireSameType(g, "compare", {a, b});
+  return make(g, "compare", {a, b},
+              checked(g, "compare", broadcastShapes(a.shape(), b.shape())),
+              a.dtype(), {{"predicate", predicate}});
+}
+Tensor equal(Tensor a, Tensor b) { return compare(a, b, "eq"); }
+Tensor not_equal(Tensor a, Tensor b) { return compare(a, b, "ne"); }
+Tensor less(Tensor a, Tensor b) { return compare(a, b, "lt"); }
+Tensor less_equal(Tensor a, Tensor b) { return compare(a, b, "le"); }
+Tensor greater(Tensor a, Tensor b) { return compare(a, b, "gt"); }
+Tensor greater_equal(Tensor a, Tensor b) { return compare(a, b, "ge"); }
+
 Tensor neg(Tensor x) { return unary("neg", x, /*floatOnly=*/false); }
 Tensor exp(Tensor x) { return unary("exp", x); }
 Tensor log(Tensor x) { return unary("log", x); }
@@ -147,6 +171,7 @@ Tensor tanh(Tensor x) { return unary("tanh", x); }
 Tensor sigmoid(Tensor x) { return unary("sigmoid", x); }
 Tensor relu(Tensor x) { return unary("relu", x); }
 Tensor gelu(Tensor x) { return unary("gelu", x); }
+Tensor erf(Tensor x) { return unary("erf", x); }
 
 //===----------------------------------------------------------------------===//
 // Contractions and windows
@@ -254,6 +279,16 @@ Tensor slice(Tensor x, std::vector<int64_t> starts, std::vector<int64_t> limits,
               {{"starts", starts}, {"limits", limits}, {"strides", strides}});
 }
 
+Tensor pad(Tensor x, std::vector<int64_t> low, std::vector<int64_t> high,
+           std::vector<int64_t> interior) {
+  Graph &g = graphOf("pad", {x});
+  if (interior.empty())
+    interior.assign(x.shape().size(), 0);
+  Shape shape = checked(g, "pad", padShape(x.shape(), low, high, interior));
+  return make(g, "pad", {x}, std::move(shape), x.dtype(),
+              {{"low", low}, {"high", high}, {"interior", interior}});
+}
+
 Tensor gather(Tensor table, Tensor indices) {
   Graph &g = graphOf("gather", {table, indices});
   if (indices.dtype() != DType::I32)
@@ -261,6 +296,19 @@ Tensor gather(Tensor table, Tensor indices) {
   return make(g, "gather", {table, indices},
               checked(g, "gather", gatherShape(table.shape(), indices.shape())),
               table.dtype());
+}
+
+Tensor one_hot(Tensor ids, int64_t depth, DType dtype) {
+  Graph &g = graphOf("one_hot", {ids});
+  if (ids.dtype() != DType::I32)
+    fail(&g, "one_hot", "ids must be i32, got " + describe(ids));
+  if (!isFloat(dtype))
+    fail(&g, "one_hot",
+         std::string("the result must be a float type (f32, f16, bf16), got ") +
+             dtypeName(dtype));
+  return make(g, "one_hot", {ids},
+              checked(g, "one_hot", oneHotShape(ids.shape(), depth)), dtype,
+              {{"depth", depth}});
 }
 
 Tensor cast(Tensor x, DType to) {

@@ -128,6 +128,17 @@ Tensor operator/(Tensor a, Tensor b);
 Tensor operator*(Tensor a, float s);
 Tensor operator+(Tensor a, float s);
 Tensor operator-(Tensor a);
+/// 1 where `a predicate b` holds, else 0, in the operands' element type
+/// (kiln.compare); `predicate` is "eq", "ne", "lt", "le", "gt" or "ge".
+/// Broadcasts as the binary ops do. Comparisons with NaN are false, but
+/// "ne" is true.
+Tensor compare(Tensor a, Tensor b, const std::string &predicate);
+Tensor equal(Tensor a, Tensor b);         // "eq"
+Tensor not_equal(Tensor a, Tensor b);     // "ne"
+Tensor less(Tensor a, Tensor b);          // "lt"
+Tensor less_equal(Tensor a, Tensor b);    // "le"
+Tensor greater(Tensor a, Tensor b);       // "gt"
+Tensor greater_equal(Tensor a, Tensor b); // "ge"
 
 Tensor neg(Tensor x);
 Tensor exp(Tensor x);
@@ -138,6 +149,7 @@ Tensor tanh(Tensor x);
 Tensor sigmoid(Tensor x);
 Tensor relu(Tensor x);
 Tensor gelu(Tensor x);
+Tensor erf(Tensor x);
 
 Tensor matmul(Tensor a, Tensor b);
 /// strides [2], padding [top, bottom, left, right], dilations [2].
@@ -160,7 +172,15 @@ Tensor transpose(Tensor x, std::vector<int64_t> perm);
 Tensor concat(std::vector<Tensor> xs, int64_t axis);
 Tensor slice(Tensor x, std::vector<int64_t> starts, std::vector<int64_t> limits,
              std::vector<int64_t> strides = {});
+/// Zeros around and between elements, per dim (XLA's pad): `low` before,
+/// `high` after, `interior` between each two; all >= 0, interior by default
+/// none.
+Tensor pad(Tensor x, std::vector<int64_t> low, std::vector<int64_t> high,
+           std::vector<int64_t> interior = {});
 Tensor gather(Tensor table, Tensor indices);
+/// i32 ids [I...] -> [I..., depth] of float type `dtype`: 1 at the id, 0
+/// elsewhere; an id outside [0, depth) gives a row of zeros.
+Tensor one_hot(Tensor ids, int64_t depth, DType dtype = DType::F32);
 Tensor cast(Tensor x, DType to);
 
 //===----------------------------------------------------------------------===//

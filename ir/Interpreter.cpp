@@ -240,6 +240,38 @@ llvm::Expected<Array> evalBinary(Operation *op, const Env &env) {
   return out;
 }
 
+/// 1 where `lhs predicate rhs` holds, else 0. The C++ comparisons are
+/// IEEE's: false with a NaN operand, except != which is true.
+llvm::Expected<Array> evalCompare(CompareOp op, const Env &env) {
+  const Array &a = lookup(env, op.getLhs());
+  const Array &b = lookup(env, op.getRhs());
+  auto out = resultArray(op, broadcastShapes(a.shape, b.shape));
+  if (!out)
+    return out.takeError();
+  StringRef predicate = op.getPredicate();
+  auto holds = [&](double x, double y) {
+    if (predicate == "eq")
+      return x == y;
+    if (predicate == "ne")
+      return x != y;
+    if (predicate == "lt")
+      return x < y;
+    if (predicate == "le")
+      return x <= y;
+    if (predicate == "gt")
+      return x > y;
+    return x >= y; // "ge": the verifier admits no other
+  };
+  for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
+    Shape idx = unravel(i, out->shape);
+    out->data[i] = holds(a.data[broadcastOffset(idx, a.shape)],
+                         b.data[broadcastOffset(idx, b.shape)])
+                       ? 1.0
+                       : 0.0;
+  }
+  return out;
+}
+
 llvm::Expected<Array> evalUnary(Operation *op, const Env &env) {
   Array out = lookup(env, op->getOperand(0));
   double (*fn)(double) =
@@ -256,6 +288,7 @@ llvm::Expected<Array> evalUnary(Operation *op, const Env &env) {
             return +[](double x) { return 1.0 / (1.0 + std::exp(-x)); };
           })
           .Case([](ReluOp) { return +[](double x) { return maxOf(x, 0.0); }; })
+          .Case([](ErfOp) { return +[](double x) { return std::erf(x); }; })
           .Case([](GeluOp) {
             return +[](double x) {
               return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
@@ -509,6 +542,23 @@ llvm::Expected<Array> evalSlice(SliceOp op, const Env &env) {
   return out;
 }
 
+/// Input element idx lands at low + idx * (interior + 1); the rest is 0.
+llvm::Expected<Array> evalPad(PadOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  Shape low = toShape(op.getLow()), interior = toShape(op.getInterior());
+  auto out = resultArray(
+      op, padShape(x.shape, low, toShape(op.getHigh()), interior));
+  if (!out)
+    return out.takeError();
+  for (int64_t i = 0; i < (int64_t)x.data.size(); ++i) {
+    Shape idx = unravel(i, x.shape);
+    for (size_t d = 0; d < idx.size(); ++d)
+      idx[d] = low[d] + idx[d] * (interior[d] + 1);
+    out->data[ravel(idx, out->shape)] = x.data[i];
+  }
+  return out;
+}
+
 llvm::Expected<Array> evalGather(GatherOp op, const Env &env) {
   const Array &table = lookup(env, op.getTable());
   const Array &indices = lookup(env, op.getIndices());
@@ -529,6 +579,22 @@ llvm::Expected<Array> evalGather(GatherOp op, const Env &env) {
   return out;
 }
 
+/// A row of `depth` per id: 1 at the id, or all 0 for an id outside
+/// [0, depth), as XLA and TensorFlow define it.
+llvm::Expected<Array> evalOneHot(OneHotOp op, const Env &env) {
+  const Array &indices = lookup(env, op.getIndices());
+  int64_t depth = (int64_t)op.getDepth();
+  auto out = resultArray(op, oneHotShape(indices.shape, depth));
+  if (!out)
+    return out.takeError();
+  for (int64_t i = 0; i < (int64_t)indices.data.size(); ++i) {
+    double id = indices.data[i];
+    if (id >= 0 && id < (double)depth)
+      out->data[i * depth + (int64_t)id] = 1.0;
+  }
+  return out;
+}
+
 llvm::Expected<Array> evalOp(Operation *op, const Env &env,
                              const ParamArrays &params) {
   return llvm::TypeSwitch<Operation *, llvm::Expected<Array>>(op)
@@ -537,8 +603,9 @@ llvm::Expected<Array> evalOp(Operation *op, const Env &env,
       .Case([&](CastOp c) { return evalCast(c, env); })
       .Case<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(
           [&](auto) { return evalBinary(op, env); })
+      .Case([&](CompareOp c) { return evalCompare(c, env); })
       .Case<NegOp, ExpOp, LogOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp, ReluOp,
-            GeluOp>([&](auto) { return evalUnary(op, env); })
+            ErfOp, GeluOp>([&](auto) { return evalUnary(op, env); })
       .Case([&](MatmulOp m) { return evalMatmul(m, env); })
       .Case([&](Conv2dOp c) { return evalConv2d(c, env); })
       .Case([&](MaxPool2dOp p) { return evalMaxPool2d(p, env); })
@@ -565,7 +632,9 @@ llvm::Expected<Array> evalOp(Operation *op, const Env &env,
       .Case([&](TransposeOp t) { return evalTranspose(t, env); })
       .Case([&](ConcatOp c) { return evalConcat(c, env); })
       .Case([&](SliceOp s) { return evalSlice(s, env); })
+      .Case([&](PadOp p) { return evalPad(p, env); })
       .Case([&](GatherOp g) { return evalGather(g, env); })
+      .Case([&](OneHotOp o) { return evalOneHot(o, env); })
       .Default([&](Operation *) -> llvm::Expected<Array> {
         return opError(op, "the interpreter does not know this op");
       });

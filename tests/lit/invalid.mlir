@@ -98,6 +98,59 @@ func.func @max_wrong_result_element_type(%x: tensor<4xi32>, %y: tensor<4xi32>) -
 
 // -----
 
+func.func @compare_unknown_predicate(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.compare' op predicate must be one of eq, ne, lt, le, gt, ge; got 'greater'}}
+  %0 = kiln.compare %x, %y {predicate = "greater"} : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @compare_broadcast_mismatch(%x: tensor<2x3xf32>, %y: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+2 {{'kiln.compare' op shapes [2, 3] and [4, 3] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.compare %x, %y {predicate = "lt"} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @compare_mixed_element_types(%x: tensor<4xf32>, %y: tensor<4xi32>) -> tensor<4xf32> {
+  // expected-error @+2 {{'kiln.compare' op operands must share one element type, got tensor<4xf32> and tensor<4xi32>}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.compare %x, %y {predicate = "eq"} : tensor<4xf32>, tensor<4xi32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @compare_boolean_result(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xi32> {
+  // The mask is in the operands' element type, not a separate boolean one.
+  // expected-error @+2 {{'kiln.compare' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<4xi32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.compare %x, %y {predicate = "eq"} : tensor<4xf32>, tensor<4xf32> -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @erf_of_integers(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'kiln.erf' op operand #0 must be statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4xi32>'}}
+  %0 = kiln.erf %x : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @erf_result_shape(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{'kiln.erf' op inferred type(s) 'tensor<4xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "kiln.erf"(%x) : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
 func.func @exp_of_integers(%x: tensor<4x3xi32>) -> tensor<4x3xi32> {
   // expected-error @+1 {{'kiln.exp' op operand #0 must be statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4x3xi32>'}}
   %0 = kiln.exp %x : tensor<4x3xi32>
@@ -412,6 +465,69 @@ func.func @slice_wrong_result(%x: tensor<5x9xf32>) -> tensor<2x2xf32> {
   %0 = kiln.slice %x {starts = array<i64: 1, 0>, limits = array<i64: 5, 9>,
                       strides = array<i64: 2, 3>} : tensor<5x9xf32> -> tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @pad_negative(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
+  // expected-error @+2 {{'kiln.pad' op dim 1: padding must be non-negative, got low [0, 0], high [0, -1], interior [0, 0]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.pad %x {low = array<i64: 0, 0>, high = array<i64: 0, -1>,
+                    interior = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @pad_rank_mismatch(%x: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  // expected-error @+2 {{'kiln.pad' op low [1], high [0, 0] and interior [0, 0] must each have one entry per dim of [2, 3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.pad %x {low = array<i64: 1>, high = array<i64: 0, 0>,
+                    interior = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @pad_wrong_result(%x: tensor<2x3xf32>) -> tensor<3x6xf32> {
+  // Interior zeros go between elements only: 3 + 2 * 1, not 3 * 2.
+  // expected-error @+2 {{'kiln.pad' op inferred type(s) 'tensor<3x5xf32>' are incompatible with return type(s) of operation 'tensor<3x6xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.pad %x {low = array<i64: 1, 0>, high = array<i64: 0, 0>,
+                    interior = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}
+
+// -----
+
+func.func @one_hot_zero_depth(%i: tensor<4xi32>) -> tensor<4x0xf32> {
+  // expected-error @+1 {{'kiln.one_hot' op depth must be at least 1, got 0}}
+  %0 = kiln.one_hot %i {depth = 0 : i64} : tensor<4xi32> -> tensor<4x0xf32>
+  return %0 : tensor<4x0xf32>
+}
+
+// -----
+
+func.func @one_hot_wrong_result(%i: tensor<4xi32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{'kiln.one_hot' op result shape must be [4, 10], got [4, 3]}}
+  %0 = kiln.one_hot %i {depth = 10 : i64} : tensor<4xi32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @one_hot_integer_result(%i: tensor<4xi32>) -> tensor<4x10xi32> {
+  // expected-error @+1 {{'kiln.one_hot' op result #0 must be statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type values, but got 'tensor<4x10xi32>'}}
+  %0 = kiln.one_hot %i {depth = 10 : i64} : tensor<4xi32> -> tensor<4x10xi32>
+  return %0 : tensor<4x10xi32>
+}
+
+// -----
+
+func.func @one_hot_float_ids(%i: tensor<4xf32>) -> tensor<4x10xf32> {
+  // expected-error @+1 {{'kiln.one_hot' op operand #0 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<4xf32>'}}
+  %0 = kiln.one_hot %i {depth = 10 : i64} : tensor<4xf32> -> tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
 }
 
 // -----

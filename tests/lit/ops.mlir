@@ -79,6 +79,27 @@ func.func @unary(%x: tensor<4x3xf32>, %h: tensor<8xf16>, %b: tensor<8xbf16>,
   return %4, %6, %8, %9 : tensor<4x3xf32>, tensor<8xf16>, tensor<8xbf16>, tensor<2xi32>
 }
 
+// CHECK-LABEL: func.func @compare_and_erf
+// CHECK-SAME:    (%[[X:.+]]: tensor<4x3xf32>, %[[Z:.+]]: tensor<f32>, %[[I:.+]]: tensor<2x1xi32>, %[[J:.+]]: tensor<5xi32>, %[[H:.+]]: tensor<8xf16>, %[[B:.+]]: tensor<8xbf16>)
+// CHECK:         %[[GT:.+]] = kiln.compare %[[X]], %[[Z]] {predicate = "gt"} : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>
+// CHECK:         %[[EQ:.+]] = kiln.compare %[[I]], %[[J]] {predicate = "eq"} : tensor<2x1xi32>, tensor<5xi32> -> tensor<2x5xi32>
+// CHECK:         %[[NE:.+]] = kiln.compare %[[H]], %[[H]] {predicate = "ne"} : tensor<8xf16>, tensor<8xf16> -> tensor<8xf16>
+// CHECK:         %[[ERF:.+]] = kiln.erf %[[X]] : tensor<4x3xf32>
+// CHECK:         %[[ERFB:.+]] = kiln.erf %[[B]] : tensor<8xbf16>
+// CHECK:         return %[[GT]], %[[EQ]], %[[NE]], %[[ERF]], %[[ERFB]]
+func.func @compare_and_erf(%x: tensor<4x3xf32>, %zero: tensor<f32>,
+                           %i: tensor<2x1xi32>, %j: tensor<5xi32>,
+                           %h: tensor<8xf16>, %b: tensor<8xbf16>)
+    -> (tensor<4x3xf32>, tensor<2x5xi32>, tensor<8xf16>, tensor<4x3xf32>, tensor<8xbf16>) {
+  %0 = kiln.compare %x, %zero {predicate = "gt"} : tensor<4x3xf32>, tensor<f32> -> tensor<4x3xf32>
+  // The mask takes the operands' element type, integers included.
+  %1 = kiln.compare %i, %j {predicate = "eq"} : tensor<2x1xi32>, tensor<5xi32> -> tensor<2x5xi32>
+  %2 = kiln.compare %h, %h {predicate = "ne"} : tensor<8xf16>, tensor<8xf16> -> tensor<8xf16>
+  %3 = kiln.erf %x : tensor<4x3xf32>
+  %4 = kiln.erf %b : tensor<8xbf16>
+  return %0, %1, %2, %3, %4 : tensor<4x3xf32>, tensor<2x5xi32>, tensor<8xf16>, tensor<4x3xf32>, tensor<8xbf16>
+}
+
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME:    (%[[A:.+]]: tensor<8x784xf32>, %[[W:.+]]: tensor<784x128xf32>, %[[X:.+]]: tensor<2x1x5x6xf16>, %[[Y:.+]]: tensor<3x6x7xf16>, %[[S:.+]]: tensor<4x16x8xbf16>, %[[K:.+]]: tensor<8x2xbf16>, %[[P:.+]]: tensor<3x4xi32>, %[[Q:.+]]: tensor<4x2xi32>)
 // CHECK:         %[[M2:.+]] = kiln.matmul %[[A]], %[[W]] : tensor<8x784xf32>, tensor<784x128xf32> -> tensor<8x128xf32>
@@ -155,20 +176,26 @@ func.func @reductions(%x: tensor<8x10xf32>, %b: tensor<2x3x4xbf16>,
 }
 
 // CHECK-LABEL: func.func @data_movement
-// CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>, %[[T:.+]]: tensor<2x3x5xi8>, %[[A:.+]]: tensor<2x3xf16>, %[[B:.+]]: tensor<2x5xf16>, %[[C:.+]]: tensor<2x1xf16>, %[[S:.+]]: tensor<5x9xi32>, %[[TAB:.+]]: tensor<1000x64xf32>, %[[IDS:.+]]: tensor<2x16xi32>, %[[V:.+]]: tensor<7xbf16>, %[[ONE:.+]]: tensor<3xi32>)
+// CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>, %[[T:.+]]: tensor<2x3x5xi8>, %[[A:.+]]: tensor<2x3xf16>, %[[B:.+]]: tensor<2x5xf16>, %[[C:.+]]: tensor<2x1xf16>, %[[S:.+]]: tensor<5x9xi32>, %[[TAB:.+]]: tensor<1000x64xf32>, %[[IDS:.+]]: tensor<2x16xi32>, %[[V:.+]]: tensor<7xbf16>, %[[ONE:.+]]: tensor<3xi32>, %[[ID:.+]]: tensor<i32>)
 // CHECK:         %[[R:.+]] = kiln.reshape %[[X]] : tensor<8x4x4xf32> -> tensor<8x16xf32>
 // CHECK:         %[[TR:.+]] = kiln.transpose %[[T]] {perm = array<i64: 2, 0, 1>} : tensor<2x3x5xi8> -> tensor<5x2x3xi8>
 // CHECK:         %[[CAT:.+]] = kiln.concat %[[A]], %[[B]], %[[C]] {axis = 1 : i64} : tensor<2x3xf16>, tensor<2x5xf16>, tensor<2x1xf16> -> tensor<2x9xf16>
 // CHECK:         %[[SL:.+]] = kiln.slice %[[S]] {limits = array<i64: 5, 9>, starts = array<i64: 1, 0>, strides = array<i64: 2, 3>} : tensor<5x9xi32> -> tensor<2x3xi32>
 // CHECK:         %[[G:.+]] = kiln.gather %[[TAB]], %[[IDS]] : tensor<1000x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
 // CHECK:         %[[G1:.+]] = kiln.gather %[[V]], %[[ONE]] : tensor<7xbf16>, tensor<3xi32> -> tensor<3xbf16>
-// CHECK:         return %[[R]], %[[TR]], %[[CAT]], %[[SL]], %[[G]], %[[G1]]
+// CHECK:         %[[P:.+]] = kiln.pad %[[X]] {high = array<i64: 0, 1, 2>, interior = array<i64: 0, 1, 0>, low = array<i64: 1, 0, 0>} : tensor<8x4x4xf32> -> tensor<9x8x6xf32>
+// CHECK:         %[[PI:.+]] = kiln.pad %[[S]] {high = array<i64: 0, 0>, interior = array<i64: 0, 0>, low = array<i64: 0, 0>} : tensor<5x9xi32> -> tensor<5x9xi32>
+// CHECK:         %[[OH:.+]] = kiln.one_hot %[[IDS]] {depth = 10 : i64} : tensor<2x16xi32> -> tensor<2x16x10xf32>
+// CHECK:         %[[OH0:.+]] = kiln.one_hot %[[ID]] {depth = 1 : i64} : tensor<i32> -> tensor<1xbf16>
+// CHECK:         return %[[R]], %[[TR]], %[[CAT]], %[[SL]], %[[G]], %[[G1]], %[[P]], %[[PI]], %[[OH]], %[[OH0]]
 func.func @data_movement(%x: tensor<8x4x4xf32>, %t: tensor<2x3x5xi8>,
                          %a: tensor<2x3xf16>, %b: tensor<2x5xf16>, %c: tensor<2x1xf16>,
                          %s: tensor<5x9xi32>, %table: tensor<1000x64xf32>,
-                         %ids: tensor<2x16xi32>, %v: tensor<7xbf16>, %one: tensor<3xi32>)
+                         %ids: tensor<2x16xi32>, %v: tensor<7xbf16>, %one: tensor<3xi32>,
+                         %id: tensor<i32>)
     -> (tensor<8x16xf32>, tensor<5x2x3xi8>, tensor<2x9xf16>, tensor<2x3xi32>,
-        tensor<2x16x64xf32>, tensor<3xbf16>) {
+        tensor<2x16x64xf32>, tensor<3xbf16>, tensor<9x8x6xf32>, tensor<5x9xi32>,
+        tensor<2x16x10xf32>, tensor<1xbf16>) {
   %0 = kiln.reshape %x : tensor<8x4x4xf32> -> tensor<8x16xf32>
   %1 = kiln.transpose %t {perm = array<i64: 2, 0, 1>} : tensor<2x3x5xi8> -> tensor<5x2x3xi8>
   %2 = kiln.concat %a, %b, %c {axis = 1 : i64}
@@ -178,6 +205,14 @@ func.func @data_movement(%x: tensor<8x4x4xf32>, %t: tensor<2x3x5xi8>,
                       strides = array<i64: 2, 3>} : tensor<5x9xi32> -> tensor<2x3xi32>
   %4 = kiln.gather %table, %ids : tensor<1000x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
   %5 = kiln.gather %v, %one : tensor<7xbf16>, tensor<3xi32> -> tensor<3xbf16>
-  return %0, %1, %2, %3, %4, %5 : tensor<8x16xf32>, tensor<5x2x3xi8>, tensor<2x9xf16>,
-      tensor<2x3xi32>, tensor<2x16x64xf32>, tensor<3xbf16>
+  // Dim 0: 1 + 8; dim 1: 4 + 3 between; dim 2: 4 + 2.
+  %6 = kiln.pad %x {low = array<i64: 1, 0, 0>, high = array<i64: 0, 1, 2>,
+                    interior = array<i64: 0, 1, 0>} : tensor<8x4x4xf32> -> tensor<9x8x6xf32>
+  %7 = kiln.pad %s {low = array<i64: 0, 0>, high = array<i64: 0, 0>,
+                    interior = array<i64: 0, 0>} : tensor<5x9xi32> -> tensor<5x9xi32>
+  %8 = kiln.one_hot %ids {depth = 10 : i64} : tensor<2x16xi32> -> tensor<2x16x10xf32>
+  %9 = kiln.one_hot %id {depth = 1 : i64} : tensor<i32> -> tensor<1xbf16>
+  return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9 : tensor<8x16xf32>, tensor<5x2x3xi8>, tensor<2x9xf16>,
+      tensor<2x3xi32>, tensor<2x16x64xf32>, tensor<3xbf16>, tensor<9x8x6xf32>, tensor<5x9xi32>,
+      tensor<2x16x10xf32>, tensor<1xbf16>
 }

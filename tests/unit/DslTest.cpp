@@ -125,6 +125,62 @@ TEST(DslErrors, ElementTypesAreChecked) {
   EXPECT_EQ(cast(i, DType::F32).dtype(), DType::F32);
 }
 
+TEST(DslErrors, CompareChecksPredicateShapesAndTypes) {
+  Graph g("g");
+  Tensor a = g.input("a", {2, 3}), b = g.input("b", {4});
+  Tensor i = g.input("i", {3}, DType::I32);
+  EXPECT_EQ(shapeErrorOf([&] { compare(a, a, "greater"); }),
+            "kiln.compare: predicate must be one of eq, ne, lt, le, gt, ge; "
+            "got 'greater'");
+  std::string msg = shapeErrorOf([&] { greater(a, b); });
+  EXPECT_THAT(msg, HasSubstr("kiln.compare:"));
+  EXPECT_THAT(msg, HasSubstr("[2, 3]"));
+  EXPECT_THAT(msg, HasSubstr("[4]"));
+  EXPECT_THAT(shapeErrorOf([&] { less(a, i); }),
+              HasSubstr("kiln.compare: operands must share one element type, "
+                        "got f32 [2, 3] and i32 [3]"));
+  // The mask keeps the operands' type, and integers compare too.
+  Tensor m = less_equal(a, g.input("row", {3}));
+  EXPECT_EQ(m.shape(), (Shape{2, 3}));
+  EXPECT_EQ(m.dtype(), DType::F32);
+  EXPECT_EQ(std::get<std::string>(nodeOf(m).attrs.at("predicate")), "le");
+  EXPECT_EQ(equal(i, i).dtype(), DType::I32);
+}
+
+TEST(DslErrors, PadChecksItsPadding) {
+  Graph g("g");
+  Tensor x = g.input("x", {1, 4, 4, 2});
+  std::string msg =
+      shapeErrorOf([&] { pad(x, {0, 1, 1, 0}, {0, -1, 1, 0}); });
+  EXPECT_THAT(msg, HasSubstr("kiln.pad: dim 1: padding must be non-negative"));
+  EXPECT_THAT(shapeErrorOf([&] { pad(x, {1, 1}, {1, 1}); }),
+              HasSubstr("kiln.pad: low [1, 1], high [1, 1] and interior "
+                        "[0, 0, 0, 0] must each have one entry per dim of "
+                        "[1, 4, 4, 2]"));
+  // Interior padding is none unless given, and goes between elements only.
+  EXPECT_EQ(pad(x, {0, 1, 0, 0}, {0, 0, 2, 0}).shape(), (Shape{1, 5, 6, 2}));
+  EXPECT_EQ(pad(x, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 1, 2, 0}).shape(),
+            (Shape{1, 7, 10, 2}));
+}
+
+TEST(DslErrors, OneHotChecksIdsDepthAndType) {
+  Graph g("g");
+  Tensor ids = g.input("ids", {8}, DType::I32);
+  Tensor f = g.input("f", {8});
+  EXPECT_EQ(shapeErrorOf([&] { one_hot(f, 10); }),
+            "kiln.one_hot: ids must be i32, got f32 [8]");
+  EXPECT_EQ(shapeErrorOf([&] { one_hot(ids, 0); }),
+            "kiln.one_hot: depth must be at least 1, got 0");
+  EXPECT_EQ(shapeErrorOf([&] { one_hot(ids, 10, DType::I32); }),
+            "kiln.one_hot: the result must be a float type (f32, f16, bf16), "
+            "got i32");
+  Tensor y = one_hot(ids, 10, DType::BF16);
+  EXPECT_EQ(y.shape(), (Shape{8, 10}));
+  EXPECT_EQ(y.dtype(), DType::BF16);
+  EXPECT_THAT(shapeErrorOf([&] { erf(ids); }),
+              HasSubstr("kiln.erf: expects a float tensor"));
+}
+
 TEST(DslErrors, TensorsOfTwoGraphsDoNotMix) {
   Graph g1("one"), g2("two");
   Tensor a = g1.input("a", {2}), b = g2.input("b", {2});
@@ -280,6 +336,25 @@ TEST_F(DslTest, UnusedNodesAndPassThroughOutputsConvert) {
   EXPECT_THAT(text, HasSubstr("func.func @tiny"));
   EXPECT_THAT(text, HasSubstr("kiln.exp"));
   EXPECT_THAT(text, HasSubstr("dense<2.000000e+00> : tensor<f32>"));
+}
+
+TEST_F(DslTest, ComparePadOneHotAndErfConvertAndVerify) {
+  Graph g("masks");
+  Tensor x = g.input("x", {2, 4, 4, 3});
+  Tensor ids = g.input("ids", {2, 4}, DType::I32);
+  Tensor mask = greater(x, g.constant(0.0f));
+  g.output("padded", pad(erf(x) * mask, {0, 1, 1, 0}, {0, 1, 1, 0},
+                         {0, 1, 1, 0}));
+  g.output("hot", one_hot(ids, 5, DType::F16));
+  auto module = toModule(g, ctx);
+  ASSERT_TRUE(module);
+  EXPECT_TRUE(mlir::succeeded(mlir::verify(*module)));
+  std::string text = print(*module);
+  EXPECT_THAT(text, HasSubstr("{predicate = \"gt\"}"));
+  EXPECT_THAT(text, HasSubstr("kiln.erf"));
+  EXPECT_THAT(text, HasSubstr("-> tensor<2x9x9x3xf32>"));
+  EXPECT_THAT(text, HasSubstr("{depth = 5 : i64} : tensor<2x4xi32> -> "
+                              "tensor<2x4x5xf16>"));
 }
 
 TEST_F(DslTest, OpsCarryTheirLayerAsLocation) {

@@ -261,6 +261,73 @@ TEST_F(InterpreterTest, UnaryOps) {
   expectTensor(r[8], DType::F32, {3}, {1, 2, 0.5});
 }
 
+TEST_F(InterpreterTest, CompareBroadcastsToAMaskOfTheOperandType) {
+  const char *src = R"mlir(
+    func.func @f(%a: tensor<2x1xf32>, %b: tensor<3xf32>)
+        -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>,
+            tensor<2x3xf32>, tensor<2x3xf32>) {
+      %eq = kiln.compare %a, %b {predicate = "eq"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %ne = kiln.compare %a, %b {predicate = "ne"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %lt = kiln.compare %a, %b {predicate = "lt"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %le = kiln.compare %a, %b {predicate = "le"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %gt = kiln.compare %a, %b {predicate = "gt"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %ge = kiln.compare %a, %b {predicate = "ge"} : tensor<2x1xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      return %eq, %ne, %lt, %le, %gt, %ge
+          : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>,
+            tensor<2x3xf32>, tensor<2x3xf32>
+    })mlir";
+  // Rows a = 2 and a = 4 against b = [1, 2, 5].
+  auto results = run(src, {f32({2, 1}, {2, 4}), f32({3}, {1, 2, 5})});
+  ASSERT_TRUE((bool)results) << llvm::toString(results.takeError());
+  ASSERT_EQ(results->size(), 6u);
+  auto &r = *results;
+  expectTensor(r[0], DType::F32, {2, 3}, {0, 1, 0, 0, 0, 0}, 0);
+  expectTensor(r[1], DType::F32, {2, 3}, {1, 0, 1, 1, 1, 1}, 0);
+  expectTensor(r[2], DType::F32, {2, 3}, {0, 0, 1, 0, 0, 1}, 0);
+  expectTensor(r[3], DType::F32, {2, 3}, {0, 1, 1, 0, 0, 1}, 0);
+  expectTensor(r[4], DType::F32, {2, 3}, {1, 0, 0, 1, 1, 0}, 0);
+  expectTensor(r[5], DType::F32, {2, 3}, {1, 1, 0, 1, 1, 0}, 0);
+}
+
+TEST_F(InterpreterTest, CompareWithNaNHoldsOnlyForNe) {
+  const char *src = R"mlir(
+    func.func @f(%x: tensor<2xf32>, %y: tensor<f32>)
+        -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) {
+      %eq = kiln.compare %x, %y {predicate = "eq"} : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
+      %ne = kiln.compare %x, %y {predicate = "ne"} : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
+      %ge = kiln.compare %x, %y {predicate = "ge"} : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
+      return %eq, %ne, %ge : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+    })mlir";
+  auto results = run(src, {f32({2}, {NAN, 1}), f32({}, {1})});
+  ASSERT_TRUE((bool)results) << llvm::toString(results.takeError());
+  expectTensor((*results)[0], DType::F32, {2}, {0, 1}, 0);
+  expectTensor((*results)[1], DType::F32, {2}, {1, 0}, 0);
+  expectTensor((*results)[2], DType::F32, {2}, {0, 1}, 0);
+}
+
+TEST_F(InterpreterTest, CompareIntegersGivesAnIntegerMask) {
+  const char *src = R"mlir(
+    func.func @f(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
+      %y = kiln.compare %a, %b {predicate = "le"} : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+      return %y : tensor<4xi32>
+    })mlir";
+  expectTensor(runOne(src, {tensor(DType::I32, {4}, {-5, 3, 7, 2147483647.0}),
+                            tensor(DType::I32, {4}, {-6, 3, 8, -2147483648.0})}),
+               DType::I32, {4}, {0, 1, 1, 0}, 0);
+}
+
+TEST_F(InterpreterTest, Erf) {
+  const char *src = R"mlir(
+    func.func @f(%x: tensor<5xf32>) -> tensor<5xf32> {
+      %y = kiln.erf %x : tensor<5xf32>
+      return %y : tensor<5xf32>
+    })mlir";
+  // erf is odd, 0 at 0, and within f32's epsilon of 1 from about 4 on.
+  expectTensor(runOne(src, {f32({5}, {-1, 0, 0.5, 2, 6})}), DType::F32, {5},
+               {-0.8427007929497149, 0, 0.5204998778130465, 0.9953222650189527,
+                1});
+}
+
 TEST_F(InterpreterTest, MaxMinAndReluPropagateNaN) {
   // As numpy's maximum and arith.maximumf do; a backend that lowers to a
   // NaN-dropping max (maxnum) would disagree with the oracle here.
@@ -606,6 +673,58 @@ TEST_F(InterpreterTest, GatherClampsIndices) {
   expectTensor(runOne(src, {f32({3, 2}, {0, 1, 10, 11, 20, 21}),
                             tensor(DType::I32, {2, 2}, {2, -1, 1, 7})}),
                DType::F32, {2, 2, 2}, {20, 21, 0, 1, 10, 11, 20, 21});
+}
+
+TEST_F(InterpreterTest, PadLowHighAndInterior) {
+  // The op's example: one row of zeros before, two columns after, and one
+  // zero between each two columns.
+  const char *src = R"mlir(
+    func.func @f(%x: tensor<2x3xf32>) -> tensor<3x7xf32> {
+      %y = kiln.pad %x {low = array<i64: 1, 0>, high = array<i64: 0, 2>,
+                        interior = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<3x7xf32>
+      return %y : tensor<3x7xf32>
+    })mlir";
+  expectTensor(runOne(src, {f32({2, 3}, {1, 2, 3, 4, 5, 6})}), DType::F32,
+               {3, 7},
+               {0, 0, 0, 0, 0, 0, 0, //
+                1, 0, 2, 0, 3, 0, 0, //
+                4, 0, 5, 0, 6, 0, 0},
+               0);
+}
+
+TEST_F(InterpreterTest, PadInteriorOnlyAndIntegers) {
+  // Interior padding alone dilates: [3] -> [3 + 2 * 2]; no zeros after the
+  // last element.
+  const char *src = R"mlir(
+    func.func @f(%x: tensor<3xi32>) -> tensor<7xi32> {
+      %y = kiln.pad %x {low = array<i64: 0>, high = array<i64: 0>,
+                        interior = array<i64: 2>} : tensor<3xi32> -> tensor<7xi32>
+      return %y : tensor<7xi32>
+    })mlir";
+  expectTensor(runOne(src, {tensor(DType::I32, {3}, {7, -8, 9})}), DType::I32,
+               {7}, {7, 0, 0, -8, 0, 0, 9}, 0);
+}
+
+TEST_F(InterpreterTest, OneHotGivesZeroRowsOutOfRange) {
+  // -1 and 3 lie outside [0, 3): rows of zeros, not clamped as gather is.
+  const char *src = R"mlir(
+    func.func @f(%i: tensor<2x2xi32>) -> tensor<2x2x3xf16> {
+      %y = kiln.one_hot %i {depth = 3 : i64} : tensor<2x2xi32> -> tensor<2x2x3xf16>
+      return %y : tensor<2x2x3xf16>
+    })mlir";
+  expectTensor(runOne(src, {tensor(DType::I32, {2, 2}, {1, -1, 3, 0})}),
+               DType::F16, {2, 2, 3},
+               {0, 1, 0, /**/ 0, 0, 0, /**/ 0, 0, 0, /**/ 1, 0, 0}, 0);
+}
+
+TEST_F(InterpreterTest, OneHotOfAScalarId) {
+  const char *src = R"mlir(
+    func.func @f(%i: tensor<i32>) -> tensor<4xf32> {
+      %y = kiln.one_hot %i {depth = 4 : i64} : tensor<i32> -> tensor<4xf32>
+      return %y : tensor<4xf32>
+    })mlir";
+  expectTensor(runOne(src, {tensor(DType::I32, {}, {3})}), DType::F32, {4},
+               {0, 0, 0, 1}, 0);
 }
 
 //===----------------------------------------------------------------------===//

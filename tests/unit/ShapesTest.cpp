@@ -58,3 +58,22 @@ TEST(Shapes, DataMovement) {
   EXPECT_FALSE(reshapeShape({2, 3}, {4, 2}).ok());
   EXPECT_FALSE(layerNormShape({2, 8}, {4}, {8}).ok());
 }
+
+TEST(Shapes, PadAndOneHot) {
+  // low + n + (n - 1) * interior + high per dim.
+  EXPECT_EQ(padShape({2, 3}, {1, 0}, {0, 2}, {0, 1}).shape, (Shape{3, 7}));
+  EXPECT_EQ(padShape({1, 4, 4, 2}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0})
+                .shape,
+            (Shape{1, 9, 9, 2}));
+  EXPECT_EQ(padShape({0, 2}, {1, 0}, {1, 0}, {3, 0}).shape, (Shape{2, 2}));
+  EXPECT_EQ(padShape({}, {}, {}, {}).shape, Shape{});
+  ShapeOr negative = padShape({2, 3}, {0, 0}, {0, -1}, {0, 0});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error.find("dim 1"), std::string::npos) << negative.error;
+  EXPECT_FALSE(padShape({2, 3}, {0}, {0, 0}, {0, 0}).ok());
+  EXPECT_EQ(oneHotShape({64}, 10).shape, (Shape{64, 10}));
+  EXPECT_EQ(oneHotShape({}, 3).shape, (Shape{3}));
+  ShapeOr zero = oneHotShape({4}, 0);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error.find("got 0"), std::string::npos) << zero.error;
+}
