@@ -46,7 +46,7 @@ trainStepModule(const TrainGraph &t, mlir::MLIRContext &ctx,
                          remat + "}, kiln-optimizer{" +
                          optim::passOptions(t.optimizer) + "}";
   if (llvm::Error err = runPipeline(*module, pipeline))
-    return std::move(err);
+    return err;
   return module;
 }
 

@@ -72,6 +72,8 @@ std::vector<double> draw(int64_t n, Values kind, std::mt19937 &rng,
   return v;
 }
 
+void PrintTo(const GradCase &c, std::ostream *os) { *os << c.name; }
+
 class GradientTest : public ::testing::TestWithParam<GradCase> {
 protected:
   GradientTest() { ctx.loadDialect<KilnDialect, mlir::func::FuncDialect>(); }
@@ -186,6 +188,10 @@ std::vector<GradCase> cases() {
       {"relu and min", {{4, 5}}, [](Graph &, P p) { return relu6ish(p[0]); },
        Values::Distinct},
       {"gelu", {{4, 5}}, [](Graph &, P p) { return gelu(p[0]); }},
+      {"erf", {{2, 3}}, [](Graph &, P p) { return erf(p[0]); }},
+      {"compare mask", {{3, 4}}, [](Graph &g, P p) {
+         return p[0] * compare(p[0], g.constant(0.0f), "gt");
+       }},
       {"cast through f16", {{3}}, [](Graph &, P p) {
          return cast(cast(p[0], DType::F16), DType::F32);
        }},
@@ -226,6 +232,11 @@ std::vector<GradCase> cases() {
        [](Graph &, P p) { return concat({p[0], p[1], p[0]}, 1); }},
       {"slice strided", {{5, 7}},
        [](Graph &, P p) { return slice(p[0], {1, 0}, {5, 7}, {2, 3}); }},
+      {"pad", {{2, 3}},
+       [](Graph &, P p) { return pad(p[0], {1, 0}, {0, 2}, {0, 1}); }},
+      {"one_hot mask", {{2, 4, 5}}, [](Graph &g, P p) {
+         return one_hot(g.input("ids", {2, 4}, DType::I32), 5) * p[0];
+       }},
       {"gather", {{5, 3}}, [](Graph &g, P p) {
          return gather(p[0], g.input("ids", {2, 4}, DType::I32));
        }},
