@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/frontend/kiln.h"
 
-#include <cstdio>
 #include <numeric>
 #include <optional>
 
@@ -129,25 +128,6 @@ std::string name(const Optimizer &o) {
 
 float learningRate(const Optimizer &o) {
   return std::visit([](const auto &x) { return x.lr; }, o);
-}
-
-std::string passOptions(const Optimizer &o) {
-  char buf[256];
-  if (auto *s = std::get_if<SGD>(&o))
-    std::snprintf(buf, sizeof buf, "kind=sgd lr=%.9g weight-decay=%.9g", s->lr,
-                  s->weightDecay);
-  else if (auto *m = std::get_if<Momentum>(&o))
-    std::snprintf(buf, sizeof buf,
-                  "kind=momentum lr=%.9g momentum=%.9g weight-decay=%.9g",
-                  m->lr, m->momentum, m->weightDecay);
-  else {
-    const Adam &a = std::get<Adam>(o);
-    std::snprintf(buf, sizeof buf,
-                  "kind=adam lr=%.9g beta1=%.9g beta2=%.9g epsilon=%.9g "
-                  "weight-decay=%.9g",
-                  a.lr, a.beta1, a.beta2, a.epsilon, a.weightDecay);
-  }
-  return buf;
 }
 
 } // namespace optim

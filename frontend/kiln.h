@@ -277,8 +277,6 @@ using Optimizer = std::variant<SGD, Momentum, Adam>;
 /// "sgd", "momentum" or "adam".
 std::string name(const Optimizer &o);
 float learningRate(const Optimizer &o);
-/// The options of --kiln-optimizer for `o`: "kind=adam lr=0.001 ...".
-std::string passOptions(const Optimizer &o);
 } // namespace optim
 
 /// A model made trainable: its graph with the label input and a rank-0

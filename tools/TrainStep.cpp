@@ -6,7 +6,6 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 
 namespace kiln {
 
@@ -16,24 +15,38 @@ llvm::Error error(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// Runs `pipeline` (a textual pass pipeline on func.func) on `module`,
-/// returning its diagnostics as the error.
-llvm::Error runPipeline(mlir::ModuleOp module, const std::string &pipeline) {
+/// Runs `pm` on `module`, returning its diagnostics as the error.
+llvm::Error run(mlir::PassManager &pm, mlir::ModuleOp module) {
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(module.getContext(),
                                         [&](mlir::Diagnostic &d) {
     diagnostics += locationString(d.getLocation()) + ": " + d.str() + "\n";
     return mlir::success();
   });
-  mlir::PassManager pm(module.getContext());
-  std::string parseErrors;
-  llvm::raw_string_ostream os(parseErrors);
-  if (mlir::failed(mlir::parsePassPipeline(
-          "builtin.module(func.func(" + pipeline + "))", pm, os)))
-    return error("bad pass pipeline '" + pipeline + "': " + parseErrors);
   if (mlir::failed(pm.run(module)))
     return error("making the train step failed:\n" + diagnostics);
   return llvm::Error::success();
+}
+
+OptimizerOptions optimizerOptions(const optim::Optimizer &o) {
+  OptimizerOptions opts;
+  opts.kind = optim::name(o);
+  if (auto *s = std::get_if<optim::SGD>(&o)) {
+    opts.lr = s->lr;
+    opts.weightDecay = s->weightDecay;
+  } else if (auto *m = std::get_if<optim::Momentum>(&o)) {
+    opts.lr = m->lr;
+    opts.momentum = m->momentum;
+    opts.weightDecay = m->weightDecay;
+  } else {
+    const auto &a = std::get<optim::Adam>(o);
+    opts.lr = a.lr;
+    opts.beta1 = a.beta1;
+    opts.beta2 = a.beta2;
+    opts.epsilon = a.epsilon;
+    opts.weightDecay = a.weightDecay;
+  }
+  return opts;
 }
 
 } // namespace
@@ -42,10 +55,12 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 trainStepModule(const TrainGraph &t, mlir::MLIRContext &ctx,
                 const std::string &remat) {
   auto module = toModule(t.graph, ctx);
-  std::string pipeline = "kiln-autodiff{loss=" + t.lossName + " remat=" +
-                         remat + "}, kiln-optimizer{" +
-                         optim::passOptions(t.optimizer) + "}";
-  if (llvm::Error err = runPipeline(*module, pipeline))
+  mlir::PassManager pm(&ctx);
+  pm.addNestedPass<mlir::func::FuncOp>(
+      createAutodiff(AutodiffOptions{t.lossName, remat}));
+  pm.addNestedPass<mlir::func::FuncOp>(
+      createOptimizer(optimizerOptions(t.optimizer)));
+  if (llvm::Error err = run(pm, *module))
     return err;
   return module;
 }
