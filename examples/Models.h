@@ -10,16 +10,29 @@
 #include "kiln/frontend/kiln.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kiln {
+
+/// How kiln-train trains a model unless told otherwise: the loss on its
+/// output, the optimizer (sgd, momentum, adam) and learning rate, the batch
+/// and how long (epochs over the training set, or steps when epochs is 0).
+struct TrainDefaults {
+  loss::Loss loss;
+  std::string optimizer;
+  float lr;
+  int64_t batch;
+  int64_t epochs = 0, steps = 0;
+};
 
 struct ModelInfo {
   std::string name;
   std::string summary; // one line, for --list-models
   int64_t defaultBatch;
   std::function<Graph(int64_t batch)> build;
+  std::optional<TrainDefaults> training; // none: not a trained model
 };
 
 /// Every built-in model, in the order of DESIGN.md's table.

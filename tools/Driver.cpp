@@ -126,6 +126,16 @@ bool Artifact::call(const std::vector<HostTensor> &inputs,
   return true;
 }
 
+bool Artifact::run(const void *const *inputs, void *const *outputs,
+                   std::string &error) {
+  char message[1024];
+  if (kiln_model_run(model_, inputs, outputs, message, sizeof message)) {
+    error = message;
+    return false;
+  }
+  return true;
+}
+
 bool isKmodFile(const std::string &path) {
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".kmod") == 0)
     return true;

@@ -53,6 +53,10 @@ public:
   /// Runs once; `outputs` becomes one tensor per output of the signature.
   bool run(const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error);
+  /// The same on caller buffers, one per input and output of the
+  /// signature, without copies (a training loop swaps them between steps).
+  bool run(const void *const *inputs, void *const *outputs,
+           std::string &error);
   /// The same, adding each step's wall time in seconds to stepSeconds
   /// (resized to the number of steps).
   bool runProfiled(const std::vector<HostTensor> &inputs,

@@ -1,0 +1,466 @@
+//===- kiln-train.cpp - Train a built-in model through a compiled step ----===//
+//
+//   kiln-train --model=NAME [--epochs=E | --steps=S] [--batch=B]
+//              [--optimizer=sgd|momentum|adam] [--lr=X] [--save=PATH]
+//              [--resume=PATH] [--export=PATH.kmod | --export=PATH]
+//
+// The model's loss and optimizer (examples/Models.cpp) become a train step,
+// (data, params, state) -> (loss, prediction, params, state), made by
+// autodiff and the optimizer pass and compiled ahead of time like any
+// model; an evaluation step (data, params) -> (prediction, loss) measures
+// the test set. Parameters and optimizer state live in two sets of
+// buffers that the steps swap: no copies between steps. One progress line
+// per epoch (or per tenth of the steps); the last line is
+// `test_accuracy=X test_loss=Y` for classifiers, `final_loss=Y` for the
+// others (linreg adds b0= and b1=). --export writes the trained model as an
+// artifact (.kmod) or a standalone program (any other name).
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/codegen/cpu/Aot.h"
+#include "kiln/examples/Models.h"
+#include "kiln/frontend/ToMlir.h"
+#include "kiln/ir/ParamInit.h"
+#include "kiln/tools/Checkpoint.h"
+#include "kiln/tools/Datasets.h"
+#include "kiln/tools/Driver.h"
+#include "kiln/tools/Files.h"
+#include "kiln/tools/Idx.h"
+#include "kiln/tools/ModelSource.h"
+#include "kiln/tools/Standalone.h"
+#include "kiln/tools/TrainStep.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+using namespace kiln;
+
+namespace {
+
+int fail(const std::string &msg) {
+  llvm::errs() << "kiln-train: " << msg << "\n";
+  return 1;
+}
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+/// What a prediction is scored by.
+enum class Score { None, Argmax, Threshold };
+
+Score scoreOf(loss::Kind kind) {
+  switch (kind) {
+  case loss::Kind::MeanSquaredError: return Score::None;
+  case loss::Kind::BinaryCrossEntropy: return Score::Threshold;
+  default: return Score::Argmax;
+  }
+}
+
+/// Correct predictions in the first `rows` examples of a batch: the argmax
+/// of the last dim against an id (sparse) or against the label's argmax
+/// (one distribution per example), or p > 0.5 against a 0/1 label.
+int64_t correct(Score score, loss::Kind kind, const HostTensor &pred,
+                const HostTensor &label, int64_t rows) {
+  int64_t perRow = pred.size() / pred.shape()[0];
+  int64_t classes = score == Score::Argmax ? pred.shape().back() : 1;
+  int64_t n = rows * perRow / classes, hits = 0;
+  auto argmax = [&](const HostTensor &t, int64_t at) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c)
+      if (t.get(at * classes + c) > t.get(at * classes + best))
+        best = c;
+    return best;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    if (score == Score::Threshold)
+      hits += (pred.get(i) > 0.5) == (label.get(i) > 0.5);
+    else if (kind == loss::Kind::SparseCategoricalCrossEntropy)
+      hits += argmax(pred, i) == (int64_t)label.get(i);
+    else
+      hits += argmax(pred, i) == argmax(label, i);
+  }
+  return hits;
+}
+
+/// Predictions scored in a batch of `rows` examples.
+int64_t scored(Score score, const HostTensor &pred, int64_t rows) {
+  int64_t perRow = pred.size() / pred.shape()[0];
+  return rows * (score == Score::Argmax ? perRow / pred.shape().back() : perRow);
+}
+
+/// One compiled step and the buffers of its data inputs and outputs.
+struct Step {
+  std::unique_ptr<Artifact> artifact;
+  std::map<std::string, HostTensor> data;    // inputs that are not trained
+  std::vector<HostTensor> outputs;           // one per output
+  std::vector<const void *> in;
+  std::vector<void *> out;
+
+  const ModelSignature &sig() const { return artifact->signature(); }
+  int output(const std::string &name) const {
+    for (size_t i = 0; i < sig().outputs.size(); ++i)
+      if (sig().outputs[i].name == name)
+        return i;
+    return -1;
+  }
+};
+
+llvm::Expected<Step> compileStep(mlir::ModuleOp module,
+                                 const cpu::CpuCodegenOptions &options,
+                                 size_t threads) {
+  auto compiled = cpu::compileArtifact(module, {}, options);
+  if (!compiled)
+    return compiled.takeError();
+  std::string error;
+  Step step;
+  step.artifact = Artifact::loadBytes(compiled->bytes.data(),
+                                      compiled->bytes.size(), error);
+  if (!step.artifact || !step.artifact->setNumThreads(threads, error))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
+  for (const TensorSpec &o : step.sig().outputs)
+    step.outputs.emplace_back(o.dtype, o.shape);
+  return step;
+}
+
+/// Runs `step` on the current batch of `batcher`, with trained inputs from
+/// `state` and trained outputs into `next` (null: not kept).
+bool runStep(Step &step, const Batcher &batcher,
+             std::map<std::string, HostTensor> &state,
+             std::map<std::string, HostTensor> *next, std::string &error) {
+  step.in.clear();
+  step.out.clear();
+  for (const TensorSpec &s : step.sig().inputs) {
+    auto it = state.find(s.name);
+    if (it != state.end()) {
+      step.in.push_back(it->second.data());
+      continue;
+    }
+    HostTensor &t = step.data[s.name];
+    if (!batcher.fill(s.name, t, error))
+      return false;
+    step.in.push_back(t.data());
+  }
+  for (size_t i = 0; i < step.outputs.size(); ++i) {
+    void *into = step.outputs[i].data();
+    if (next) {
+      auto it = next->find(step.sig().outputs[i].name);
+      if (it != next->end())
+        into = it->second.data();
+    }
+    step.out.push_back(into);
+  }
+  return step.artifact->run(step.in.data(), step.out.data(), error);
+}
+
+std::string fixed(double v, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"kiln-train: train a built-in model through a compiled step"};
+  std::string modelName, optimizer, save, resume, exportPath, dataDir;
+  std::optional<int64_t> epochs, steps, batch, exportBatch;
+  std::optional<float> lr;
+  float weightDecay = 0;
+  uint64_t seed = 1;
+  int64_t limit = -1;
+  size_t threads = 0;
+  std::string remat = "none";
+  cpu::CpuCodegenOptions options;
+  app.add_option("--model", modelName, "A built-in model")->required();
+  CLI::Option *epochsOpt =
+      app.add_option("--epochs", epochs, "Epochs over the training set")
+          ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+  app.add_option("--steps", steps, "Train steps (instead of epochs)")
+      ->check(CLI::Range(int64_t(1), int64_t(1000000000)))
+      ->excludes(epochsOpt);
+  app.add_option("--batch", batch, "Examples per step (default: the model's)")
+      ->check(CLI::Range(int64_t(1), int64_t(1 << 20)));
+  app.add_option("--optimizer", optimizer, "sgd, momentum or adam")
+      ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
+  app.add_option("--lr", lr, "Learning rate")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--weight-decay", weightDecay, "L2 weight decay")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--save", save, "Checkpoint file written after each epoch "
+                                 "(or at the end) and when done");
+  app.add_option("--resume", resume, "Checkpoint to continue from");
+  app.add_option("--export", exportPath,
+                 "Write the trained model: PATH.kmod (an artifact) or PATH "
+                 "(a standalone program)");
+  app.add_option("--export-batch", exportBatch,
+                 "Batch of the exported model (default: --batch)")
+      ->check(CLI::Range(int64_t(1), int64_t(1 << 20)));
+  app.add_option("--data", dataDir, "Fashion-MNIST directory")
+      ->default_str(kFashionMnistDir);
+  app.add_option("--limit", limit, "Use at most N training and test examples");
+  app.add_option("--seed", seed, "Seed of the parameters and the shuffling");
+  app.add_option("--threads", threads, "Threads (default, 0: the host's CPUs)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--remat", remat,
+                 "Activations for the gradients: none (stored) or "
+                 "elementwise (recomputed)")
+      ->check(CLI::IsMember({"none", "elementwise"}));
+  app.add_option("--fusion", options.fusion, "none, elementwise or full")
+      ->check(CLI::IsMember({"none", "elementwise", "full"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  if (dataDir.empty())
+    dataDir = kFashionMnistDir;
+
+  const ModelInfo *info = findModel(modelName);
+  if (!info)
+    return fail("unknown model '" + modelName + "'; known: " +
+                knownModelNames());
+  if (!info->training)
+    return fail("model '" + modelName + "' has no training setup; these "
+                "have: linreg, house_mlp, binary_mlp, fashion_mlp, cnn, "
+                "text_transformer");
+  const TrainDefaults &defaults = *info->training;
+  std::string error;
+  for (const std::string &path : {save, exportPath})
+    if (!path.empty() && !checkWritable(path, error))
+      return fail(error);
+
+  // The optimizer, by flag or the model's default.
+  int64_t b = batch.value_or(defaults.batch);
+  std::string kind = optimizer.empty() ? defaults.optimizer : optimizer;
+  float rate = lr.value_or(kind == defaults.optimizer ? defaults.lr
+                           : kind == "adam"          ? 1e-3f
+                                                     : 1e-2f);
+  optim::Optimizer opt =
+      kind == "sgd"        ? optim::Optimizer(optim::SGD{rate, weightDecay})
+      : kind == "momentum" ? optim::Optimizer(optim::Momentum{rate, 0.9f, weightDecay})
+                           : optim::Optimizer(optim::Adam{rate, 0.9f, 0.999f,
+                                                          1e-7f, weightDecay});
+  int64_t totalEpochs = epochs.value_or(steps ? 0 : defaults.epochs);
+  int64_t totalSteps = steps.value_or(epochs ? 0 : defaults.steps);
+
+  Dataset trainSet, testSet;
+  if (!modelDatasets(modelName, dataDir, seed, limit, trainSet, testSet, error))
+    return fail(error);
+  auto batcher =
+      Batcher::create(trainSet, b, BatchOrder::Shuffled, seed, error);
+  if (!batcher)
+    return fail("training set: " + error);
+  // Test batches divide the test set, so that the mean of their losses is
+  // the test loss: the largest divisor up to 8 training batches (or 1000).
+  int64_t evalBatch = 1;
+  for (int64_t d = std::min<int64_t>({testSet.size(), 8 * b, 1000}); d >= 1; --d)
+    if (testSet.size() % d == 0) {
+      evalBatch = d;
+      break;
+    }
+  auto evalBatcher =
+      Batcher::create(testSet, evalBatch, BatchOrder::InOrder, seed, error);
+  if (!evalBatcher)
+    return fail("test set: " + error);
+
+  // Compile the train and evaluation steps.
+  auto ctx = makeContext();
+  double compileStart = now();
+  std::optional<TrainGraph> trainGraph, evalGraph;
+  try {
+    trainGraph.emplace(train(info->build(b), defaults.loss, opt));
+    evalGraph.emplace(train(info->build(evalBatch), defaults.loss, opt));
+  } catch (const ShapeError &e) {
+    return fail(e.what());
+  }
+  auto stepModule = trainStepModule(*trainGraph, *ctx, remat);
+  if (!stepModule)
+    return fail(llvm::toString(stepModule.takeError()));
+  auto evalModule = evalStepModule(*evalGraph, *ctx);
+  if (!evalModule)
+    return fail(llvm::toString(evalModule.takeError()));
+  auto trainStep = compileStep(**stepModule, options, threads);
+  if (!trainStep)
+    return fail("compiling the train step: " +
+                llvm::toString(trainStep.takeError()));
+  auto evalStep = compileStep(**evalModule, options, threads);
+  if (!evalStep)
+    return fail("compiling the evaluation step: " +
+                llvm::toString(evalStep.takeError()));
+  std::printf("model=%s optimizer=%s lr=%g batch=%lld steps_per_epoch=%lld "
+              "train_examples=%lld test_examples=%lld threads=%zu "
+              "compile_s=%.2f\n",
+              modelName.c_str(), kind.c_str(), rate, (long long)b,
+              (long long)batcher->numBatches(), (long long)trainSet.size(),
+              (long long)testSet.size(), trainStep->artifact->numThreads(),
+              now() - compileStart);
+
+  // Trained tensors: the step's inputs with an init, fresh or resumed; each
+  // must come back as an output of its name.
+  // (The artifact's signature has no inits; the module's has.)
+  auto stepSig = signatureOf(**stepModule);
+  if (!stepSig)
+    return fail(llvm::toString(stepSig.takeError()));
+  std::vector<TensorSpec> trained;
+  std::map<std::string, HostTensor> state, next;
+  for (const TensorSpec &s : stepSig->inputs)
+    if (!s.init.empty()) {
+      if (trainStep->output(s.name) < 0)
+        return fail("the train step does not return '" + s.name + "'");
+      trained.push_back(s);
+      HostTensor t(s.dtype, s.shape);
+      initParam(t, s.init, s.name, seed);
+      next.emplace(s.name, HostTensor(s.dtype, s.shape));
+      state.emplace(s.name, std::move(t));
+    }
+  int64_t firstEpoch = 0, doneSteps = 0;
+  if (!resume.empty()) {
+    Checkpoint ckpt;
+    if (!loadCheckpoint(resume, ckpt, error) ||
+        !checkCheckpoint(ckpt, resume, modelName, trained, false, error))
+      return fail(error);
+    for (auto &[name, t] : ckpt.tensors)
+      state[name] = std::move(t);
+    firstEpoch = ckpt.counters.count("epoch") ? ckpt.counters["epoch"] : 0;
+    doneSteps = ckpt.counters.count("step") ? ckpt.counters["step"] : 0;
+    std::printf("resumed from %s at epoch=%lld step=%lld\n", resume.c_str(),
+                (long long)firstEpoch, (long long)doneSteps);
+  }
+  auto saveState = [&](int64_t epoch) {
+    if (save.empty())
+      return true;
+    Checkpoint ckpt{modelName, {{"epoch", epoch}, {"step", doneSteps}}, state};
+    return saveCheckpoint(save, ckpt, error);
+  };
+
+  const std::string &label = defaults.loss.label;
+  Score score = scoreOf(defaults.loss.kind);
+  int lossOut = trainStep->output(trainGraph->lossName);
+  int predOut = trainStep->output(trainGraph->graph.outputs().front().first);
+  auto evaluate = [&](double &loss, double &accuracy) {
+    evalBatcher->startEpoch(0);
+    double sum = 0;
+    int64_t hits = 0, total = 0, batches = 0;
+    int evalLoss = evalStep->output(evalGraph->lossName);
+    int evalPred = evalStep->output(evalGraph->graph.outputs().front().first);
+    while (evalBatcher->next()) {
+      if (!runStep(*evalStep, *evalBatcher, state, nullptr, error))
+        return false;
+      sum += evalStep->outputs[evalLoss].get(0);
+      ++batches;
+      if (score != Score::None) {
+        hits += correct(score, defaults.loss.kind, evalStep->outputs[evalPred],
+                        evalStep->data[label], evalBatcher->validRows());
+        total += scored(score, evalStep->outputs[evalPred],
+                        evalBatcher->validRows());
+      }
+    }
+    loss = sum / batches;
+    accuracy = total ? (double)hits / total : 0;
+    return true;
+  };
+
+  // Train: whole epochs, or steps across epochs.
+  int64_t stepsLeft = totalSteps ? totalSteps - doneSteps : 0;
+  int64_t reportEvery = totalSteps ? std::max<int64_t>(1, totalSteps / 10) : 0;
+  for (int64_t epoch = firstEpoch;
+       totalSteps ? stepsLeft > 0 : epoch < totalEpochs; ++epoch) {
+    batcher->startEpoch(epoch);
+    double lossSum = 0, start = now(), windowStart = start;
+    int64_t hits = 0, total = 0, batches = 0, windowSteps = 0;
+    while ((!totalSteps || stepsLeft > 0) && batcher->next()) {
+      if (!runStep(*trainStep, *batcher, state, &next, error))
+        return fail("train step: " + error);
+      std::swap(state, next);
+      double stepLoss = trainStep->outputs[lossOut].get(0);
+      if (!std::isfinite(stepLoss))
+        return fail("the loss is " + std::to_string(stepLoss) + " at step " +
+                    std::to_string(doneSteps + 1) +
+                    "; try a smaller --lr");
+      lossSum += stepLoss;
+      ++batches;
+      ++doneSteps;
+      ++windowSteps;
+      if (score != Score::None) {
+        hits += correct(score, defaults.loss.kind,
+                        trainStep->outputs[predOut], trainStep->data[label], b);
+        total += scored(score, trainStep->outputs[predOut], b);
+      }
+      if (totalSteps && (--stepsLeft == 0 || doneSteps % reportEvery == 0)) {
+        double t = now();
+        std::printf("step=%lld/%lld loss=%s examples_per_s=%.0f\n",
+                    (long long)doneSteps, (long long)totalSteps,
+                    fixed(stepLoss, 6).c_str(),
+                    windowSteps * b / (t - windowStart));
+        std::fflush(stdout);
+        windowStart = t;
+        windowSteps = 0;
+      }
+    }
+    if (!totalSteps) {
+      double seconds = now() - start, testLoss, testAccuracy;
+      if (!evaluate(testLoss, testAccuracy))
+        return fail("evaluation: " + error);
+      std::printf("epoch=%lld/%lld loss=%s", (long long)epoch + 1,
+                  (long long)totalEpochs, fixed(lossSum / batches).c_str());
+      if (score != Score::None)
+        std::printf(" accuracy=%s", fixed((double)hits / total).c_str());
+      std::printf(" examples_per_s=%.0f seconds=%.2f test_loss=%s",
+                  batches * b / seconds, seconds, fixed(testLoss).c_str());
+      if (score != Score::None)
+        std::printf(" test_accuracy=%s", fixed(testAccuracy).c_str());
+      std::printf("\n");
+      std::fflush(stdout);
+      if (!saveState(epoch + 1))
+        return fail(error);
+    }
+  }
+  if (totalSteps && !saveState(0))
+    return fail(error);
+
+  // Export the trained parameters into the inference model.
+  if (!exportPath.empty()) {
+    auto module = toModule(info->build(exportBatch.value_or(b)), *ctx);
+    auto sig = signatureOf(*module);
+    if (!sig)
+      return fail(llvm::toString(sig.takeError()));
+    ParamValues params;
+    for (const TensorSpec &p : sig->params)
+      params[p.name] = state.at(p.name);
+    auto artifact = cpu::compileArtifact(*module, params, options);
+    if (!artifact)
+      return fail("export: " + llvm::toString(artifact.takeError()));
+    bool kmod = exportPath.size() > 5 &&
+                exportPath.compare(exportPath.size() - 5, 5, ".kmod") == 0;
+    if (kmod) {
+      if (!writeFileAtomically(exportPath, artifact->bytes, error))
+        return fail(error);
+    } else if (llvm::Error err = emitExe(artifact->bytes, exportPath)) {
+      return fail(llvm::toString(std::move(err)));
+    }
+    std::printf("exported %s (%s, batch %lld)\n", exportPath.c_str(),
+                kmod ? "artifact" : "standalone program",
+                (long long)exportBatch.value_or(b));
+  }
+
+  double testLoss, testAccuracy;
+  if (!evaluate(testLoss, testAccuracy))
+    return fail("evaluation: " + error);
+  if (score != Score::None) {
+    std::printf("test_accuracy=%s test_loss=%s\n", fixed(testAccuracy).c_str(),
+                fixed(testLoss).c_str());
+  } else if (modelName == "linreg") {
+    std::printf("final_loss=%s b0=%s b1=%s\n", fixed(testLoss, 6).c_str(),
+                fixed(state.at("dense0.b").get(0), 6).c_str(),
+                fixed(state.at("dense0.w").get(0), 6).c_str());
+  } else {
+    std::printf("final_loss=%s\n", fixed(testLoss, 6).c_str());
+  }
+  return 0;
+}
