@@ -138,7 +138,7 @@ bool isReduction(Operation *op) {
 }
 bool isFusable(Operation *op) {
   return isElementwise(op) || isContraction(op) || isReduction(op) ||
-         isa<MaxPool2dOp, TransposeOp, ReshapeOp>(op);
+         isa<MaxPool2dOp, TransposeOp, ReshapeOp, OneHotOp>(op);
 }
 
 std::optional<SmallVector<Cut>> operandDims(Operation *op, int64_t dim) {
@@ -186,6 +186,13 @@ std::optional<SmallVector<Cut>> operandDims(Operation *op, int64_t dim) {
         return Cuts{along(t.getPerm()[dim])};
       })
       .Case([&](ReshapeOp r) { return reshapeDims(r, dim); })
+      .Case([&](OneHotOp) -> std::optional<Cuts> {
+        // A chunk of ids is a chunk of rows. A chunk of the depth would
+        // place its 1s by the chunk's own index, not the row's.
+        if (dim == (int64_t)out.size() - 1)
+          return std::nullopt;
+        return Cuts{along(dim)};
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -444,9 +451,9 @@ SmallVector<Value> inputsOf(const OpSet &set) {
 }
 
 /// Values made inside, not outputs, that codegen keeps in a buffer: all
-/// but an elementwise result with one use by an elementwise op or a
-/// reduction, which linalg's elementwise fusion computes inside its user's
-/// loop.
+/// but an elementwise (or one_hot) result with one use by an elementwise op
+/// or a reduction, which linalg's elementwise fusion computes inside its
+/// user's loop.
 SmallVector<Value> intermediatesOf(const OpSet &set) {
   SmallVector<Value> values;
   for (Operation *op : set.ops)
@@ -456,13 +463,16 @@ SmallVector<Value> intermediatesOf(const OpSet &set) {
       // A cheap one (sub, mul, ...) with several such users is computed
       // again in each user's loop (--kiln-fuse-elementwise).
       auto computedInUser = [](Operation *user) {
-        return isElementwise(user) || isReduction(user);
+        return isElementwise(user) || isReduction(user) || isa<OneHotOp>(user);
       };
       // The kiln ops that lower to a generic of at most two arith ops, the
       // ones --kiln-fuse-elementwise (isCheapElementwise) clones.
       bool cheap = isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, NegOp,
-                       ReluOp, CastOp>(op);
-      bool inlined = isElementwise(op) && !r.use_empty() &&
+                       ReluOp, CastOp, CompareOp>(op);
+      // one_hot lowers to an all-parallel generic over its result, which
+      // fuses into its user's loop as an elementwise one does.
+      bool inlined = (isElementwise(op) || isa<OneHotOp>(op)) &&
+                     !r.use_empty() &&
                      (r.hasOneUse() || cheap) &&
                      llvm::all_of(r.getUsers(), computedInUser);
       if (!inlined)

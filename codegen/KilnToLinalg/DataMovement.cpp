@@ -1,8 +1,9 @@
-//===- DataMovement.cpp - reshape, transpose, concat, slice, gather -------===//
+//===- DataMovement.cpp - reshape, slice, pad, gather, one_hot, ... ------===//
 //
 // Ops that move elements without arithmetic map onto the tensor dialect's
 // views where one fits (bufferization then avoids copies) and onto
-// linalg.transpose / linalg.generic otherwise.
+// linalg.transpose / linalg.generic otherwise. one_hot, which places a 1 by
+// index as gather places a row, is here with it.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/KilnToLinalg/Patterns.h"
@@ -110,6 +111,29 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
   }
 };
 
+/// Zeros everywhere (linalg.fill), then the input written over them as one
+/// strided box: it starts at `low`, and `interior` zeros between elements
+/// make a stride of interior + 1. Both bufferize in place into the result,
+/// the box as a strided view of it that the input is copied into.
+struct PadLowering : OpConversionPattern<PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
+    Value zeros = filledTensor(rewriter, op.getLoc(), type,
+                               zeroAttr(type.getElementType()));
+    SmallVector<int64_t> strides;
+    for (int64_t interior : op.getInterior())
+      strides.push_back(interior + 1);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+        op, adaptor.getInput(), zeros, ValueRange{}, ValueRange{},
+        ValueRange{}, op.getLow(), inType.getShape(), strides);
+    return success();
+  }
+};
+
 /// result[i..., d...] = table[clamp(indices[i...], 0, V-1), d...].
 struct GatherLowering : OpConversionPattern<GatherOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -153,10 +177,49 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
   }
 };
 
+/// result[i..., k] = ids[i...] == k ? 1 : 0, with k the last loop
+/// (linalg.index): an id outside [0, depth) matches no k and gives a row of
+/// zeros. The comparison is on index values, to which the i32 id is
+/// sign-extended, so a negative id stays negative.
+struct OneHotLowering : OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    unsigned rank = type.getRank();
+    SmallVector<AffineExpr> idExprs;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      idExprs.push_back(getAffineDimExpr(i, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, idExprs, ctx),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                  type.getElementType());
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{adaptor.getIndices()}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value id = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          Value k = b.create<linalg::IndexOp>(l, rank - 1);
+          Value hot =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, id, k);
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::UIToFPOp>(
+                     l, type.getElementType(), hot)});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateDataMovementPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLowering, TransposeLowering,
-               ConcatLowering, SliceLowering, GatherLowering>(
+               ConcatLowering, SliceLowering, PadLowering, GatherLowering,
+               OneHotLowering>(
       patterns.getContext());
 }

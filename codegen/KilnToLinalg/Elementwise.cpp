@@ -8,6 +8,7 @@
 #include "kiln/codegen/KilnToLinalg/Patterns.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -16,6 +17,24 @@ using namespace kiln;
 /// A float constant of type `t`.
 static Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
+}
+
+/// The arith predicates of kiln.compare's `predicate` (ordered for floats,
+/// so that NaN compares false, but "ne" unordered, so that it is true;
+/// signed for integers), or nullopt for a predicate the verifier refuses.
+static std::optional<std::pair<arith::CmpFPredicate, arith::CmpIPredicate>>
+comparePredicates(StringRef predicate) {
+  using F = arith::CmpFPredicate;
+  using I = arith::CmpIPredicate;
+  using Pair = std::pair<F, I>;
+  return llvm::StringSwitch<std::optional<Pair>>(predicate)
+      .Case("eq", Pair{F::OEQ, I::eq})
+      .Case("ne", Pair{F::UNE, I::ne})
+      .Case("lt", Pair{F::OLT, I::slt})
+      .Case("le", Pair{F::OLE, I::sle})
+      .Case("gt", Pair{F::OGT, I::sgt})
+      .Case("ge", Pair{F::OGE, I::sge})
+      .Default(std::nullopt);
 }
 
 /// The scalar computation of elementwise `op` on scalar operands `args`,
@@ -63,6 +82,19 @@ static Value scalarBody(Operation *op, OpBuilder &b, Location loc, Type t,
       .Case([&](MinOp) {
         return binary(arith::MinimumFOp(), arith::MinSIOp());
       })
+      .Case([&](CompareOp c) -> Value {
+        // The i1 as 0 or 1 of the operands' type: a mask that multiplies.
+        auto predicates = comparePredicates(c.getPredicate());
+        if (isFloat)
+          return b.create<arith::UIToFPOp>(
+              loc, t,
+              b.create<arith::CmpFOp>(loc, predicates->first, args[0],
+                                      args[1]));
+        return b.create<arith::ExtUIOp>(
+            loc, t,
+            b.create<arith::CmpIOp>(loc, predicates->second, args[0],
+                                    args[1]));
+      })
       .Case([&](NegOp) -> Value {
         if (isFloat)
           return b.create<arith::NegFOp>(loc, args[0]);
@@ -74,6 +106,7 @@ static Value scalarBody(Operation *op, OpBuilder &b, Location loc, Type t,
       .Case([&](SqrtOp) { return b.create<math::SqrtOp>(loc, args[0]); })
       .Case([&](RsqrtOp) { return b.create<math::RsqrtOp>(loc, args[0]); })
       .Case([&](TanhOp) { return b.create<math::TanhOp>(loc, args[0]); })
+      .Case([&](ErfOp) { return b.create<math::ErfOp>(loc, args[0]); })
       .Case([&](SigmoidOp) -> Value {
         Value e = b.create<math::ExpOp>(
             loc, b.create<arith::NegFOp>(loc, args[0]));
@@ -129,6 +162,9 @@ struct ElementwiseToGeneric : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if constexpr (std::is_same_v<OpTy, CompareOp>)
+      if (!comparePredicates(op.getPredicate()))
+        return rewriter.notifyMatchFailure(op, "unknown predicate");
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getType());
     ArrayRef<int64_t> shape = resultType.getShape();
@@ -161,6 +197,7 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<ElementwiseToGeneric<AddOp>, ElementwiseToGeneric<SubOp>,
                ElementwiseToGeneric<MulOp>, ElementwiseToGeneric<DivOp>,
                ElementwiseToGeneric<MaxOp>, ElementwiseToGeneric<MinOp>,
+               ElementwiseToGeneric<CompareOp>, ElementwiseToGeneric<ErfOp>,
                ElementwiseToGeneric<NegOp>, ElementwiseToGeneric<ExpOp>,
                ElementwiseToGeneric<LogOp>, ElementwiseToGeneric<SqrtOp>,
                ElementwiseToGeneric<RsqrtOp>, ElementwiseToGeneric<TanhOp>,

@@ -212,6 +212,45 @@ TEST_P(E2EFusion, GroupsLinkedThroughAnOutsideOp) {
   expectMatches(g, /*fusedOps=*/2, /*chunkedToo=*/false);
 }
 
+TEST_P(E2EFusion, CompareMaskAndErf) {
+  // A 0/1 mask (as relu's gradient makes) and erf in one kernel, chunked:
+  // 24 KiB of x exceed the 16 KiB budget.
+  expectMatches(opGraph("mask_erf", {{64, 96}, {96}, {64, 1}},
+                        [](std::vector<Tensor> x) {
+                          Tensor m = greater_equal(x[0], x[1]);
+                          return m * erf(x[0] * 1.5f) + less(x[2], x[0]);
+                        }),
+                /*fusedOps=*/4);
+}
+
+TEST_P(E2EFusion, SparseCrossEntropyWithOneHot) {
+  // The label's log-probability picked by a one-hot row, the labels cast
+  // from a float input ([-2, 12) for 10 classes: some out of range, whose
+  // rows are zero). At full, all 14 ops (the cast and the one_hot, the
+  // decomposed log_softmax, the product and its sum) are one kernel cut
+  // along the rows.
+  expectMatches(opGraph("sparse_ce", {{128, 10}, {128}},
+                        [](std::vector<Tensor> x) {
+                          Tensor labels = cast(x[1] * 7.0f + 5.0f, DType::I32);
+                          Tensor hot = one_hot(labels, 10);
+                          return -reduce_sum(hot * log_softmax(x[0] * 4.0f, 1),
+                                             {1});
+                        }),
+                /*fusedOps=*/14, /*chunkedToo=*/true, /*gridAxes=*/1,
+                /*cacheBudget=*/4096);
+}
+
+TEST_P(E2EFusion, PadBetweenFusedKernels) {
+  // pad runs as a kernel of its own; the ops on either side fuse.
+  expectMatches(opGraph("pad_between", {{2, 8, 8, 16}, {16}},
+                        [](std::vector<Tensor> x) {
+                          Tensor h = relu(x[0] + x[1]);
+                          Tensor p = pad(h, {0, 1, 0, 0}, {0, 0, 1, 0},
+                                         {0, 1, 1, 0});
+                          return sigmoid(p) * 2.0f;
+                        }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, E2EFusion,
                          ::testing::Values("none", "elementwise", "full"));
 

@@ -42,6 +42,20 @@ protected:
     options.minWorkPerWorkgroup = 1;
     expectMatchesReference(g, tol, range, GetParam(), options);
   }
+
+  /// As expectMatches, and an artifact also at fusion none (one kernel per
+  /// op) besides full (the default), for graphs whose ops fuse at full.
+  void expectMatchesUnfusedToo(const Graph &g, Tolerance tol,
+                               InputRange range = {}) {
+    expectMatches(g, tol, range);
+    if (GetParam() != Backend::Artifact)
+      return;
+    SCOPED_TRACE("fusion none");
+    cpu::CpuCodegenOptions options;
+    options.minWorkPerWorkgroup = 1;
+    options.fusion = "none";
+    expectMatchesReference(g, tol, range, GetParam(), options);
+  }
 };
 
 const std::vector<std::pair<Shape, Shape>> kBroadcastPairs = {
@@ -97,6 +111,8 @@ TEST_P(E2EOps, Unary) {
       {"gelu", gelu, {-4, 4}},
       // erf is clamped to +-1 beyond |x| = 4 (kiln-approximate-math).
       {"gelu_wide", gelu, {-12, 12}},
+      {"erf", erf, {-4, 4}},
+      {"erf_wide", erf, {-12, 12}},
   };
   // {2, 37}: whole vectors and a remainder.
   for (auto [name, fn, range] : ops)
@@ -105,6 +121,54 @@ TEST_P(E2EOps, Unary) {
           opGraph(std::string(name) + toString(s), {s},
                   [fn = fn](std::vector<Tensor> x) { return fn(x[0]); }),
           {}, range);
+}
+
+const std::vector<std::pair<const char *, Binary>> kCompare = {
+    {"eq", equal}, {"ne", not_equal}, {"lt", less},
+    {"le", less_equal}, {"gt", greater}, {"ge", greater_equal},
+};
+
+// Masks must be exact. Inputs of -1, 0 and 1 (x * 2 truncated to i32, and
+// back) so that eq, le and ge see ties; the casts and the compare fuse at
+// fusion full. Every predicate on two pairs, one of them broadcasting both
+// ways; every pair with one predicate.
+TEST_P(E2EOps, CompareBroadcastF32) {
+  auto ties = [](Tensor x) {
+    return cast(cast(x * 2.0f, DType::I32), DType::F32);
+  };
+  for (auto [name, fn] : kCompare)
+    for (auto &[a, b] : kBroadcastPairs)
+      if (name == std::string("lt") || a == Shape{4, 3} ||
+          a == Shape{5, 1, 1})
+        expectMatchesUnfusedToo(
+            opGraph(std::string("compare_") + name + toString(a) +
+                        toString(b),
+                    {a, b},
+                    [&, fn = fn](std::vector<Tensor> x) {
+                      return fn(ties(x[0]), ties(x[1]));
+                    }),
+            {0, 0});
+}
+
+TEST_P(E2EOps, CompareI32) {
+  for (auto [name, fn] : kCompare)
+    expectMatches(
+        opGraph(
+            std::string("compare_") + name + "_i32", {{3, 4}, {4}},
+            [fn = fn](std::vector<Tensor> x) { return fn(x[0], x[1]); },
+            DType::I32),
+        {0, 0}, InputRange{-2, 2});
+}
+
+// A mask multiplying a value, as relu's and max's gradients use it, next
+// to erf: a fused elementwise kernel at fusion full.
+TEST_P(E2EOps, CompareMaskAndErfFused) {
+  expectMatchesUnfusedToo(opGraph("mask_erf", {{6, 40}, {40}},
+                                  [](std::vector<Tensor> x) {
+                                    Tensor m = greater(x[0], x[1]);
+                                    return m * x[0] + erf(x[0] * 2.0f) * x[1];
+                                  }),
+                          {});
 }
 
 TEST_P(E2EOps, Cast) {
@@ -340,6 +404,76 @@ TEST_P(E2EOps, Slice) {
                           return slice(x[0], {1, 1, 0}, {2, 4, 4});
                         }),
                 {0, 0});
+}
+
+TEST_P(E2EOps, Pad) {
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> low, high, interior;
+  };
+  const std::vector<Case> cases = {
+      // NHWC with interior zeros between rows and between columns.
+      {{2, 5, 4, 3}, {0, 1, 0, 0}, {0, 2, 1, 0}, {0, 1, 2, 0}},
+      {{3, 4}, {2, 0}, {1, 3}, {0, 0}},
+      {{7}, {0}, {0}, {3}},
+      {{2, 3}, {0, 0}, {0, 0}, {0, 0}}, // no padding at all
+      {{}, {}, {}, {}},
+  };
+  for (const Case &c : cases)
+    expectMatches(opGraph("pad" + toString(c.shape), {c.shape},
+                          [&](std::vector<Tensor> x) {
+                            return pad(x[0], c.low, c.high, c.interior);
+                          }),
+                  {0, 0});
+  expectMatches(opGraph(
+                    "pad_i32", {{4, 3}},
+                    [](std::vector<Tensor> x) {
+                      return pad(x[0], {1, 1}, {0, 1}, {1, 0});
+                    },
+                    DType::I32),
+                {0, 0}, InputRange{-100, 100});
+}
+
+// A padded NHWC tensor between fused elementwise ops and a convolution, as
+// in the gradient of a strided convolution: pad runs as a kernel of its
+// own, the ops around it fuse at fusion full.
+TEST_P(E2EOps, PadBetweenFusedOps) {
+  expectMatchesUnfusedToo(
+      opGraph("pad_nhwc_conv", {{2, 6, 5, 4}, {4}, {3, 3, 4, 8}},
+              [](std::vector<Tensor> x) {
+                Tensor h = relu(x[0] + x[1]);
+                Tensor p = pad(h * 0.5f, {0, 1, 2, 0}, {0, 1, 0, 0},
+                               {0, 1, 1, 0});
+                return tanh(conv2d(p, x[2]));
+              }),
+      reductionTolerance(3 * 3 * 4));
+}
+
+TEST_P(E2EOps, OneHot) {
+  // Ids in [-3, 13) for depth 10: both ends out of range give zero rows.
+  for (Shape idx : {Shape{2, 3}, Shape{17}, Shape{}}) {
+    Graph g("one_hot" + toString(idx));
+    g.output("out", one_hot(g.input("ids", idx, DType::I32), 10));
+    expectMatches(g, {0, 0}, InputRange{-3, 13});
+  }
+  Graph g("one_hot_f16");
+  g.output("out", one_hot(g.input("ids", {5, 4}, DType::I32), 7, DType::F16));
+  expectMatches(g, {0, 0}, InputRange{-1, 9});
+}
+
+// Sparse cross-entropy, the use one_hot is made for: the label's
+// log-probability picked out by a one-hot row. Labels come from a float
+// input (x * 7 + 5, truncated: [-2, 12) for 10 classes) so that some are
+// out of range and give a loss of 0.
+TEST_P(E2EOps, OneHotCrossEntropy) {
+  expectMatchesUnfusedToo(
+      opGraph("sparse_ce", {{12, 10}, {12}},
+              [](std::vector<Tensor> x) {
+                Tensor labels = cast(x[1] * 7.0f + 5.0f, DType::I32);
+                Tensor picked = one_hot(labels, 10) * log_softmax(x[0], 1);
+                return -reduce_sum(picked, {1});
+              }),
+      reductionTolerance(10));
 }
 
 TEST_P(E2EOps, Gather) {

@@ -313,3 +313,92 @@ func.func @no_cycle(%t: tensor<10x4xf32>, %i: tensor<3xi32>) -> tensor<3x4xf32> 
   %y = kiln.add %g, %s : tensor<3x4xf32>, tensor<1x4xf32> -> tensor<3x4xf32>
   return %y : tensor<3x4xf32>
 }
+
+// -----
+
+// compare and erf are elementwise ops like any other: a mask times erf is
+// one region at both levels.
+// FULL-LABEL: func.func @mask_erf
+// FULL:         kiln.fusion "elementwise"(%arg0, %arg1)
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.compare
+// FULL-NEXT:      kiln.erf
+// FULL-NEXT:      kiln.mul
+// FULL-NEXT:      kiln.yield
+// ELT-LABEL: func.func @mask_erf
+// ELT:         kiln.fusion "elementwise"
+// ELT-NEXT:    ^bb0
+// ELT-NEXT:      kiln.compare
+// NONE-LABEL: func.func @mask_erf
+// NONE-NOT:    kiln.fusion
+func.func @mask_erf(%x: tensor<8x16xf32>, %y: tensor<16xf32>) -> tensor<8x16xf32> {
+  %0 = kiln.compare %x, %y {predicate = "gt"} : tensor<8x16xf32>, tensor<16xf32> -> tensor<8x16xf32>
+  %1 = kiln.erf %x : tensor<8x16xf32>
+  %2 = kiln.mul %0, %1 : tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>
+  return %2 : tensor<8x16xf32>
+}
+
+// -----
+
+// A one-hot row picks each row's label (sparse cross-entropy): one region
+// at full, cut along the rows. The one-hot values are computed in the
+// multiply's loop, as an elementwise op's are, and take no buffer: what a
+// chunk holds is its rows of x (4 MiB in all), 512 KiB in 16 chunks, where
+// a buffered one-hot (4 MiB more) would need 32. Elementwise fusion leaves
+// one_hot out.
+// FULL-LABEL: func.func @pick_label
+// FULL:         kiln.fusion "reduction"(%arg1, %arg0) {chunks = array<i64: 16>, grid_dims = array<i64: 0>}
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.one_hot
+// FULL-NEXT:      kiln.mul
+// FULL-NEXT:      kiln.reduce_sum
+// FULL-NEXT:      kiln.yield
+// ELT-LABEL: func.func @pick_label
+// ELT-NEXT:    kiln.one_hot
+// ELT-NEXT:    kiln.mul
+// ELT-NEXT:    kiln.reduce_sum
+func.func @pick_label(%x: tensor<1024x1024xf32>, %labels: tensor<1024xi32>) -> tensor<1024xf32> {
+  %h = kiln.one_hot %labels {depth = 1024 : i64} : tensor<1024xi32> -> tensor<1024x1024xf32>
+  %p = kiln.mul %h, %x : tensor<1024x1024xf32>, tensor<1024x1024xf32> -> tensor<1024x1024xf32>
+  %s = kiln.reduce_sum %p {axes = array<i64: 1>, keep_dims = false} : tensor<1024x1024xf32> -> tensor<1024xf32>
+  return %s : tensor<1024xf32>
+}
+
+// -----
+
+// A region with a one-hot result is cut along its rows (the ids) only:
+// cut along the depth, a chunk would place its 1s by its own column
+// index. 8192 columns make a chunk of whole rows the only way to fit.
+// FULL-LABEL: func.func @one_hot_rows
+// FULL:         kiln.fusion "elementwise"(%arg1, %arg0) {chunks = array<i64: {{[0-9]+}}>, grid_dims = array<i64: 0>}
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.one_hot
+// FULL-NEXT:      kiln.mul
+func.func @one_hot_rows(%x: tensor<64x8192xf32>, %ids: tensor<64xi32>) -> tensor<64x8192xf32> {
+  %h = kiln.one_hot %ids {depth = 8192 : i64} : tensor<64xi32> -> tensor<64x8192xf32>
+  %y = kiln.mul %h, %x : tensor<64x8192xf32>, tensor<64x8192xf32> -> tensor<64x8192xf32>
+  return %y : tensor<64x8192xf32>
+}
+
+// -----
+
+// pad stays a kernel of its own at every level, as slice and concat do:
+// the ops before it fuse with each other, and those after it.
+// FULL-LABEL: func.func @pad_between
+// FULL:         %[[A:.+]] = kiln.fusion "elementwise"
+// FULL:           kiln.add
+// FULL-NEXT:      kiln.relu
+// FULL:         %[[P:.+]] = kiln.pad %[[A]]
+// FULL-NEXT:    kiln.fusion "elementwise"(%[[P]])
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.tanh
+// FULL-NEXT:      kiln.neg
+func.func @pad_between(%x: tensor<2x8x8x4xf32>, %b: tensor<4xf32>) -> tensor<2x17x17x4xf32> {
+  %0 = kiln.add %x, %b : tensor<2x8x8x4xf32>, tensor<4xf32> -> tensor<2x8x8x4xf32>
+  %1 = kiln.relu %0 : tensor<2x8x8x4xf32>
+  %2 = kiln.pad %1 {low = array<i64: 0, 1, 1, 0>, high = array<i64: 0, 1, 1, 0>,
+                    interior = array<i64: 0, 1, 1, 0>} : tensor<2x8x8x4xf32> -> tensor<2x17x17x4xf32>
+  %3 = kiln.tanh %2 : tensor<2x17x17x4xf32>
+  %4 = kiln.neg %3 : tensor<2x17x17x4xf32>
+  return %4 : tensor<2x17x17x4xf32>
+}

@@ -2,12 +2,15 @@
 
 // --kiln-lower-to-linalg, data-movement family: reshape as collapse/expand
 // through one dim, transpose as linalg.transpose, concat as insert_slices
-// into one empty tensor, slice as one strided extract_slice, gather as a
-// linalg.generic that clamps each index into the table, and constants as
-// arith constants.
+// into one empty tensor, slice as one strided extract_slice, pad as a fill
+// of zeros and one strided insert_slice, gather as a linalg.generic that
+// clamps each index into the table, one_hot as a linalg.generic comparing
+// the id with the last loop's index, and constants as arith constants.
 
 // CHECK-DAG: #[[$IDS:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[$ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$LEAD:.+]] = affine_map<(d0) -> ()>
+// CHECK-DAG: #[[$ID1:.+]] = affine_map<(d0) -> (d0)>
 
 // CHECK-LABEL: func.func @reshape
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>)
@@ -98,6 +101,65 @@ func.func @slice_strided(%x: tensor<5x9xi32>) -> tensor<2x3xi32> {
 func.func @gather(%table: tensor<1000x64xf32>, %ids: tensor<2x16xi32>) -> tensor<2x16x64xf32> {
   %0 = kiln.gather %table, %ids : tensor<1000x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
   return %0 : tensor<2x16x64xf32>
+}
+
+// Input element (i, j) lands at (1 + i, 0 + 2 j): offsets low, strides
+// interior + 1, sizes the input's.
+// CHECK-LABEL: func.func @pad
+// CHECK-SAME:    (%[[X:.+]]: tensor<2x3xf32>)
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<3x7xf32>
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[Z:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<3x7xf32>) -> tensor<3x7xf32>
+// CHECK-NEXT:    %[[R:.+]] = tensor.insert_slice %[[X]] into %[[Z]][1, 0] [2, 3] [1, 2] : tensor<2x3xf32> into tensor<3x7xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @pad(%x: tensor<2x3xf32>) -> tensor<3x7xf32> {
+  %0 = kiln.pad %x {low = array<i64: 1, 0>, high = array<i64: 0, 2>,
+                    interior = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<3x7xf32>
+  return %0 : tensor<3x7xf32>
+}
+
+// An NHWC image dilated by one zero between pixels and a border of one,
+// as the gradient of a stride-2 convolution's input pads it.
+// CHECK-LABEL: func.func @pad_nhwc_interior
+// CHECK:         %[[ZERO:.+]] = arith.constant 0 : i32
+// CHECK:         %[[Z:.+]] = linalg.fill ins(%[[ZERO]] : i32)
+// CHECK-NEXT:    tensor.insert_slice %{{.+}} into %[[Z]][0, 1, 1, 0] [2, 4, 4, 3] [1, 2, 2, 1] : tensor<2x4x4x3xi32> into tensor<2x9x9x3xi32>
+func.func @pad_nhwc_interior(%x: tensor<2x4x4x3xi32>) -> tensor<2x9x9x3xi32> {
+  %0 = kiln.pad %x {low = array<i64: 0, 1, 1, 0>, high = array<i64: 0, 1, 1, 0>,
+                    interior = array<i64: 0, 1, 1, 0>} : tensor<2x4x4x3xi32> -> tensor<2x9x9x3xi32>
+  return %0 : tensor<2x9x9x3xi32>
+}
+
+// result[i, j, k] = ids[i, j] == k: the i32 id sign-extends to an index,
+// so a negative one (or one past depth) matches no k.
+// CHECK-LABEL: func.func @one_hot
+// CHECK-SAME:    (%[[IDS:.+]]: tensor<2x16xi32>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<2x16x10xf32>
+// CHECK:         %[[R:.+]] = linalg.generic
+// CHECK-SAME:      indexing_maps = [#[[$IDS]], #[[$ID3]]]
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%[[IDS]] : tensor<2x16xi32>) outs(%[[INIT]] : tensor<2x16x10xf32>)
+// CHECK-NEXT:    ^bb0(%[[ID:.+]]: i32, %{{.+}}: f32):
+// CHECK-NEXT:      %[[I:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK-NEXT:      %[[K:.+]] = linalg.index 2 : index
+// CHECK-NEXT:      %[[HOT:.+]] = arith.cmpi eq, %[[I]], %[[K]] : index
+// CHECK-NEXT:      %[[V:.+]] = arith.uitofp %[[HOT]] : i1 to f32
+// CHECK-NEXT:      linalg.yield %[[V]] : f32
+// CHECK:         return %[[R]]
+func.func @one_hot(%ids: tensor<2x16xi32>) -> tensor<2x16x10xf32> {
+  %0 = kiln.one_hot %ids {depth = 10 : i64} : tensor<2x16xi32> -> tensor<2x16x10xf32>
+  return %0 : tensor<2x16x10xf32>
+}
+
+// A scalar id reads one value for the whole row.
+// CHECK-LABEL: func.func @one_hot_scalar
+// CHECK:         linalg.generic
+// CHECK-SAME:      indexing_maps = [#[[$LEAD]], #[[$ID1]]]
+// CHECK:           linalg.index 0 : index
+// CHECK:           arith.uitofp %{{.+}} : i1 to bf16
+func.func @one_hot_scalar(%id: tensor<i32>) -> tensor<4xbf16> {
+  %0 = kiln.one_hot %id {depth = 4 : i64} : tensor<i32> -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
 }
 
 // CHECK-LABEL: func.func @constant

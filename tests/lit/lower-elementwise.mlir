@@ -155,3 +155,62 @@ func.func @exp(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = kiln.exp %x : tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// compare: a broadcasting generic whose body is the comparison, then the
+// i1 as 0 or 1 of the operands' type. Floats compare ordered (NaN: false),
+// but ne unordered (NaN: true); integers compare signed.
+// CHECK-LABEL: func.func @compare_float
+// CHECK-SAME:    (%[[X:.+]]: tensor<4x3xf32>, %[[Y:.+]]: tensor<3xf32>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<4x3xf32>
+// CHECK:         %[[R:.+]] = linalg.generic
+// CHECK-SAME:      indexing_maps = [#[[$ID2]], #[[$ROW]], #[[$ID2]]]
+// CHECK-SAME:      iterator_types = ["parallel", "parallel"]
+// CHECK-SAME:      ins(%[[X]], %[[Y]] : tensor<4x3xf32>, tensor<3xf32>)
+// CHECK-SAME:      outs(%[[INIT]] : tensor<4x3xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.+]]: f32, %[[B:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:      %[[C:.+]] = arith.cmpf ogt, %[[A]], %[[B]] : f32
+// CHECK-NEXT:      %[[M:.+]] = arith.uitofp %[[C]] : i1 to f32
+// CHECK-NEXT:      linalg.yield %[[M]] : f32
+// CHECK:         arith.cmpf oeq
+// CHECK:         arith.cmpf une
+// CHECK:         arith.cmpf olt
+// CHECK:         arith.cmpf ole
+// CHECK:         arith.cmpf oge
+// CHECK:         return %[[R]]
+func.func @compare_float(%x: tensor<4x3xf32>, %y: tensor<3xf32>)
+    -> (tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) {
+  %0 = kiln.compare %x, %y {predicate = "gt"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %1 = kiln.compare %x, %y {predicate = "eq"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %2 = kiln.compare %x, %y {predicate = "ne"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %3 = kiln.compare %x, %y {predicate = "lt"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %4 = kiln.compare %x, %y {predicate = "le"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  %5 = kiln.compare %x, %y {predicate = "ge"} : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  return %0, %1, %2, %3, %4, %5
+      : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func.func @compare_int
+// CHECK:         linalg.generic
+// CHECK-SAME:      indexing_maps = [#[[$COL0]], #[[$ROW0]], #[[$ID2]]]
+// CHECK:         ^bb0(%[[A:.+]]: i8, %[[B:.+]]: i8, %{{.+}}: i8):
+// CHECK-NEXT:      %[[C:.+]] = arith.cmpi sge, %[[A]], %[[B]] : i8
+// CHECK-NEXT:      %[[M:.+]] = arith.extui %[[C]] : i1 to i8
+// CHECK-NEXT:      linalg.yield %[[M]] : i8
+// CHECK:         arith.cmpi ne
+// CHECK-NOT:     arith.cmpf
+func.func @compare_int(%x: tensor<4x1xi8>, %y: tensor<1x3xi8>) -> (tensor<4x3xi8>, tensor<4x3xi8>) {
+  %0 = kiln.compare %x, %y {predicate = "ge"} : tensor<4x1xi8>, tensor<1x3xi8> -> tensor<4x3xi8>
+  %1 = kiln.compare %x, %y {predicate = "ne"} : tensor<4x1xi8>, tensor<1x3xi8> -> tensor<4x3xi8>
+  return %0, %1 : tensor<4x3xi8>, tensor<4x3xi8>
+}
+
+// erf stays math.erf here; --kiln-approximate-math makes it arithmetic.
+// CHECK-LABEL: func.func @erf
+// CHECK:         linalg.generic
+// CHECK:         ^bb0(%[[IN:.+]]: f16, %{{.+}}: f16):
+// CHECK-NEXT:      %[[R:.+]] = math.erf %[[IN]] : f16
+// CHECK-NEXT:      linalg.yield %[[R]] : f16
+func.func @erf(%x: tensor<2x3xf16>) -> tensor<2x3xf16> {
+  %0 = kiln.erf %x : tensor<2x3xf16>
+  return %0 : tensor<2x3xf16>
+}
