@@ -12,7 +12,7 @@ const std::vector<ModelInfo> &builtinModels() {
   static const std::vector<ModelInfo> models = {
       {"linreg", "linear regression y = b0 + b1*x: x [B,1] -> y [B,1]", 4,
        linreg,
-       TrainDefaults{loss::mse("y"), "sgd", 0.01f, 4, 0, 1000}},
+       TrainDefaults{loss::mse("y"), "sgd", 0.01f, 4, 0, 3000}},
       {"house_mlp",
        "regression MLP 13 -> 64 relu -> 64 relu -> 1: features -> price", 32,
        house_mlp,
@@ -26,7 +26,7 @@ const std::vector<ModelInfo> &builtinModels() {
        "Fashion-MNIST MLP 784 -> 128 relu -> 10 softmax: image -> probs", 64,
        fashion_mlp,
        TrainDefaults{loss::sparse_categorical_cross_entropy("label"), "adam",
-                     1e-3f, 64, 5}},
+                     2e-3f, 32, 5, 0, "cosine"}},
       {"cnn",
        "150x150x3 CNN, 3x (conv 3x3 relu + max pool 2), dense 512 relu, "
        "dense 1 sigmoid: image -> prob",

@@ -17,14 +17,17 @@
 namespace kiln {
 
 /// How kiln-train trains a model unless told otherwise: the loss on its
-/// output, the optimizer (sgd, momentum, adam) and learning rate, the batch
-/// and how long (epochs over the training set, or steps when epochs is 0).
+/// output, the optimizer (sgd, momentum, adam) and learning rate, the batch,
+/// how long (epochs over the training set, or steps when epochs is 0) and
+/// the learning rate's schedule (constant, or cosine: decaying to 0 along
+/// half a cosine over the run).
 struct TrainDefaults {
   loss::Loss loss;
   std::string optimizer;
   float lr;
   int64_t batch;
   int64_t epochs = 0, steps = 0;
+  std::string schedule = "constant";
 };
 
 struct ModelInfo {

@@ -77,6 +77,19 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
 
     OpBuilder b(ret);
     Location loc = ret.getLoc();
+    Value rate;
+    if (lrInput) {
+      MLIRContext *ctx = &getContext();
+      unsigned index = func.getNumArguments();
+      func.insertArgument(index, RankedTensorType::get({}, b.getF32Type()),
+                          DictionaryAttr::get(ctx, {NamedAttribute(
+                              StringAttr::get(ctx, kNameAttr),
+                              StringAttr::get(ctx, "learning_rate"))}),
+                          loc);
+      rate = func.getArgument(index);
+    } else {
+      rate = scalar(b, loc, lr);
+    }
     // Adam's beta^t, advanced once per step, shared by every parameter.
     Value beta1Power, beta2Power, beta1PowerNext, beta2PowerNext;
     auto scalarType = RankedTensorType::get({}, b.getF32Type());
@@ -150,8 +163,7 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
         state.push_back({(param + ".m").str(), mNext});
         state.push_back({(param + ".v").str(), vNext});
       }
-      Value next =
-          b.create<SubOp>(loc, p, b.create<MulOp>(loc, step, scalar(b, loc, lr)));
+      Value next = b.create<SubOp>(loc, p, b.create<MulOp>(loc, step, rate));
       addResult(param, next);
     }
     if (grads == 0) {

@@ -110,6 +110,8 @@ def Optimizer : Pass<"kiln-optimizer", "mlir::func::FuncOp"> {
       p -= lr (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon)
       (state `<p>.m`, `<p>.v`, and the scalars `adam.beta1_power`,
       `adam.beta2_power`, which hold beta^t and start at 1).
+    With `lr-input` the learning rate is an input, `learning_rate`, so that
+    a schedule changes it from step to step without a recompile.
   }];
   let options = [
     Option<"kind", "kind", "std::string", /*default=*/"\"sgd\"",
@@ -122,7 +124,10 @@ def Optimizer : Pass<"kiln-optimizer", "mlir::func::FuncOp"> {
     Option<"epsilon", "epsilon", "double", /*default=*/"1e-7",
            "Adam's epsilon">,
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0",
-           "L2 weight decay added to the gradient">
+           "L2 weight decay added to the gradient">,
+    Option<"lrInput", "lr-input", "bool", /*default=*/"false",
+           "Take the learning rate as a rank-0 f32 input named "
+           "`learning_rate` (a schedule), not the constant `lr`">
   ];
   let dependentDialects = ["kiln::KilnDialect"];
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/runtime/Model.h"
+#include "kiln/runtime/FloatMode.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -63,6 +64,7 @@ Status Model::run(const void *const *inputs, void *const *outputs,
     return s;
   if (Status s = checkPointers("output", outputs, outputs_))
     return s;
+  ScopedFlushDenormals flush;
   executor_.run(plan_, pool_, inputs, outputs, stepSeconds);
   return Status::ok();
 }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/runtime/ThreadPool.h"
+#include "kiln/runtime/FloatMode.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -187,6 +188,7 @@ void ThreadPool::workerLoop(size_t index) {
   pthread_setname_np(pthread_self(), strCat("kiln-worker-", index + 1)
                                           .substr(0, 15)
                                           .c_str());
+  ScopedFlushDenormals::setForThread();
   Worker &k = workers_[index];
   size_t self = index + 1;
   uint64_t seen = 0;

@@ -53,13 +53,14 @@ OptimizerOptions optimizerOptions(const optim::Optimizer &o) {
 
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 trainStepModule(const TrainGraph &t, mlir::MLIRContext &ctx,
-                const std::string &remat) {
+                const std::string &remat, bool learningRateInput) {
   auto module = toModule(t.graph, ctx);
   mlir::PassManager pm(&ctx);
   pm.addNestedPass<mlir::func::FuncOp>(
       createAutodiff(AutodiffOptions{t.lossName, remat}));
-  pm.addNestedPass<mlir::func::FuncOp>(
-      createOptimizer(optimizerOptions(t.optimizer)));
+  OptimizerOptions opts = optimizerOptions(t.optimizer);
+  opts.lrInput = learningRateInput;
+  pm.addNestedPass<mlir::func::FuncOp>(createOptimizer(opts));
   if (llvm::Error err = run(pm, *module))
     return err;
   return module;

@@ -22,10 +22,13 @@
 namespace kiln {
 
 /// (inputs, labels, params, state) -> (loss, prediction, params, state).
-/// `remat` is --kiln-autodiff's: "none" or "elementwise".
+/// `remat` is --kiln-autodiff's: "none" or "elementwise". With
+/// `learningRateInput` the learning rate is an input, `learning_rate`
+/// (--kiln-optimizer's lr-input), for a schedule.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 trainStepModule(const TrainGraph &t, mlir::MLIRContext &ctx,
-                const std::string &remat = "none");
+                const std::string &remat = "none",
+                bool learningRateInput = false);
 
 /// (inputs, labels, params) -> (prediction, loss).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -94,6 +94,9 @@ int64_t scored(Score score, const HostTensor &pred, int64_t rows) {
   return rows * (score == Score::Argmax ? perRow / pred.shape().back() : perRow);
 }
 
+/// The train step's input that the schedule sets before each step.
+constexpr const char *kLearningRate = "learning_rate";
+
 /// One compiled step and the buffers of its data inputs and outputs.
 struct Step {
   std::unique_ptr<Artifact> artifact;
@@ -142,6 +145,10 @@ bool runStep(Step &step, const Batcher &batcher,
       continue;
     }
     HostTensor &t = step.data[s.name];
+    if (s.name == kLearningRate) {
+      step.in.push_back(t.data()); // set by the caller
+      continue;
+    }
     if (!batcher.fill(s.name, t, error))
       return false;
     step.in.push_back(t.data());
@@ -175,7 +182,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   int64_t limit = -1;
   size_t threads = 0;
-  std::string remat = "none";
+  std::string remat = "none", schedule;
   cpu::CpuCodegenOptions options;
   app.add_option("--model", modelName, "A built-in model")->required();
   CLI::Option *epochsOpt =
@@ -190,6 +197,10 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   app.add_option("--lr", lr, "Learning rate")
       ->check(CLI::PositiveNumber);
+  app.add_option("--schedule", schedule,
+                 "Learning rate schedule: constant or cosine (decay to 0 over "
+                 "the run; default: the model's)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
   app.add_option("--weight-decay", weightDecay, "L2 weight decay")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--save", save, "Checkpoint file written after each epoch "
@@ -246,6 +257,8 @@ int main(int argc, char **argv) {
       : kind == "momentum" ? optim::Optimizer(optim::Momentum{rate, 0.9f, weightDecay})
                            : optim::Optimizer(optim::Adam{rate, 0.9f, 0.999f,
                                                           1e-7f, weightDecay});
+  if (schedule.empty())
+    schedule = defaults.schedule;
   int64_t totalEpochs = epochs.value_or(steps ? 0 : defaults.epochs);
   int64_t totalSteps = steps.value_or(epochs ? 0 : defaults.steps);
 
@@ -279,7 +292,8 @@ int main(int argc, char **argv) {
   } catch (const ShapeError &e) {
     return fail(e.what());
   }
-  auto stepModule = trainStepModule(*trainGraph, *ctx, remat);
+  auto stepModule = trainStepModule(*trainGraph, *ctx, remat,
+                                    /*learningRateInput=*/true);
   if (!stepModule)
     return fail(llvm::toString(stepModule.takeError()));
   auto evalModule = evalStepModule(*evalGraph, *ctx);
@@ -293,10 +307,12 @@ int main(int argc, char **argv) {
   if (!evalStep)
     return fail("compiling the evaluation step: " +
                 llvm::toString(evalStep.takeError()));
-  std::printf("model=%s optimizer=%s lr=%g batch=%lld steps_per_epoch=%lld "
+  std::printf("model=%s optimizer=%s lr=%g schedule=%s batch=%lld "
+              "steps_per_epoch=%lld "
               "train_examples=%lld test_examples=%lld threads=%zu "
               "compile_s=%.2f\n",
-              modelName.c_str(), kind.c_str(), rate, (long long)b,
+              modelName.c_str(), kind.c_str(), rate, schedule.c_str(),
+              (long long)b,
               (long long)batcher->numBatches(), (long long)trainSet.size(),
               (long long)testSet.size(), trainStep->artifact->numThreads(),
               now() - compileStart);
@@ -368,6 +384,10 @@ int main(int argc, char **argv) {
 
   // Train: whole epochs, or steps across epochs.
   int64_t stepsLeft = totalSteps ? totalSteps - doneSteps : 0;
+  int64_t plannedSteps =
+      totalSteps ? totalSteps : totalEpochs * batcher->numBatches();
+  HostTensor &learningRate = trainStep->data[kLearningRate];
+  learningRate = HostTensor(DType::F32, {});
   int64_t reportEvery = totalSteps ? std::max<int64_t>(1, totalSteps / 10) : 0;
   for (int64_t epoch = firstEpoch;
        totalSteps ? stepsLeft > 0 : epoch < totalEpochs; ++epoch) {
@@ -375,6 +395,10 @@ int main(int argc, char **argv) {
     double lossSum = 0, start = now(), windowStart = start;
     int64_t hits = 0, total = 0, batches = 0, windowSteps = 0;
     while ((!totalSteps || stepsLeft > 0) && batcher->next()) {
+      double progress = (double)doneSteps / plannedSteps;
+      learningRate.set(0, schedule == "cosine"
+                              ? rate * 0.5 * (1 + std::cos(M_PI * progress))
+                              : rate);
       if (!runStep(*trainStep, *batcher, state, &next, error))
         return fail("train step: " + error);
       std::swap(state, next);

@@ -108,7 +108,10 @@ size_t kiln_model_num_threads(const kiln_model *model);
  * the sizes the infos give, each aligned at least to its element size
  * (64 bytes is best for the kernels). Inputs are never written. A NULL or
  * misaligned buffer is KILN_ERROR_ARGUMENT, found before any kernel runs.
- * Not re-entrant on one model; distinct models may run concurrently. */
+ * Not re-entrant on one model; distinct models may run concurrently.
+ * Kernels run with denormal floats flushed to zero (x86 FTZ and DAZ), as
+ * XLA's and TensorFlow's do; the caller's floating-point mode is restored
+ * before the call returns. */
 kiln_status kiln_model_run(kiln_model *model, const void *const *inputs,
                            void *const *outputs, char *error,
                            size_t error_size);
