@@ -19,7 +19,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "tests", "lit")
 
-# Tests name tools bare: kiln-opt, kilnc, kiln-run, kiln-bench from this
+# Tests name tools bare: kiln-opt, kilnc, kiln-run, kiln-bench, kiln-train from this
 # build, then FileCheck, not and count from LLVM (both prepended, in this
 # order).
 llvm_config.with_environment(
@@ -27,7 +27,7 @@ llvm_config.with_environment(
 
 # A missing tool would otherwise show up as every test failing with
 # "command not found"; say what to build instead.
-for tool in ["kiln-opt", "kilnc", "kiln-run", "kiln-bench"]:
+for tool in ["kiln-opt", "kilnc", "kiln-run", "kiln-bench", "kiln-train"]:
     if not os.path.exists(os.path.join(config.kiln_tools_dir, tool)):
         lit_config.fatal("%s is not built in %s (ninja %s)"
                          % (tool, config.kiln_tools_dir, tool))
