@@ -136,6 +136,39 @@ bool Artifact::run(const void *const *inputs, void *const *outputs,
   return true;
 }
 
+bool reportAccuracy(const HostTensor &output, const std::string &labelsPath,
+                    std::string &error) {
+  if (output.shape().size() != 2) {
+    error = "--labels needs a first output of shape [examples, classes], "
+            "got " + toString(output.shape());
+    return false;
+  }
+  int64_t rows = output.shape()[0], classes = output.shape()[1];
+  HostTensor labels;
+  bool npy = labelsPath.size() > 4 &&
+             labelsPath.compare(labelsPath.size() - 4, 4, ".npy") == 0;
+  if (npy ? !readNpy(labelsPath, labels, error)
+          : !readIdxLabels(labelsPath, rows, labels, error))
+    return false;
+  if (!isInteger(labels.dtype()) || labels.size() < rows) {
+    error = labelsPath + ": needs at least " + std::to_string(rows) +
+            " integer class ids, holds " + std::to_string(labels.size()) +
+            " " + dtypeName(labels.dtype());
+    return false;
+  }
+  int64_t correct = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c)
+      if (output.get(i * classes + c) > output.get(i * classes + best))
+        best = c;
+    correct += best == (int64_t)labels.get(i);
+  }
+  std::printf("accuracy=%.4f correct=%lld examples=%lld\n",
+              (double)correct / rows, (long long)correct, (long long)rows);
+  return true;
+}
+
 bool isKmodFile(const std::string &path) {
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".kmod") == 0)
     return true;

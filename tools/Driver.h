@@ -123,6 +123,14 @@ bool writeOutputs(const std::vector<TensorSpec> &specs,
                   const std::map<std::string, std::string> &paths,
                   std::string &error);
 
+/// For --labels=PATH: reads class ids (an IDX label file, gzip-compressed or
+/// plain, or an integer .npy), takes as many as `output` has rows, and
+/// prints "accuracy=X correct=C examples=N" for the argmax of `output`
+/// (the model's first output, [N, classes]) against them. False with
+/// `error` for a file that cannot be read or holds fewer ids than rows.
+bool reportAccuracy(const HostTensor &output, const std::string &labelsPath,
+                    std::string &error);
+
 /// Calls `run` `repeat` times and prints "latency median_ms=X runs=N";
 /// false with the failing run's message in `error`.
 bool reportLatency(int repeat, const std::function<bool(std::string &)> &run,

@@ -2,8 +2,9 @@
 //
 //   kiln-run (--model=NAME [--batch=B] | FILE.mlir | FILE.kmod)
 //            [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
-//            [--param=NAME=PATH.npy]... [--check [--compare=NAME=PATH.npy]...]
-//            [--repeat=N] [--seed=S] [--threads=T]
+//            [--param=NAME=PATH.npy]... [--checkpoint=PATH]
+//            [--check [--compare=NAME=PATH.npy]...]
+//            [--labels=PATH] [--repeat=N] [--seed=S] [--threads=T]
 //
 // Inputs come from .npy files or, for image inputs, Fashion-MNIST IDX files
 // (the first rows are taken); inputs not given are seeded random values
@@ -19,6 +20,7 @@
 #include "kiln/ir/Compare.h"
 #include "kiln/ir/Interpreter.h"
 #include "kiln/ir/KilnDialect.h"
+#include "kiln/tools/Checkpoint.h"
 #include "kiln/tools/Driver.h"
 #include "kiln/tools/ModelSource.h"
 #include "kiln/tools/Npy.h"
@@ -56,6 +58,13 @@ int main(int argc, char **argv) {
   app.add_option("--input", inputFlags, "NAME=PATH (.npy or IDX images)");
   app.add_option("--output", outputFlags, "NAME=PATH.npy");
   app.add_option("--param", paramFlags, "NAME=PATH.npy parameter value");
+  std::string checkpoint;
+  app.add_option("--checkpoint", checkpoint,
+                 "Parameters from a kiln-train checkpoint (--save)");
+  std::string labels;
+  app.add_option("--labels", labels,
+                 "Class ids (IDX labels or .npy): print the accuracy of the "
+                 "first output's argmax");
   app.add_flag("--check", check, "Compare with the reference interpreter");
   app.add_option("--compare", compareFlags,
                  "NAME=PATH.npy: with --check, also check this file (another "
@@ -98,10 +107,11 @@ int main(int argc, char **argv) {
   auto ctx = makeContext();
   bool isArtifact = isKmodFile(file);
   if (isArtifact &&
-      (batch || !modelName.empty() || !paramPaths.empty() || check || fusion))
+      (batch || !modelName.empty() || !paramPaths.empty() ||
+       !checkpoint.empty() || check || fusion))
     return fail("a .kmod artifact has its shapes, weights and kernels inside "
-                "and no IR: --batch, --model, --param, --check and --fusion "
-                "do not apply");
+                "and no IR: --batch, --model, --param, --checkpoint, --check "
+                "and --fusion do not apply");
 
   // What is run: the artifact through the runtime, or the module compiled
   // in-process. Either way the signature comes first, so that bad input
@@ -168,6 +178,15 @@ int main(int argc, char **argv) {
     if (!loadedParams)
       return fail(llvm::toString(loadedParams.takeError()));
     params = std::move(*loadedParams);
+    if (!checkpoint.empty()) {
+      Checkpoint ckpt;
+      if (!loadCheckpoint(checkpoint, ckpt, error) ||
+          !checkCheckpoint(ckpt, checkpoint, name, sig.params,
+                           /*allowExtra=*/true, error))
+        return fail(error);
+      for (const TensorSpec &p : sig.params)
+        params[p.name] = ckpt.tensors.at(p.name);
+    }
     auto t0 = std::chrono::steady_clock::now();
     cpu::CpuCodegenOptions options;
     options.fusion = fusion.value_or("full");
@@ -196,7 +215,8 @@ int main(int argc, char **argv) {
     return artifact->run(inputs, outputs, error);
   };
 
-  if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error))
+  if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error) ||
+      (!labels.empty() && !reportAccuracy(outputs.front(), labels, error)))
     return fail(error);
 
   int status = 0;

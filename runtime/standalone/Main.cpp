@@ -1,7 +1,7 @@
 //===- Main.cpp - main() of a standalone kiln executable ------------------===//
 //
 //   NAME [--input=NAME=PATH]... [--output=NAME=PATH.npy]...
-//        [--repeat=N] [--seed=S] [--threads=T]
+//        [--labels=PATH] [--repeat=N] [--seed=S] [--threads=T]
 //
 // `kilnc --emit=exe` links this main, the runtime and one artifact embedded
 // as data (kiln_embedded_kmod .. kiln_embedded_kmod_end) into a program that
@@ -41,10 +41,12 @@ void printUsage() {
   std::printf(
       "Runs the kiln model compiled into this program.\n\n"
       "usage: %s [--input=NAME=PATH]... [--output=NAME=PATH.npy]...\n"
-      "       [--repeat=N] [--seed=S] [--threads=T]\n\n"
+      "       [--labels=PATH] [--repeat=N] [--seed=S] [--threads=T]\n\n"
       "  --input=NAME=PATH       input NAME from a .npy file or IDX images\n"
       "                          (inputs not given are seeded random values)\n"
       "  --output=NAME=PATH.npy  write output NAME to a .npy file\n"
+      "  --labels=PATH           class ids (IDX labels or .npy): print the\n"
+      "                          accuracy of the first output's argmax\n"
       "  --repeat=N              run N more times and print the median\n"
       "                          latency\n"
       "  --seed=S                seed of the random inputs (default 1)\n"
@@ -66,6 +68,7 @@ bool parseNumber(const std::string &text, unsigned long long lo,
 
 struct Options {
   std::vector<std::string> inputs, outputs; // NAME=PATH
+  std::string labels;
   unsigned long long repeat = 0, seed = 1;
   std::optional<unsigned long long> threads;
   bool help = false;
@@ -85,7 +88,7 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
       flag = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     } else if (arg == "--input" || arg == "--output" || arg == "--repeat" ||
-               arg == "--seed" || arg == "--threads") {
+               arg == "--seed" || arg == "--threads" || arg == "--labels") {
       if (i + 1 == argc) {
         error = arg + " needs a value";
         return false;
@@ -94,6 +97,8 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
     }
     if (flag == "--input" || flag == "--output") {
       (flag == "--input" ? o.inputs : o.outputs).push_back(value);
+    } else if (flag == "--labels") {
+      o.labels = value;
     } else if (flag == "--repeat") {
       if (!parseNumber(value, 0, 1000000, o.repeat)) {
         error = "--repeat=" + value + ": expected a count in [0, 1000000]";
@@ -162,6 +167,8 @@ int runMain(int argc, char **argv) {
     return model->run(inputs, outputs, error);
   };
   if (!run(error) || !writeOutputs(sig.outputs, outputs, outputPaths, error) ||
+      (!opts.labels.empty() &&
+       !reportAccuracy(outputs.front(), opts.labels, error)) ||
       !reportLatency(static_cast<int>(opts.repeat), run, error))
     return fail(error);
   return 0;
