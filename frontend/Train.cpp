@@ -126,6 +126,21 @@ std::string name(const Optimizer &o) {
   return names[o.index()];
 }
 
+Optimizer byName(const std::string &name, float lr, float weightDecay) {
+  if (name == "sgd")
+    return SGD{lr, weightDecay};
+  if (name == "momentum")
+    return Momentum{lr, Momentum{}.momentum, weightDecay};
+  if (name == "adam") {
+    Adam a;
+    a.lr = lr;
+    a.weightDecay = weightDecay;
+    return a;
+  }
+  throw std::invalid_argument("unknown optimizer '" + name +
+                              "'; known: sgd, momentum, adam");
+}
+
 float learningRate(const Optimizer &o) {
   return std::visit([](const auto &x) { return x.lr; }, o);
 }

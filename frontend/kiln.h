@@ -276,6 +276,10 @@ struct Adam {
 using Optimizer = std::variant<SGD, Momentum, Adam>;
 /// "sgd", "momentum" or "adam".
 std::string name(const Optimizer &o);
+/// The optimizer called `name` (as name() spells it) with learning rate
+/// `lr`, weight decay `weightDecay` and its other settings at their defaults.
+/// Throws std::invalid_argument for another name.
+Optimizer byName(const std::string &name, float lr, float weightDecay = 0);
 float learningRate(const Optimizer &o);
 } // namespace optim
 

@@ -1,5 +1,6 @@
 //===- ModelSource.cpp - Where a tool's model comes from ------------------===//
 #include "kiln/tools/ModelSource.h"
+#include "kiln/tools/TrainStep.h"
 #include "kiln/examples/Models.h"
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/ir/KilnDialect.h"
@@ -57,12 +58,14 @@ std::string knownModelNames() {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(const std::string &name, std::optional<int64_t> batch,
           const std::string &file,
-          mlir::MLIRContext &ctx) {
+          mlir::MLIRContext &ctx, bool train) {
   if (!name.empty() && !file.empty())
     return error("give either --model=NAME or a .mlir file, not both");
   if (batch && *batch < 1)
     return error("--batch=" + llvm::Twine(*batch) +
                  ": a batch must be at least 1");
+  if (train && !file.empty())
+    return error("--train applies to built-in models (--model=NAME)");
   if (!file.empty()) {
     if (batch)
       return error("--batch applies to built-in models (--model=NAME); the "
@@ -75,9 +78,17 @@ loadModel(const std::string &name, std::optional<int64_t> batch,
   if (!info)
     return error("unknown model '" + name + "'; the built-in models are: " +
                  knownModelNames());
-  int64_t b = batch.value_or(info->defaultBatch);
+  if (train && !info->training)
+    return error("model '" + name + "' has no training setup");
+  int64_t b = batch.value_or(train ? info->training->batch : info->defaultBatch);
   try {
     Graph g = info->build(b);
+    if (train) {
+      const TrainDefaults &d = *info->training;
+      return trainStepModule(
+          kiln::train(std::move(g), d.loss, optim::byName(d.optimizer, d.lr)),
+          ctx, "none", /*learningRateInput=*/true);
+    }
     auto module = toModule(g, ctx);
     if (!module)
       return error("model '" + name + "' did not verify");

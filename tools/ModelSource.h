@@ -29,9 +29,12 @@ std::unique_ptr<mlir::MLIRContext> makeContext();
 /// module in `file` (whose shapes are fixed: no batch). An unknown name lists
 /// the known ones; a malformed file gives the parser's diagnostics with line
 /// and column.
+/// With `train`, a built-in model's train step instead (tools/TrainStep.h:
+/// its training loss and optimizer, the learning rate an input), at `batch`
+/// or its training batch.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(const std::string &name, std::optional<int64_t> batch,
-          const std::string &file, mlir::MLIRContext &ctx);
+          const std::string &file, mlir::MLIRContext &ctx, bool train = false);
 
 /// "linreg, house_mlp, ...".
 std::string knownModelNames();

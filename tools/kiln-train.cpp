@@ -252,11 +252,7 @@ int main(int argc, char **argv) {
   float rate = lr.value_or(kind == defaults.optimizer ? defaults.lr
                            : kind == "adam"          ? 1e-3f
                                                      : 1e-2f);
-  optim::Optimizer opt =
-      kind == "sgd"        ? optim::Optimizer(optim::SGD{rate, weightDecay})
-      : kind == "momentum" ? optim::Optimizer(optim::Momentum{rate, 0.9f, weightDecay})
-                           : optim::Optimizer(optim::Adam{rate, 0.9f, 0.999f,
-                                                          1e-7f, weightDecay});
+  optim::Optimizer opt = optim::byName(kind, rate, weightDecay);
   if (schedule.empty())
     schedule = defaults.schedule;
   int64_t totalEpochs = epochs.value_or(steps ? 0 : defaults.epochs);

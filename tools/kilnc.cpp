@@ -46,15 +46,17 @@ static int fail(const std::string &message) {
 static int reportMemory(const std::string &name, std::optional<int64_t> batch,
                         const std::string &file,
                         const cpu::CpuCodegenOptions &options,
-                        mlir::MLIRContext &ctx) {
+                        mlir::MLIRContext &ctx, bool train) {
   std::vector<std::string> names;
-  if (name.empty() && file.empty())
+  if (name.empty() && file.empty()) {
     for (const ModelInfo &m : builtinModels())
-      names.push_back(m.name);
-  else
+      if (!train || m.training)
+        names.push_back(m.name);
+  } else {
     names.push_back(name);
+  }
   for (const std::string &n : names) {
-    auto module = loadModel(n, batch, file, ctx);
+    auto module = loadModel(n, batch, file, ctx, train);
     if (!module)
       return fail(llvm::toString(module.takeError()));
     auto plan = cpu::planArtifact(**module, options);
@@ -84,6 +86,10 @@ int main(int argc, char **argv) {
   app.add_flag("--list-models", listModels, "List the built-in models");
   app.add_option("--model", modelName, "A built-in model");
   app.add_option("--batch", batch, "Batch size (default: the model's own)");
+  bool train = false;
+  app.add_flag("--train", train,
+               "The model's train step (autodiff and optimizer) instead of "
+               "the model");
   app.add_option("file", file, "A kiln module (.mlir)");
   CLI::Option *outputOpt =
       app.add_option("-o", output, "Output file (- for stdout)");
@@ -182,8 +188,8 @@ int main(int argc, char **argv) {
   }
   auto ctx = makeContext();
   if (memoryReport)
-    return reportMemory(modelName, batch, file, options, *ctx);
-  auto module = loadModel(modelName, batch, file, *ctx);
+    return reportMemory(modelName, batch, file, options, *ctx, train);
+  auto module = loadModel(modelName, batch, file, *ctx, train);
   if (!module) {
     llvm::errs() << "kilnc: " << llvm::toString(module.takeError()) << "\n";
     return 1;
