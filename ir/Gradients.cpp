@@ -276,11 +276,24 @@ void CastOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
 void MatmulOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
   Location loc = getLoc();
   Value lhs = getLhs(), rhs = getRhs(), grad = g[0];
-  Value dLhs = b.create<MatmulOp>(loc, grad, transposeLast2(b, loc, rhs));
-  out.push_back(sumTo(b, loc, dLhs, lhs));
   ArrayRef<int64_t> a = shapeOf(lhs), gs = shapeOf(grad);
+  // dLhs = G B^T. A weight B much larger than G and dLhs (a wide dense
+  // layer at a small batch) is not transposed, each step, in full:
+  // dLhs^T = B G^T transposes the two small ones instead.
+  int64_t rows = typeOf(grad).getNumElements() / gs.back();
+  Value dLhs;
+  if (shapeOf(rhs).size() == 2 &&
+      typeOf(rhs).getNumElements() > rows * (gs.back() + a.back())) {
+    Value g2 = reshape(b, loc, grad, {rows, gs.back()});
+    Value dT = b.create<MatmulOp>(loc, rhs, transposeLast2(b, loc, g2));
+    SmallVector<int64_t> dShape(gs.drop_back());
+    dShape.push_back(a.back());
+    dLhs = reshape(b, loc, transposeLast2(b, loc, dT), dShape);
+  } else {
+    dLhs = b.create<MatmulOp>(loc, grad, transposeLast2(b, loc, rhs));
+  }
+  out.push_back(sumTo(b, loc, dLhs, lhs));
   if (shapeOf(rhs).size() == 2 && a.size() > 2) {
-    int64_t rows = typeOf(lhs).getNumElements() / a.back();
     lhs = reshape(b, loc, lhs, {rows, a.back()});
     grad = reshape(b, loc, grad, {rows, gs.back()});
   }
