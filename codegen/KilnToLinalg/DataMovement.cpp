@@ -58,16 +58,45 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
   }
 };
 
+/// linalg.transpose loops over the result, reading the input with the
+/// stride of the result's inner dim X; the lines read stay in cache for the
+/// next elements only while the input's inner dim Y (one line per row of
+/// X) fits. When Y is the shorter of the two (a [pixels, 32] gradient
+/// transposed), the loops run over the input instead: contiguous reads, and
+/// Y lines of the result written in turn.
 struct TransposeLowering : OpConversionPattern<TransposeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = rewriter.create<tensor::EmptyOp>(op.getLoc(), type.getShape(),
+    ArrayRef<int64_t> perm = op.getPerm();
+    ArrayRef<int64_t> in = cast<RankedTensorType>(op.getInput().getType())
+                               .getShape();
+    Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
                                                   type.getElementType());
-    auto t = rewriter.create<linalg::TransposeOp>(
-        op.getLoc(), adaptor.getInput(), init, op.getPerm());
+    unsigned rank = perm.size();
+    if (rank < 2 || perm.back() == rank - 1 ||
+        in.back() >= type.getShape().back()) {
+      auto t = rewriter.create<linalg::TransposeOp>(loc, adaptor.getInput(),
+                                                    init, perm);
+      rewriter.replaceOp(op, t.getResults());
+      return success();
+    }
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineExpr> outExprs;
+    for (int64_t d : perm)
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx),
+        AffineMap::get(rank, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto t = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{adaptor.getInput()}, ValueRange{init}, maps,
+        iters, [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
     rewriter.replaceOp(op, t.getResults());
     return success();
   }

@@ -1,7 +1,8 @@
 // RUN: kiln-opt %s --kiln-lower-to-linalg | FileCheck %s
 
 // --kiln-lower-to-linalg, data-movement family: reshape as collapse/expand
-// through one dim, transpose as linalg.transpose, concat as insert_slices
+// through one dim, transpose as linalg.transpose (a linalg.generic over
+// the input when its inner dim is the shorter), concat as insert_slices
 // into one empty tensor, slice as one strided extract_slice, pad as a fill
 // of zeros and one strided insert_slice, gather as a linalg.generic that
 // clamps each index into the table, one_hot as a linalg.generic comparing
@@ -11,6 +12,8 @@
 // CHECK-DAG: #[[$ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[$LEAD:.+]] = affine_map<(d0) -> ()>
 // CHECK-DAG: #[[$ID1:.+]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG: #[[$IN:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$SWAP:.+]] = affine_map<(d0, d1) -> (d1, d0)>
 
 // CHECK-LABEL: func.func @reshape
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>)
@@ -52,6 +55,21 @@ func.func @reshape_rank_zero(%x: tensor<f32>) -> tensor<1x1xf32> {
 func.func @transpose(%x: tensor<2x3x5xi8>) -> tensor<5x2x3xi8> {
   %0 = kiln.transpose %x {perm = array<i64: 2, 0, 1>} : tensor<2x3x5xi8> -> tensor<5x2x3xi8>
   return %0 : tensor<5x2x3xi8>
+}
+
+// A [pixels, 4] input: the loops run over it, writing 4 rows of the result
+// in turn, not striding through all its rows for each element written.
+// CHECK-LABEL: func.func @transpose_short_inner
+// CHECK-SAME:    (%[[X:.+]]: tensor<64x4xf32>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<4x64xf32>
+// CHECK:         %[[R:.+]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$SWAP]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[X]] : tensor<64x4xf32>) outs(%[[INIT]] : tensor<4x64xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:      linalg.yield %[[A]]
+// CHECK:         return %[[R]]
+func.func @transpose_short_inner(%x: tensor<64x4xf32>) -> tensor<4x64xf32> {
+  %0 = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<64x4xf32> -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
 }
 
 // Each operand lands at the running offset along the axis: 0, 3, 3 + 5.
