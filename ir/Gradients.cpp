@@ -304,8 +304,11 @@ void MatmulOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
 // x [N, H, W, C] (padded: xp [N, Hp, Wp, C]), w [KH, KW, C, F], stride s,
 // dilation d; y[n, oh, ow, f] = sum xp[n, oh s + kh d, ow s + kw d, c] w.
 //  dW[kh, kw, c, f] = sum_{n, oh, ow} xp[n, oh s + kh d, ...] G[n, oh, ow, f]
-//    is a convolution of xp^T [C, Hp, Wp, N] with G^T [OH, OW, N, F] as the
-//    filter, stride d and dilation s.
+//    is one matmul over the P = N OH OW output pixels: G^T [F, P] times the
+//    pixels' windows [P, KH KW C] (im2col: the window offsets' strided
+//    slices of xp, joined along C), then transposed to [KH KW C, F]. (As a
+//    convolution of xp^T with G^T as the filter it would be a matmul of KW
+//    rows per output row: far from the register tile.)
 //  dxp = G dilated by s (interior zeros), padded by d (K - 1) on each side,
 //    convolved with w flipped in space and with C and F swapped, dilation d;
 //    rows and columns that no window covered get zeros, then the forward
@@ -346,15 +349,25 @@ void Conv2dOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
 
   // Filter.
   {
+    ArrayRef<int64_t> gs = shapeOf(grad);
+    int64_t pixels = n * gs[1] * gs[2];
     Value xp = pad(b, loc, x, {0, p[0], p[2], 0}, {0, p[1], p[3], 0},
                    {0, 0, 0, 0});
-    Value xT = b.create<TransposeOp>(loc, xp, ArrayRef<int64_t>{3, 1, 2, 0});
-    Value gT = b.create<TransposeOp>(loc, grad, ArrayRef<int64_t>{1, 2, 0, 3});
-    Value dwT = b.create<Conv2dOp>(loc, xT, gT, d, ArrayRef<int64_t>{0, 0, 0, 0},
-                                   s);
-    // Rows of xp below the last window make the result taller than KH.
-    dwT = slice(b, loc, dwT, {0, 0, 0, 0}, {c, kh, kw, f}, {1, 1, 1, 1});
-    out.push_back(b.create<TransposeOp>(loc, dwT, ArrayRef<int64_t>{1, 2, 0, 3}));
+    SmallVector<Value> windows;
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j)
+        windows.push_back(slice(
+            b, loc, xp, {0, i * d[0], j * d[1], 0},
+            {n, i * d[0] + (gs[1] - 1) * s[0] + 1,
+             j * d[1] + (gs[2] - 1) * s[1] + 1, c},
+            {1, s[0], s[1], 1}));
+    Value cols = windows.size() == 1
+                     ? windows[0]
+                     : b.create<ConcatOp>(loc, windows, /*axis=*/3).getResult();
+    cols = reshape(b, loc, cols, {pixels, kh * kw * c});
+    Value gT = transposeLast2(b, loc, reshape(b, loc, grad, {pixels, f}));
+    Value dwT = b.create<MatmulOp>(loc, gT, cols);
+    out.push_back(reshape(b, loc, transposeLast2(b, loc, dwT), {kh, kw, c, f}));
   }
 }
 
@@ -371,6 +384,39 @@ void MaxPool2dOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
   int64_t n = xs[0], h = xs[1], w = xs[2], c = xs[3];
   int64_t hp = h + p[0] + p[1], wp = w + p[2] + p[3];
   bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
+  if (!padded && s[0] == win[0] && s[1] == win[1]) {
+    // Windows that tile the input (a 2x2 pool of stride 2): each input
+    // element is in one window, [N, OH, KH, OW, KW, C] as a reshape. The
+    // first maximum in window order is the one of highest rank
+    // KH KW - (i KW + j) among the elements equal to the result.
+    int64_t th = ys[1] * win[0], tw = ys[2] * win[1];
+    Value xt = th == h && tw == w
+                   ? x
+                   : slice(b, loc, x, {0, 0, 0, 0}, {n, th, tw, c},
+                           {1, 1, 1, 1});
+    SmallVector<int64_t> split{n, ys[1], win[0], ys[2], win[1], c},
+        one{n, ys[1], 1, ys[2], 1, c};
+    Value eq = compare(b, loc, reshape(b, loc, xt, split),
+                       reshape(b, loc, y, one), "eq");
+    auto rankType =
+        RankedTensorType::get({1, 1, win[0], 1, win[1], 1}, typeOf(x).getElementType());
+    SmallVector<float> ranks;
+    for (int64_t i = 0; i < win[0] * win[1]; ++i)
+      ranks.push_back(float(win[0] * win[1] - i));
+    Value rank = b.create<MulOp>(
+        loc, eq,
+        b.create<ConstantOp>(loc, rankType,
+                             DenseElementsAttr::get(rankType, ArrayRef(ranks))));
+    Value best = b.create<ReduceMaxOp>(loc, rank, b.getDenseI64ArrayAttr({2, 4}),
+                                       b.getBoolAttr(true));
+    Value dx = b.create<MulOp>(loc, reshape(b, loc, grad, one),
+                               compare(b, loc, rank, best, "eq"));
+    dx = reshape(b, loc, dx, {n, th, tw, c});
+    if (th != h || tw != w)
+      dx = pad(b, loc, dx, {0, 0, 0, 0}, {0, h - th, w - tw, 0}, {0, 0, 0, 0});
+    out.push_back(dx);
+    return;
+  }
   Value xp = pad(b, loc, x, {0, p[0], p[2], 0}, {0, p[1], p[3], 0}, {0, 0, 0, 0});
   // Padded positions hold -inf in the forward pass and never win.
   Value valid;

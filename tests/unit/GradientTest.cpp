@@ -211,6 +211,12 @@ std::vector<GradCase> cases() {
       {"max_pool2d", {{2, 4, 6, 3}},
        [](Graph &, P p) { return max_pool2d(p[0], {2, 2}, {2, 2}); },
        Values::Distinct},
+      {"max_pool2d odd size", {{1, 5, 7, 2}},
+       [](Graph &, P p) { return max_pool2d(p[0], {2, 2}, {2, 2}); },
+       Values::Distinct},
+      {"max_pool2d 3x1", {{2, 6, 4, 1}},
+       [](Graph &, P p) { return max_pool2d(p[0], {3, 1}, {3, 1}); },
+       Values::Distinct},
       {"max_pool2d overlapping padded", {{1, 5, 5, 2}},
        [](Graph &, P p) { return max_pool2d(p[0], {3, 3}, {2, 2}, {1, 1, 1, 1}); },
        Values::Distinct},
@@ -244,6 +250,45 @@ std::vector<GradCase> cases() {
          return softmax(relu(matmul(p[0], p[1]) + p[2]), 1);
        }},
   };
+}
+
+// A window whose maximum is held by several elements passes its gradient
+// to the first of them in row-major window order (TensorFlow's MaxPoolGrad),
+// both when windows tile the input and when they overlap.
+TEST(MaxPoolGradient, TiesGoToTheFirstMaximum) {
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<KilnDialect, mlir::func::FuncDialect>();
+  struct Case {
+    std::vector<int64_t> strides;
+    std::vector<double> x, expected; // [1, 3, 4, 1]
+  };
+  const std::vector<Case> cases = {
+      // Windows (0,0)-(1,1) and (0,2)-(1,3): ties of 5 and of 0.
+      {{2, 2},
+       {1, 5, 0, 0, 5, 5, 0, 0, 9, 9, 9, 9},
+       {0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+      // Stride 1: six overlapping windows over a constant input; each
+      // sends its gradient to its top-left element.
+      {{1, 1},
+       std::vector<double>(12, 3.0),
+       {1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0}},
+  };
+  for (const Case &c : cases) {
+    Graph g("ties");
+    Tensor x = g.param("x", {1, 3, 4, 1}, "zeros");
+    Tensor y = max_pool2d(x, {2, 2}, c.strides);
+    g.output("loss", reduce_sum(y, {0, 1, 2, 3}));
+    auto module = toModule(g, ctx);
+    mlir::PassManager pm(&ctx);
+    pm.addNestedPass<mlir::func::FuncOp>(createAutodiff());
+    ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+    auto func = modelFunc(*module);
+    ASSERT_TRUE(bool(func));
+    auto grads = interpretInDouble(*func, {DoubleTensor{{1, 3, 4, 1}, c.x}}, {});
+    ASSERT_TRUE(bool(grads)) << llvm::toString(grads.takeError());
+    EXPECT_EQ((*grads)[1].values, c.expected)
+        << "strides " << c.strides[0] << "x" << c.strides[1];
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, GradientTest, ::testing::ValuesIn(cases()),
