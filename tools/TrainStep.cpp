@@ -10,6 +10,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <cmath>
 
 namespace kiln {
 
@@ -206,6 +207,90 @@ llvm::Error initTrained(mlir::ModuleOp stepModule, const CompiledStep &step,
       state.emplace(s.name, std::move(t));
     }
   return llvm::Error::success();
+}
+
+HostTensor syntheticInput(const TensorSpec &spec, const loss::Loss &loss,
+                          int64_t classes, uint64_t seed) {
+  if (spec.name != loss.label || loss.kind == loss::Kind::MeanSquaredError)
+    return randomInput(spec, seed);
+  HostTensor t(spec.dtype, spec.shape);
+  Rng rng(seedFor(seed, spec.name));
+  auto draw = [&](int64_t n) {
+    return std::min<int64_t>(n - 1, (int64_t)std::floor(rng.uniform(0, n)));
+  };
+  switch (loss.kind) {
+  case loss::Kind::SparseCategoricalCrossEntropy:
+    for (int64_t i = 0; i < t.size(); ++i)
+      t.set(i, draw(classes));
+    break;
+  case loss::Kind::CategoricalCrossEntropy: {
+    int64_t last = spec.shape.empty() ? 1 : spec.shape.back();
+    for (int64_t row = 0; row < t.size() / last; ++row) {
+      int64_t hot = draw(last);
+      for (int64_t c = 0; c < last; ++c)
+        t.set(row * last + c, c == hot);
+    }
+    break;
+  }
+  default: // binary
+    for (int64_t i = 0; i < t.size(); ++i)
+      t.set(i, draw(2));
+    break;
+  }
+  return t;
+}
+
+bool ModelTrainStep::run(std::string &error) {
+  // Every data input was filled when the step was made: the same batch
+  // each step.
+  auto fill = [](const std::string &, HostTensor &, std::string &) {
+    return true;
+  };
+  if (!runStep(step, fill, state, &next, error))
+    return false;
+  std::swap(state, next);
+  return true;
+}
+
+llvm::Expected<ModelTrainStep>
+compileModelTrainStep(const ModelInfo &info, int64_t batch,
+                      const optim::Optimizer &optimizer,
+                      const cpu::CpuCodegenOptions &options, size_t threads,
+                      uint64_t seed, mlir::MLIRContext &ctx) {
+  auto graph = modelTrainGraph(info, batch, optimizer);
+  if (!graph)
+    return graph.takeError();
+  auto module = trainStepModule(*graph, ctx, "none", /*learningRateInput=*/true);
+  if (!module)
+    return module.takeError();
+  auto step = compileStep(**module, options, threads);
+  if (!step)
+    return step.takeError();
+  ModelTrainStep m{std::move(*graph), std::move(*step), {}, {}, {}, -1, -1};
+  if (llvm::Error err = initTrained(**module, m.step, seed, m.trained, m.state,
+                                    m.next))
+    return err;
+  m.lossOutput = m.step.output(m.graph.lossName);
+  m.predictionOutput = m.step.output(m.graph.graph.outputs().front().first);
+  if (m.lossOutput < 0 || m.predictionOutput < 0)
+    return error("the train step of '" + info.name +
+                 "' returns no loss or no prediction");
+  int64_t classes = m.step.outputs[m.predictionOutput].shape().empty()
+                        ? 1
+                        : m.step.outputs[m.predictionOutput].shape().back();
+  for (const TensorSpec &s : m.step.sig().inputs) {
+    if (m.state.count(s.name))
+      continue;
+    if (s.name == kLearningRate) {
+      HostTensor rate(DType::F32, {});
+      rate.set(0, optim::learningRate(optimizer));
+      m.step.data[s.name] = std::move(rate);
+      continue;
+    }
+    m.step.data[s.name] =
+        syntheticInput(s, info.training->loss, classes, seed);
+  }
+  return m;
 }
 
 } // namespace kiln

@@ -7,10 +7,11 @@
 // (parameters, optimizer state: the inputs with a `kiln.init`) by name, so
 // that one set of buffers serves both.
 //
-// What the tools that train share is here too, so that kiln-train and
-// kilnc --train compile and run the same step: a built-in model's training
-// setup, a compiled step with its data buffers, and the trained tensors in
-// two sets of buffers that swap after each step (no copies).
+// What the tools that train or time training share is here too, so that
+// kiln-train, kilnc --train and kiln-bench train compile and run the same
+// step: a built-in model's training setup, a compiled step with its data
+// buffers, the trained tensors in two sets of buffers that swap after each
+// step (no copies), and synthetic batches.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TOOLS_TRAINSTEP_H
@@ -133,6 +134,40 @@ llvm::Error initTrained(mlir::ModuleOp stepModule, const CompiledStep &step,
                         uint64_t seed, std::vector<TensorSpec> &trained,
                         std::map<std::string, HostTensor> &state,
                         std::map<std::string, HostTensor> &next);
+
+/// Seeded synthetic values for data input `spec` of a step with training
+/// loss `loss` and `classes` values in the prediction's last dim: for the
+/// loss's label, class ids uniform in [0, classes) (sparse categorical
+/// cross-entropy), one-hot rows (categorical), 0 or 1 (binary) or values
+/// uniform in [-1, 1) (MSE); for other inputs randomInput's values.
+HostTensor syntheticInput(const TensorSpec &spec, const loss::Loss &loss,
+                          int64_t classes, uint64_t seed);
+
+/// A built-in model's train step compiled as kiln-train compiles it, with
+/// fresh trained tensors and one synthetic batch: what kiln-bench times,
+/// one step at a time, and what a peer framework is checked against.
+struct ModelTrainStep {
+  TrainGraph graph;
+  CompiledStep step;
+  std::vector<TensorSpec> trained;
+  std::map<std::string, HostTensor> state, next;
+  int lossOutput = -1, predictionOutput = -1;
+
+  /// One step on the batch in step.data at the learning rate set there;
+  /// then `state` holds the updated tensors.
+  bool run(std::string &error);
+  /// The loss of the last step.
+  double loss() const { return step.outputs[lossOutput].get(0); }
+};
+
+/// Compiles model `info`'s train step at `batch` with `optimizer`, draws its
+/// trained tensors and a batch from `seed`, and sets the learning rate to
+/// the optimizer's.
+llvm::Expected<ModelTrainStep>
+compileModelTrainStep(const ModelInfo &info, int64_t batch,
+                      const optim::Optimizer &optimizer,
+                      const cpu::CpuCodegenOptions &options, size_t threads,
+                      uint64_t seed, mlir::MLIRContext &ctx);
 
 } // namespace kiln
 
