@@ -81,14 +81,11 @@ loadModel(const std::string &name, std::optional<int64_t> batch,
   if (train && !info->training)
     return error("model '" + name + "' has no training setup");
   int64_t b = batch.value_or(train ? info->training->batch : info->defaultBatch);
+  if (train)
+    return modelTrainStepModule(*info, b, trainOptimizer(*info->training),
+                                ctx);
   try {
     Graph g = info->build(b);
-    if (train) {
-      const TrainDefaults &d = *info->training;
-      return trainStepModule(
-          kiln::train(std::move(g), d.loss, optim::byName(d.optimizer, d.lr)),
-          ctx, "none", /*learningRateInput=*/true);
-    }
     auto module = toModule(g, ctx);
     if (!module)
       return error("model '" + name + "' did not verify");

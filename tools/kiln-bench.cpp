@@ -3,6 +3,9 @@
 //   kiln-bench artifact NAME [--batch=B] [--repeat=N]
 //   kiln-bench dispatch [--steps=S] [--repeat=N]
 //   kiln-bench model NAME [--batch=B] [--threads=T] [--fusion=LEVEL]
+//   kiln-bench train NAME [--batch=B] [--threads=T] [--fusion=LEVEL]
+//                   [--optimizer=sgd|momentum|adam] [--lr=X]
+//                   [--warmup=N] [--seed=S] [--save-step=DIR]
 //   kiln-bench bandwidth
 //   kiln-bench gemm M N K [--threads=T] [--cpu=CPU]
 //
@@ -17,6 +20,9 @@
 //         compile_ms=.. est_bytes=.. est_gbps=..
 //   (model --fusion-report=PATH.json also writes the kernels with their
 //   measured times)
+//   train NAME batch=B threads=T fusion=LEVEL kernels=K median_ms=X
+//         compile_ms=.. examples_per_s=.. optimizer=.. lr=.. runs=..
+//         first_loss=.. last_loss=..
 //   bandwidth bytes=.. gbps=..
 //   gemm M=.. N=.. K=.. threads=T gflops=.. [cpu=CPU, unless the host's]
 //
@@ -30,6 +36,20 @@
 // fusion level and times it through the runtime on T threads (median of
 // at least 20 runs and 1 s); est_bytes is the fusion cost model's estimate
 // of the memory its kernels move, est_gbps that over the median time.
+// `train` compiles a built-in model's train step (autodiff and its
+// optimizer, as kiln-train compiles it, the learning rate constant) and
+// times one step (forward, loss, gradients, update) on a fixed synthetic
+// batch, the trained tensors carried from step to step as in training:
+// warm-up steps, then the median as `model` takes it; first_loss is the
+// loss of the first step, last_loss of the last. --save-step=DIR writes
+// what a peer framework needs to check that it computes the same step:
+//   DIR/step.txt       model, batch, loss and optimizer with its settings
+//                      (key=value lines)
+//   DIR/batch/NAME.npy the batch, one file per data input
+//   DIR/before/NAME.npy the trained tensors (parameters, optimizer state)
+//                      before the first step
+//   DIR/after/NAME.npy the same after it
+//   DIR/outputs/NAME.npy the first step's loss and prediction
 // `bandwidth` is this machine's memory bandwidth on one thread: the median
 // of copying 256 MiB (bytes read plus bytes written over the time), what
 // the bytes-moved estimate of a memory-bound model is to be divided by.
@@ -40,13 +60,16 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/codegen/cpu/JitModel.h"
+#include "kiln/examples/Models.h"
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/frontend/kiln.h"
 #include "kiln/tools/Driver.h"
 #include "kiln/tools/Files.h"
 #include "kiln/tools/FusionReport.h"
 #include "kiln/tools/ModelSource.h"
+#include "kiln/tools/Npy.h"
 #include "kiln/tools/Standalone.h"
+#include "kiln/tools/TrainStep.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
@@ -59,6 +82,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 
 using namespace kiln;
 
@@ -87,6 +111,29 @@ bool medianMs(int repeat, Fn fn, double &median, std::string &error) {
   }
   std::sort(ms.begin(), ms.end());
   median = ms[ms.size() / 2];
+  return true;
+}
+
+/// Median of the timings of `fn` in milliseconds, after `warmup` untimed
+/// calls: at least 20 runs and 1 s (at most 100000), what `model` and
+/// `train` report.
+template <typename Fn>
+bool steadyMedianMs(int warmup, Fn fn, double &median, size_t &runs,
+                    std::string &error) {
+  for (int i = 0; i < warmup; ++i)
+    if (!fn(error))
+      return false;
+  std::vector<double> ms;
+  auto begin = std::chrono::steady_clock::now();
+  while (ms.size() < 20 || (msSince(begin) < 1000 && ms.size() < 100000)) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!fn(error))
+      return false;
+    ms.push_back(msSince(t0));
+  }
+  std::sort(ms.begin(), ms.end());
+  median = ms[ms.size() / 2];
+  runs = ms.size();
   return true;
 }
 
@@ -264,28 +311,22 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
   if (!loaded || !loaded->setNumThreads(threads, error))
     return fail(error);
   std::vector<HostTensor> outputs;
-  // Warm-up, then at least 20 runs and 1 s.
-  if (!loaded->run(inputs, outputs, error))
+  double median = 0;
+  size_t runs = 0;
+  auto run = [&](std::string &error) {
+    return loaded->run(inputs, outputs, error);
+  };
+  if (!steadyMedianMs(/*warmup=*/1, run, median, runs, error))
     return fail(error);
-  std::vector<double> ms;
-  auto begin = std::chrono::steady_clock::now();
-  while (ms.size() < 20 || (msSince(begin) < 1000 && ms.size() < 100000)) {
-    auto t0 = std::chrono::steady_clock::now();
-    if (!loaded->run(inputs, outputs, error))
-      return fail(error);
-    ms.push_back(msSince(t0));
-  }
-  std::sort(ms.begin(), ms.end());
-  double median = ms[ms.size() / 2];
   if (!reportPath.empty()) {
     // Each step's mean over as many profiled runs as timed ones.
     std::vector<double> seconds;
-    for (size_t i = 0; i < ms.size(); ++i)
+    for (size_t i = 0; i < runs; ++i)
       if (!loaded->runProfiled(inputs, outputs, seconds, error))
         return fail(error);
     std::vector<double> stepMs;
     for (double s : seconds)
-      stepMs.push_back(s * 1000 / ms.size());
+      stepMs.push_back(s * 1000 / runs);
     if (!writeFileAtomically(
             reportPath,
             fusionReportJson(*artifact, name, fusion, stepMs), error))
@@ -299,6 +340,142 @@ int benchModel(const std::string &name, std::optional<int64_t> batch,
               name.c_str(), (long long)sig->inputs[0].shape[0], threads,
               fusion.c_str(), artifact->numSteps, median, compileMs,
               (long long)bytes, bytes / (median * 1e6));
+  return 0;
+}
+
+/// Writes the .npy files of `tensors` into `dir` (created), one per name.
+bool writeTensors(const std::string &dir,
+                  const std::map<std::string, HostTensor> &tensors,
+                  std::string &error) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    error = "cannot create '" + dir + "': " + ec.message();
+    return false;
+  }
+  for (const auto &[name, t] : tensors)
+    if (!writeNpy(dir + "/" + name + ".npy", t, error))
+      return false;
+  return true;
+}
+
+/// "key=value" lines that say which step `m` computes: enough for a peer
+/// framework to build the same loss and optimizer.
+std::string stepDescription(const std::string &name, int64_t batch,
+                            const ModelTrainStep &m) {
+  static const char *lossNames[] = {"mse", "binary_cross_entropy",
+                                    "categorical_cross_entropy",
+                                    "sparse_categorical_cross_entropy"};
+  const loss::Loss &l = findModel(name)->training->loss;
+  std::string out;
+  auto add = [&](const std::string &key, const std::string &value) {
+    out += key + "=" + value + "\n";
+  };
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return std::string(buf);
+  };
+  add("model", name);
+  add("batch", std::to_string(batch));
+  add("loss", lossNames[static_cast<int>(l.kind)]);
+  add("loss_from_logits", l.fromLogits ? "1" : "0");
+  add("label", l.label);
+  add("prediction", m.graph.graph.outputs().front().first);
+  const optim::Optimizer &o = m.graph.optimizer;
+  add("optimizer", optim::name(o));
+  add("lr", num(optim::learningRate(o)));
+  std::visit(
+      [&](const auto &x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, optim::Momentum>)
+          add("momentum", num(x.momentum));
+        if constexpr (std::is_same_v<T, optim::Adam>) {
+          add("beta1", num(x.beta1));
+          add("beta2", num(x.beta2));
+          add("epsilon", num(x.epsilon));
+        }
+        add("weight_decay", num(x.weightDecay));
+      },
+      o);
+  return out;
+}
+
+int benchTrain(const std::string &name, std::optional<int64_t> batch,
+               size_t threads, const std::string &fusion,
+               const std::string &optimizer, std::optional<float> lr,
+               int warmup, uint64_t seed, const std::string &saveDir) {
+  const ModelInfo *info = findModel(name);
+  if (!info)
+    return fail("unknown model '" + name + "'; the built-in models are: " +
+                knownModelNames());
+  if (!info->training) {
+    std::string trained;
+    for (const ModelInfo &m : builtinModels())
+      if (m.training)
+        trained += (trained.empty() ? "" : ", ") + m.name;
+    return fail("model '" + name + "' has no training setup; these have: " +
+                trained);
+  }
+  int64_t b = batch.value_or(info->training->batch);
+  if (b < 1)
+    return fail("--batch=" + std::to_string(b) +
+                ": a batch must be at least 1");
+  std::string error;
+  // The files are written after compiling, which takes seconds: a
+  // directory that cannot hold them fails now.
+  if (!saveDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(saveDir))
+      return fail("--save-step: cannot create '" + saveDir +
+                  "': " + ec.message());
+    if (!checkWritable(saveDir + "/step.txt", error))
+      return fail("--save-step: " + error);
+  }
+  optim::Optimizer opt = trainOptimizer(*info->training, optimizer, lr);
+  cpu::CpuCodegenOptions options;
+  options.fusion = fusion;
+  auto ctx = makeContext();
+  auto start = std::chrono::steady_clock::now();
+  auto m = compileModelTrainStep(*info, b, opt, options, threads, seed, *ctx);
+  if (!m)
+    return fail(llvm::toString(m.takeError()));
+  double compileMs = msSince(start);
+
+  // The first step, from fresh tensors, is the one a peer checks.
+  if (!saveDir.empty()) {
+    std::map<std::string, HostTensor> batchData;
+    for (const auto &[input, t] : m->step.data)
+      if (input != kLearningRate)
+        batchData.emplace(input, t);
+    if (!writeTensors(saveDir + "/batch", batchData, error) ||
+        !writeTensors(saveDir + "/before", m->state, error))
+      return fail("--save-step: " + error);
+  }
+  if (!m->run(error))
+    return fail(error);
+  double firstLoss = m->loss();
+  if (!saveDir.empty()) {
+    std::map<std::string, HostTensor> outputs = {
+        {m->graph.lossName, m->step.outputs[m->lossOutput]},
+        {m->graph.graph.outputs().front().first,
+         m->step.outputs[m->predictionOutput]}};
+    if (!writeTensors(saveDir + "/after", m->state, error) ||
+        !writeTensors(saveDir + "/outputs", outputs, error) ||
+        !writeFileAtomically(saveDir + "/step.txt",
+                             stepDescription(name, b, *m), error))
+      return fail("--save-step: " + error);
+  }
+
+  double median = 0;
+  size_t runs = 0;
+  auto step = [&](std::string &error) { return m->run(error); };
+  if (!steadyMedianMs(warmup, step, median, runs, error))
+    return fail(error);
+  std::printf("train %s batch=%lld threads=%zu fusion=%s kernels=%zu "
+              "median_ms=%.6f compile_ms=%.0f examples_per_s=%.1f "
+              "optimizer=%s lr=%g runs=%zu first_loss=%.6f last_loss=%.6f\n",
+              name.c_str(), (long long)b, threads, fusion.c_str(),
+              m->step.kernels, median, compileMs, b * 1000.0 / median,
+              optim::name(opt).c_str(), optim::learningRate(opt), runs,
+              firstLoss, m->loss());
   return 0;
 }
 
@@ -393,6 +570,31 @@ int main(int argc, char **argv) {
   model->add_option("--fusion-report", fusionReport,
                     "Write kilnc's fusion report, with each kernel's "
                     "measured time (measured_ms), to this JSON file");
+  CLI::App *trainCmd = app.add_subcommand(
+      "train", "Median time of one training step of a built-in model");
+  trainCmd->add_option("name", name, "A built-in model with a training setup")
+      ->required();
+  trainCmd->add_option("--batch", batch,
+                       "Batch size (default: the model's training batch)");
+  trainCmd->add_option("--threads", threads, "Threads to run on")
+      ->check(CLI::Range(1, 1024));
+  trainCmd->add_option("--fusion", fusion, "none, elementwise or full")
+      ->check(CLI::IsMember({"none", "elementwise", "full"}));
+  std::string optimizer, saveStep;
+  std::optional<float> lr;
+  int warmup = 3;
+  uint64_t seed = 1;
+  trainCmd->add_option("--optimizer", optimizer,
+                       "sgd, momentum or adam (default: the model's)")
+      ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
+  trainCmd->add_option("--lr", lr, "Learning rate (default: the model's)")
+      ->check(CLI::PositiveNumber);
+  trainCmd->add_option("--warmup", warmup, "Untimed steps before timing")
+      ->check(CLI::Range(0, 1000));
+  trainCmd->add_option("--seed", seed, "Seed of the parameters and the batch");
+  trainCmd->add_option("--save-step", saveStep,
+                       "Write the first step's tensors (.npy) to this "
+                       "directory, for a peer to check");
   CLI::App *bandwidth = app.add_subcommand(
       "bandwidth", "Memory bandwidth of one thread (a 256 MiB copy)");
   int64_t gemmM = 0, gemmN = 0, gemmK = 0;
@@ -416,6 +618,9 @@ int main(int argc, char **argv) {
     return benchArtifact(name, batch, repeat);
   if (model->parsed())
     return benchModel(name, batch, threads, fusion, fusionReport);
+  if (trainCmd->parsed())
+    return benchTrain(name, batch, threads, fusion, optimizer, lr, warmup,
+                      seed, saveStep);
   if (bandwidth->parsed())
     return benchBandwidth();
   if (gemm->parsed())

@@ -19,7 +19,6 @@
 #include "kiln/codegen/cpu/Aot.h"
 #include "kiln/examples/Models.h"
 #include "kiln/frontend/ToMlir.h"
-#include "kiln/ir/ParamInit.h"
 #include "kiln/tools/Checkpoint.h"
 #include "kiln/tools/Datasets.h"
 #include "kiln/tools/Driver.h"
@@ -92,77 +91,6 @@ int64_t correct(Score score, loss::Kind kind, const HostTensor &pred,
 int64_t scored(Score score, const HostTensor &pred, int64_t rows) {
   int64_t perRow = pred.size() / pred.shape()[0];
   return rows * (score == Score::Argmax ? perRow / pred.shape().back() : perRow);
-}
-
-/// The train step's input that the schedule sets before each step.
-constexpr const char *kLearningRate = "learning_rate";
-
-/// One compiled step and the buffers of its data inputs and outputs.
-struct Step {
-  std::unique_ptr<Artifact> artifact;
-  std::map<std::string, HostTensor> data;    // inputs that are not trained
-  std::vector<HostTensor> outputs;           // one per output
-  std::vector<const void *> in;
-  std::vector<void *> out;
-
-  const ModelSignature &sig() const { return artifact->signature(); }
-  int output(const std::string &name) const {
-    for (size_t i = 0; i < sig().outputs.size(); ++i)
-      if (sig().outputs[i].name == name)
-        return i;
-    return -1;
-  }
-};
-
-llvm::Expected<Step> compileStep(mlir::ModuleOp module,
-                                 const cpu::CpuCodegenOptions &options,
-                                 size_t threads) {
-  auto compiled = cpu::compileArtifact(module, {}, options);
-  if (!compiled)
-    return compiled.takeError();
-  std::string error;
-  Step step;
-  step.artifact = Artifact::loadBytes(compiled->bytes.data(),
-                                      compiled->bytes.size(), error);
-  if (!step.artifact || !step.artifact->setNumThreads(threads, error))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), error);
-  for (const TensorSpec &o : step.sig().outputs)
-    step.outputs.emplace_back(o.dtype, o.shape);
-  return step;
-}
-
-/// Runs `step` on the current batch of `batcher`, with trained inputs from
-/// `state` and trained outputs into `next` (null: not kept).
-bool runStep(Step &step, const Batcher &batcher,
-             std::map<std::string, HostTensor> &state,
-             std::map<std::string, HostTensor> *next, std::string &error) {
-  step.in.clear();
-  step.out.clear();
-  for (const TensorSpec &s : step.sig().inputs) {
-    auto it = state.find(s.name);
-    if (it != state.end()) {
-      step.in.push_back(it->second.data());
-      continue;
-    }
-    HostTensor &t = step.data[s.name];
-    if (s.name == kLearningRate) {
-      step.in.push_back(t.data()); // set by the caller
-      continue;
-    }
-    if (!batcher.fill(s.name, t, error))
-      return false;
-    step.in.push_back(t.data());
-  }
-  for (size_t i = 0; i < step.outputs.size(); ++i) {
-    void *into = step.outputs[i].data();
-    if (next) {
-      auto it = next->find(step.sig().outputs[i].name);
-      if (it != next->end())
-        into = it->second.data();
-    }
-    step.out.push_back(into);
-  }
-  return step.artifact->run(step.in.data(), step.out.data(), error);
 }
 
 std::string fixed(double v, int digits = 4) {
@@ -248,11 +176,9 @@ int main(int argc, char **argv) {
 
   // The optimizer, by flag or the model's default.
   int64_t b = batch.value_or(defaults.batch);
-  std::string kind = optimizer.empty() ? defaults.optimizer : optimizer;
-  float rate = lr.value_or(kind == defaults.optimizer ? defaults.lr
-                           : kind == "adam"          ? 1e-3f
-                                                     : 1e-2f);
-  optim::Optimizer opt = optim::byName(kind, rate, weightDecay);
+  optim::Optimizer opt = trainOptimizer(defaults, optimizer, lr, weightDecay);
+  std::string kind = optim::name(opt);
+  float rate = optim::learningRate(opt);
   if (schedule.empty())
     schedule = defaults.schedule;
   int64_t totalEpochs = epochs.value_or(steps ? 0 : defaults.epochs);
@@ -281,13 +207,12 @@ int main(int argc, char **argv) {
   // Compile the train and evaluation steps.
   auto ctx = makeContext();
   double compileStart = now();
-  std::optional<TrainGraph> trainGraph, evalGraph;
-  try {
-    trainGraph.emplace(train(info->build(b), defaults.loss, opt));
-    evalGraph.emplace(train(info->build(evalBatch), defaults.loss, opt));
-  } catch (const ShapeError &e) {
-    return fail(e.what());
-  }
+  auto trainGraph = modelTrainGraph(*info, b, opt);
+  if (!trainGraph)
+    return fail(llvm::toString(trainGraph.takeError()));
+  auto evalGraph = modelTrainGraph(*info, evalBatch, opt);
+  if (!evalGraph)
+    return fail(llvm::toString(evalGraph.takeError()));
   auto stepModule = trainStepModule(*trainGraph, *ctx, remat,
                                     /*learningRateInput=*/true);
   if (!stepModule)
@@ -315,22 +240,11 @@ int main(int argc, char **argv) {
 
   // Trained tensors: the step's inputs with an init, fresh or resumed; each
   // must come back as an output of its name.
-  // (The artifact's signature has no inits; the module's has.)
-  auto stepSig = signatureOf(**stepModule);
-  if (!stepSig)
-    return fail(llvm::toString(stepSig.takeError()));
   std::vector<TensorSpec> trained;
   std::map<std::string, HostTensor> state, next;
-  for (const TensorSpec &s : stepSig->inputs)
-    if (!s.init.empty()) {
-      if (trainStep->output(s.name) < 0)
-        return fail("the train step does not return '" + s.name + "'");
-      trained.push_back(s);
-      HostTensor t(s.dtype, s.shape);
-      initParam(t, s.init, s.name, seed);
-      next.emplace(s.name, HostTensor(s.dtype, s.shape));
-      state.emplace(s.name, std::move(t));
-    }
+  if (llvm::Error err =
+          initTrained(**stepModule, *trainStep, seed, trained, state, next))
+    return fail(llvm::toString(std::move(err)));
   int64_t firstEpoch = 0, doneSteps = 0;
   if (!resume.empty()) {
     Checkpoint ckpt;
