@@ -13,7 +13,10 @@
 // per epoch (or per tenth of the steps); the last line is
 // `test_accuracy=X test_loss=Y` for classifiers, `final_loss=Y` for the
 // others (linreg adds b0= and b1=). --export writes the trained model as an
-// artifact (.kmod) or a standalone program (any other name).
+// artifact (.kmod) or a standalone program (any other name). --epochs and
+// --steps count the whole run: resumed from a checkpoint at step k, --steps=S
+// takes S - k more steps, from the batch an unbroken run would take next,
+// and ends with the same bytes.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/cpu/Aot.h"
@@ -116,7 +119,8 @@ int main(int argc, char **argv) {
   CLI::Option *epochsOpt =
       app.add_option("--epochs", epochs, "Epochs over the training set")
           ->check(CLI::Range(int64_t(1), int64_t(1000000)));
-  app.add_option("--steps", steps, "Train steps (instead of epochs)")
+  app.add_option("--steps", steps, "Train steps in all, those before --resume included "
+                 "(instead of epochs)")
       ->check(CLI::Range(int64_t(1), int64_t(1000000000)))
       ->excludes(epochsOpt);
   app.add_option("--batch", batch, "Examples per step (default: the model's)")
@@ -245,7 +249,11 @@ int main(int argc, char **argv) {
   if (llvm::Error err =
           initTrained(**stepModule, *trainStep, seed, trained, state, next))
     return fail(llvm::toString(std::move(err)));
-  int64_t firstEpoch = 0, doneSteps = 0;
+  // Where the run stands: `epochBatches` batches of epoch `atEpoch` done.
+  // A checkpoint keeps both (and the batch size they count in), so that a
+  // run stopped mid-epoch resumes with the batch an unbroken run would
+  // have taken next: the epoch's order depends only on (seed, epoch).
+  int64_t atEpoch = 0, epochBatches = 0, doneSteps = 0;
   if (!resume.empty()) {
     Checkpoint ckpt;
     if (!loadCheckpoint(resume, ckpt, error) ||
@@ -253,15 +261,34 @@ int main(int argc, char **argv) {
       return fail(error);
     for (auto &[name, t] : ckpt.tensors)
       state[name] = std::move(t);
-    firstEpoch = ckpt.counters.count("epoch") ? ckpt.counters["epoch"] : 0;
-    doneSteps = ckpt.counters.count("step") ? ckpt.counters["step"] : 0;
-    std::printf("resumed from %s at epoch=%lld step=%lld\n", resume.c_str(),
-                (long long)firstEpoch, (long long)doneSteps);
+    auto counter = [&](const char *name) {
+      auto it = ckpt.counters.find(name);
+      return it == ckpt.counters.end() ? int64_t(0) : it->second;
+    };
+    atEpoch = counter("epoch");
+    doneSteps = counter("step");
+    // Batches of another size: continue after the examples already seen.
+    int64_t savedBatch = counter("batch_size");
+    epochBatches = savedBatch > 0 && savedBatch != b
+                       ? (counter("batch") * savedBatch + b - 1) / b
+                       : counter("batch");
+    std::printf("resumed from %s at epoch=%lld batch=%lld step=%lld\n",
+                resume.c_str(), (long long)atEpoch, (long long)epochBatches,
+                (long long)doneSteps);
   }
-  auto saveState = [&](int64_t epoch) {
+  // A finished epoch continues with the next.
+  bool epochDone = epochBatches >= batcher->numBatches();
+  int64_t firstEpoch = atEpoch + epochDone,
+          firstBatch = epochDone ? 0 : epochBatches;
+  auto saveState = [&] {
     if (save.empty())
       return true;
-    Checkpoint ckpt{modelName, {{"epoch", epoch}, {"step", doneSteps}}, state};
+    Checkpoint ckpt{modelName,
+                    {{"epoch", atEpoch},
+                     {"batch", epochBatches},
+                     {"batch_size", b},
+                     {"step", doneSteps}},
+                    state};
     return saveCheckpoint(save, ckpt, error);
   };
 
@@ -301,7 +328,7 @@ int main(int argc, char **argv) {
   int64_t reportEvery = totalSteps ? std::max<int64_t>(1, totalSteps / 10) : 0;
   for (int64_t epoch = firstEpoch;
        totalSteps ? stepsLeft > 0 : epoch < totalEpochs; ++epoch) {
-    batcher->startEpoch(epoch);
+    batcher->startEpoch(epoch, epoch == firstEpoch ? firstBatch : 0);
     double lossSum = 0, start = now(), windowStart = start;
     int64_t hits = 0, total = 0, batches = 0, windowSteps = 0;
     while ((!totalSteps || stepsLeft > 0) && batcher->next()) {
@@ -321,6 +348,8 @@ int main(int argc, char **argv) {
       ++batches;
       ++doneSteps;
       ++windowSteps;
+      atEpoch = epoch;
+      epochBatches = batcher->batchIndex() + 1;
       if (score != Score::None) {
         hits += correct(score, defaults.loss.kind,
                         trainStep->outputs[predOut], trainStep->data[label], b);
@@ -351,11 +380,13 @@ int main(int argc, char **argv) {
         std::printf(" test_accuracy=%s", fixed(testAccuracy).c_str());
       std::printf("\n");
       std::fflush(stdout);
-      if (!saveState(epoch + 1))
+      atEpoch = epoch + 1;
+      epochBatches = 0;
+      if (!saveState())
         return fail(error);
     }
   }
-  if (totalSteps && !saveState(0))
+  if (totalSteps && !saveState())
     return fail(error);
 
   // Export the trained parameters into the inference model.

@@ -6,6 +6,7 @@
 # are (config.llvm_tools_dir).
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config  # set up by lit.site.cfg.py
@@ -24,6 +25,9 @@ config.test_exec_root = os.path.join(config.kiln_obj_root, "tests", "lit")
 # order).
 llvm_config.with_environment(
     "PATH", [config.kiln_tools_dir, config.llvm_tools_dir], append_path=True)
+
+# Helper scripts (Inputs/*.py) run on the Python that runs lit.
+config.substitutions.append(("%python", sys.executable))
 
 # A missing tool would otherwise show up as every test failing with
 # "command not found"; say what to build instead.
