@@ -57,6 +57,9 @@ constexpr int64_t kCacheLine = 64;
 constexpr int64_t kMatmulRows = 8;
 constexpr int64_t kMatmulColumns = 32;
 
+/// A matmul's B from this size on (f32 bytes) is streamed from memory.
+constexpr int64_t kLargeB = 1 << 20;
+
 struct Plan {
   /// A fused kernel's loop over its chunks (--kiln-chunk-fused-kernels):
   /// workgroups take whole chunks.
@@ -166,6 +169,21 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   }
   if (!chosen)
     return plan;
+  // A matmul split by rows reads all of B in every workgroup, split by
+  // columns all of A. With more columns than rows and a B beyond the
+  // caches (a filter gradient: 64 rows by 288 columns, summed over 41472
+  // pixels), rows would make every thread stream the whole of B.
+  if (isTileableMatmul(root) && *outputDim(*chosen) + 2 == out.getNumResults()) {
+    int64_t k = 1;
+    for (unsigned i = 0; i < extents.size(); ++i)
+      if (!linalg::isParallelIterator(iterators[i]))
+        k *= extents[i];
+    for (unsigned i = 0; i < extents.size(); ++i)
+      if (outputDim(i) == out.getNumResults() - 1 &&
+          linalg::isParallelIterator(iterators[i]) &&
+          extents[i] > extents[*chosen] && k * extents[i] * 4 > kLargeB)
+        chosen = i;
+  }
   // Bytes of the output between one index of the chosen dim and the next.
   auto outType = cast<RankedTensorType>(root->getResult(0).getType());
   Type element = outType.getElementType();

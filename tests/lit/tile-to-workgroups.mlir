@@ -70,6 +70,20 @@ func.func private @matmul_40cubed(%a: tensor<40x40xf32> {bufferization.writable 
   return %r : tensor<40x40xf32>
 }
 
+// More columns than rows, and a B of 4.5 MiB: split by rows, every
+// workgroup would stream all of B; the columns are split instead (each
+// reads all of A, 1 MiB), in whole panels: 288 / 32 = 9 workgroups.
+// CHECK-LABEL: func.func private @matmul_large_b
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64}
+// CHECK:         tensor.extract_slice %{{.+}}[0, %{{.+}}] [4096, %{{.+}}] [1, 1] : tensor<4096x288xf32> to tensor<4096x?xf32>
+func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %b: tensor<4096x288xf32> {bufferization.writable = false}) -> tensor<64x288xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64x288xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) -> tensor<64x288xf32>
+  return %r : tensor<64x288xf32>
+}
+
 // Too few rows: the columns are split, in whole 32-column panels (which a
 // packed weight needs), so 1024 / 32 = 32 workgroups at most.
 // CHECK-LABEL: func.func private @matmul_columns
