@@ -18,6 +18,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <sys/mman.h>
 
 namespace kiln {
 
@@ -83,11 +84,17 @@ private:
     return n * dtypeSize(dtype_);
   }
   // Zeroed, so that a fresh tensor never holds stale bits (or NaNs).
+  static constexpr size_t kHugePage = 2 << 20;
   static std::unique_ptr<void, Free> allocate(size_t bytes) {
-    size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
-    void *p = std::aligned_alloc(64, rounded);
+    // Large tensors on huge-page boundaries, for the TLB (see
+    // MappedMemory.cpp).
+    size_t align = bytes >= kHugePage ? kHugePage : 64;
+    size_t rounded = bytes ? (bytes + align - 1) / align * align : align;
+    void *p = std::aligned_alloc(align, rounded);
     if (!p)
       throw std::bad_alloc();
+    if (align == kHugePage)
+      madvise(p, rounded, MADV_HUGEPAGE);
     std::memset(p, 0, rounded);
     return std::unique_ptr<void, Free>(p);
   }

@@ -16,6 +16,7 @@ namespace kiln::rt {
 
 // Zero-sized regions point here, so kernels never receive a null pointer.
 alignas(64) static uint8_t emptyRegion[64];
+constexpr size_t kHugePage = 2 << 20;
 
 MappedMemory &MappedMemory::operator=(MappedMemory &&other) noexcept {
   if (this != &other) {
@@ -41,6 +42,10 @@ Status MappedMemory::allocate(size_t size, const char *what) {
                          strCat("cannot allocate the ", size, "-byte ", what,
                                 ": ", std::strerror(err)));
   }
+  // Huge pages where the kernel allows them: a large arena walked in
+  // strided tiles would otherwise miss the TLB on most rows.
+  if (size >= kHugePage)
+    madvise(p, size, MADV_HUGEPAGE);
   data_ = static_cast<uint8_t *>(p);
   size_ = size;
   mapped_ = true;
