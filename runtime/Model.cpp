@@ -56,6 +56,34 @@ Status checkPointers(const char *what, const void *const *pointers,
   return Status::ok();
 }
 
+/// Outputs are written while inputs and other outputs are read: compiled
+/// kernels assume their buffers do not overlap (LLVM noalias), so a caller
+/// running "in place" is refused rather than given wrong numbers.
+Status checkDisjoint(const void *const *inputs, void *const *outputs,
+                     const std::vector<TensorDesc> &ins,
+                     const std::vector<TensorDesc> &outs) {
+  auto overlap = [](const void *a, size_t an, const void *b, size_t bn) {
+    auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+    return an && bn && x < y + bn && y < x + an;
+  };
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto clash = [&](const char *what, size_t j, const TensorDesc &t) {
+      return Status::error(
+          KILN_ERROR_ARGUMENT,
+          strCat("output ", i, " ('", outs[i].name, "') overlaps ", what, " ",
+                 j, " ('", t.name, "'); every output needs a buffer of its "
+                 "own"));
+    };
+    for (size_t j = 0; j < ins.size(); ++j)
+      if (overlap(outputs[i], outs[i].byteSize, inputs[j], ins[j].byteSize))
+        return clash("input", j, ins[j]);
+    for (size_t j = 0; j < i; ++j)
+      if (overlap(outputs[i], outs[i].byteSize, outputs[j], outs[j].byteSize))
+        return clash("output", j, outs[j]);
+  }
+  return Status::ok();
+}
+
 } // namespace
 
 Status Model::run(const void *const *inputs, void *const *outputs,
@@ -63,6 +91,8 @@ Status Model::run(const void *const *inputs, void *const *outputs,
   if (Status s = checkPointers("input", inputs, inputs_))
     return s;
   if (Status s = checkPointers("output", outputs, outputs_))
+    return s;
+  if (Status s = checkDisjoint(inputs, outputs, inputs_, outputs_))
     return s;
   ScopedFlushDenormals flush;
   executor_.run(plan_, pool_, inputs, outputs, stepSeconds);

@@ -106,8 +106,10 @@ size_t kiln_model_num_threads(const kiln_model *model);
 
 /* Runs the model: inputs[i] and outputs[i] point to row-major buffers of
  * the sizes the infos give, each aligned at least to its element size
- * (64 bytes is best for the kernels). Inputs are never written. A NULL or
- * misaligned buffer is KILN_ERROR_ARGUMENT, found before any kernel runs.
+ * (64 bytes is best for the kernels). Inputs are never written. An output
+ * may not overlap an input or another output (no run in place). A NULL,
+ * misaligned or overlapping buffer is KILN_ERROR_ARGUMENT, found before any
+ * kernel runs.
  * Not re-entrant on one model; distinct models may run concurrently.
  * Kernels run with denormal floats flushed to zero (x86 FTZ and DAZ), as
  * XLA's and TensorFlow's do; the caller's floating-point mode is restored

@@ -492,6 +492,42 @@ TEST(RuntimeApi, MisalignedBufferRefused) {
       << error;
 }
 
+TEST(RuntimeApi, OverlappingBuffersRefused) {
+  LoadResult r = load(reference());
+  ASSERT_EQ(r.status, KILN_OK) << r.message;
+  char error[256];
+  {
+    // In place: y written over input a.
+    RefBuffers buf;
+    buf.outputs[0] = buf.a;
+    EXPECT_EQ(kiln_model_run(r.model.get(), buf.inputs, buf.outputs, error,
+                             sizeof error),
+              KILN_ERROR_ARGUMENT);
+    EXPECT_STREQ(error, "output 0 ('y') overlaps input 0 ('a'); every "
+                        "output needs a buffer of its own");
+    EXPECT_EQ(buf.a[0], 1.0f); // nothing ran
+  }
+  {
+    // Partly: z starts inside y.
+    RefBuffers buf;
+    buf.outputs[1] = buf.y + 2;
+    EXPECT_EQ(kiln_model_run(r.model.get(), buf.inputs, buf.outputs, error,
+                             sizeof error),
+              KILN_ERROR_ARGUMENT);
+    EXPECT_STREQ(error, "output 1 ('z') overlaps output 0 ('y'); every "
+                        "output needs a buffer of its own");
+  }
+  {
+    // Two inputs may share a buffer: both are only read.
+    RefBuffers buf;
+    buf.inputs[1] = buf.a;
+    EXPECT_EQ(kiln_model_run(r.model.get(), buf.inputs, buf.outputs, error,
+                             sizeof error),
+              KILN_OK)
+        << error;
+  }
+}
+
 TEST(RuntimeApi, MessagesTruncateSafely) {
   std::vector<uint8_t> junk(3, 0);
   kiln_model *model = nullptr;
