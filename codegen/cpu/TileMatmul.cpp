@@ -338,7 +338,7 @@ public:
     // rows reuse each panel from cache, where prefetches only cost issue
     // slots.
     std::optional<int64_t> rows = getConstantIntValue(m);
-    prefetchB = packedB && streamsFromMemory(packedB) && rows &&
+    prefetchB = streamsFromMemory(packedB ? packedB : bMat) && rows &&
                 *rows <= kPrefetchMaxRows;
     a = flattenSplitK(a);
     if (packedB || !worthPackingB(bMat)) {
@@ -383,6 +383,8 @@ private:
   /// Rows of a packed weight that a panel's k loop prefetches ahead: 8 KiB
   /// at NR = 32, enough to cover the memory's latency at the FMAs' pace.
   static constexpr int64_t kPrefetchRows = 64;
+  /// The same for a weight read in place.
+  static constexpr int64_t kPrefetchRowsInPlace = 32;
   /// The most rows of A for which the weight is prefetched.
   static constexpr int64_t kPrefetchMaxRows = 32;
   /// The packed weight is prefetched in the k loop.
@@ -393,9 +395,18 @@ private:
   /// at N = 512) too late once the tile has more than a row's FMAs per
   /// byte to do: an [8, 36992] x [36992, 512] matmul reached half the
   /// memory bandwidth that the same weight times one row did.
-  static bool streamsFromMemory(Value packedB) {
-    auto t = cast<MemRefType>(packedB.getType());
-    return t.hasStaticShape() && t.getNumElements() * 4 >= 1024 * 1024;
+  /// So is a weight read in place (a trained one, which changes every
+  /// step): its rows a page or more apart, each panel's k loop a stream
+  /// of its own.
+  static bool streamsFromMemory(Value weight) {
+    auto t = cast<MemRefType>(weight.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (ShapedType::isDynamic(t.getDimSize(0)) ||
+        failed(getStridesAndOffset(t, strides, offset)) ||
+        ShapedType::isDynamic(strides[0]))
+      return false;
+    return t.getDimSize(0) * strides[0] * 4 >= 1024 * 1024;
   }
 
   /// A B of static shape of 1 MiB and more whose panels span at least 256
@@ -686,6 +697,16 @@ private:
           b.create<memref::PrefetchOp>(
               loc, p.packedB,
               ValueRange{add(rowStart, cst(kPrefetchRows * tile.nr() + line))},
+              /*isWrite=*/false, /*localityHint=*/3,
+              /*isDataCache=*/true);
+      // In place, rows lie a page or more apart: fewer rows ahead cover
+      // the latency (a prefetch past B's end is dropped, not a fault).
+      if (!p.packedB && !p.masked && prefetchB)
+        for (int64_t line = 0; line < tile.nr(); line += 16)
+          b.create<memref::PrefetchOp>(
+              loc, p.b,
+              ValueRange{add(kk, cst(kPrefetchRowsInPlace)),
+                         line ? add(p.j, cst(line)) : p.j},
               /*isWrite=*/false, /*localityHint=*/3,
               /*isDataCache=*/true);
       for (int64_t v = 0; v < tile.vectors; ++v) {

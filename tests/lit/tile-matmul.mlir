@@ -369,3 +369,18 @@ func.func @streamed_weight(%x: memref<8x1024xf32>, %w: memref<1024x256xf32> {kil
                 outs(%y : memref<8x256xf32>)
   return
 }
+
+// A trained weight of 1 MiB or more, read in place (its rows 1 KiB apart):
+// each k step of a full panel prefetches B's row 32 ahead, both lines.
+// CHECK-LABEL: func.func @streamed_trained_weight
+// CHECK:         scf.for %[[K:.+]] = {{.+}} iter_args
+// CHECK:           %[[AHEAD:.+]] = arith.addi %[[K]], %c32 : index
+// CHECK-NEXT:      memref.prefetch %[[W:.+]][%[[AHEAD]], %[[J:.+]]], read, locality<3>, data
+// CHECK-NEXT:      memref.prefetch %[[W]][%[[AHEAD]], %{{.+}}], read, locality<3>, data
+// CHECK-NEXT:      vector.load %[[W]][%[[K]], %[[J]]]
+func.func @streamed_trained_weight(%x: memref<8x1024xf32>, %w: memref<1024x256xf32>,
+                                   %y: memref<8x256xf32>) {
+  linalg.matmul ins(%x, %w : memref<8x1024xf32>, memref<1024x256xf32>)
+                outs(%y : memref<8x256xf32>)
+  return
+}
