@@ -36,3 +36,21 @@ func.func @computed(%x: f32) -> tensor<4xf32> {
   %v = linalg.fill ins(%x : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
   return %v : tensor<4xf32>
 }
+
+// -----
+
+// A returned view of an argument (a reshape of a slice) is copied the same
+// way: as a linalg.copy, which workgroups share, where bufferization would
+// copy the view on one thread.
+// CHECK-LABEL: func.func @returns_view
+// CHECK-SAME:    (%[[X:.+]]: tensor<4x6xf32>)
+// CHECK:         %[[S:.+]] = tensor.extract_slice %[[X]]
+// CHECK:         %[[R:.+]] = tensor.collapse_shape %[[S]]
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<12xf32>
+// CHECK:         %[[COPY:.+]] = linalg.copy ins(%[[R]] : tensor<12xf32>) outs(%[[INIT]] : tensor<12xf32>)
+// CHECK:         return %[[COPY]]
+func.func @returns_view(%x: tensor<4x6xf32>) -> tensor<12xf32> {
+  %s = tensor.extract_slice %x[0, 0] [2, 6] [1, 1] : tensor<4x6xf32> to tensor<2x6xf32>
+  %r = tensor.collapse_shape %s [[0, 1]] : tensor<2x6xf32> into tensor<12xf32>
+  return %r : tensor<12xf32>
+}
