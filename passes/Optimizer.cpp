@@ -91,7 +91,8 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
       rate = scalar(b, loc, lr);
     }
     // Adam's beta^t, advanced once per step, shared by every parameter.
-    Value beta1Power, beta2Power, beta1PowerNext, beta2PowerNext;
+    Value beta1Power, beta2Power, beta1PowerNext, beta2PowerNext, adamRate,
+        adamInvSqrtCorrection2;
     auto scalarType = RankedTensorType::get({}, b.getF32Type());
     SmallVector<std::pair<std::string, Value>> state;
     unsigned grads = 0;
@@ -122,7 +123,8 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
       if (weightDecay != 0)
         g = b.create<AddOp>(loc, g,
                             b.create<MulOp>(loc, p, scalar(b, loc, weightDecay)));
-      Value step; // what is subtracted from p, before the learning rate
+      Value step;        // what is subtracted from p, times `stepRate`
+      Value stepRate = rate;
       if (kind == "sgd") {
         step = g;
       } else if (kind == "momentum") {
@@ -139,6 +141,17 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
               b.create<MulOp>(loc, beta1Power, scalar(b, loc, beta1));
           beta2PowerNext =
               b.create<MulOp>(loc, beta2Power, scalar(b, loc, beta2));
+          // The bias corrections as two scalars of the step, as PyTorch's
+          // Adam: lr m^ / (sqrt(v^) + eps) = lr / (1 - b1^t) m /
+          // (sqrt(v) / sqrt(1 - b2^t) + eps). Per element, one division
+          // and one square root instead of three and one.
+          Value one = scalar(b, loc, 1.0);
+          adamRate = b.create<DivOp>(
+              loc, rate, b.create<SubOp>(loc, one, beta1PowerNext));
+          adamInvSqrtCorrection2 = b.create<DivOp>(
+              loc, one,
+              b.create<SqrtOp>(loc,
+                               b.create<SubOp>(loc, one, beta2PowerNext)));
         }
         BlockArgument m = addState((param + ".m").str(), p.getType(), "zeros",
                                    p.getLoc());
@@ -151,19 +164,18 @@ struct OptimizerPass : kiln::impl::OptimizerBase<OptimizerPass> {
             loc, b.create<MulOp>(loc, v, scalar(b, loc, beta2)),
             b.create<MulOp>(loc, b.create<MulOp>(loc, g, g),
                             scalar(b, loc, 1 - beta2)));
-        Value one = scalar(b, loc, 1.0);
-        Value mHat = b.create<DivOp>(
-            loc, mNext, b.create<SubOp>(loc, one, beta1PowerNext));
-        Value vHat = b.create<DivOp>(
-            loc, vNext, b.create<SubOp>(loc, one, beta2PowerNext));
         step = b.create<DivOp>(
-            loc, mHat,
-            b.create<AddOp>(loc, b.create<SqrtOp>(loc, vHat),
+            loc, mNext,
+            b.create<AddOp>(loc,
+                            b.create<MulOp>(loc, b.create<SqrtOp>(loc, vNext),
+                                            adamInvSqrtCorrection2),
                             scalar(b, loc, epsilon)));
+        stepRate = adamRate;
         state.push_back({(param + ".m").str(), mNext});
         state.push_back({(param + ".v").str(), vNext});
       }
-      Value next = b.create<SubOp>(loc, p, b.create<MulOp>(loc, step, rate));
+      Value next =
+          b.create<SubOp>(loc, p, b.create<MulOp>(loc, step, stepRate));
       addResult(param, next);
     }
     if (grads == 0) {

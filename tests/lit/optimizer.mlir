@@ -30,21 +30,27 @@
 // MOMENTUM:         return %{{.+}}, %{{.+}}, %[[NEXT]], %[[VNEXT]]
 
 // Adam: beta1^t and beta2^t are scalar state starting at 1, advanced once per
-// step; the moments m and v start at 0; the step is lr m^ / (sqrt(v^) + eps).
+// step; the moments m and v start at 0; the step is lr m^ / (sqrt(v^) + eps),
+// computed as PyTorch does: lr / (1 - beta1^t) times m / (sqrt(v) /
+// sqrt(1 - beta2^t) + eps), the corrections scalars of the step.
 // ADAM-LABEL: func.func @step
 // ADAM-SAME:    %[[B1P:arg[0-9]+]]: tensor<f32> {kiln.init = "ones", kiln.name = "adam.beta1_power"}, %[[B2P:arg[0-9]+]]: tensor<f32> {kiln.init = "ones", kiln.name = "adam.beta2_power"}
 // ADAM-SAME:    %[[M:arg[0-9]+]]: tensor<4xf32> {kiln.init = "zeros", kiln.name = "w.m"}, %[[V:arg[0-9]+]]: tensor<4xf32> {kiln.init = "zeros", kiln.name = "w.v"}
 // ADAM-SAME:    -> (tensor<f32> {kiln.name = "loss"}, tensor<4xf32> {kiln.name = "y"}, tensor<4xf32> {kiln.name = "w"}, tensor<4xf32> {kiln.name = "w.m"}, tensor<4xf32> {kiln.name = "w.v"}, tensor<f32> {kiln.name = "adam.beta1_power"}, tensor<f32> {kiln.name = "adam.beta2_power"})
 // ADAM:         %[[B1PN:.+]] = kiln.mul %[[B1P]], %{{.+}} : tensor<f32>, tensor<f32> -> tensor<f32>
 // ADAM:         %[[B2PN:.+]] = kiln.mul %[[B2P]], %{{.+}} : tensor<f32>, tensor<f32> -> tensor<f32>
+// ADAM:         %[[C1:.+]] = kiln.sub %{{.+}}, %[[B1PN]]
+// ADAM:         %[[ADAMLR:.+]] = kiln.div %{{.+}}, %[[C1]] : tensor<f32>
+// ADAM:         %[[C2:.+]] = kiln.sub %{{.+}}, %[[B2PN]]
+// ADAM:         %[[ROOTC2:.+]] = kiln.sqrt %[[C2]]
+// ADAM:         %[[INV:.+]] = kiln.div %{{.+}}, %[[ROOTC2]] : tensor<f32>
 // ADAM:         %[[MN:.+]] = kiln.add
 // ADAM:         %[[VN:.+]] = kiln.add
-// ADAM:         %[[MHAT:.+]] = kiln.div %[[MN]], %{{.+}}
-// ADAM:         %[[VHAT:.+]] = kiln.div %[[VN]], %{{.+}}
-// ADAM:         %[[ROOT:.+]] = kiln.sqrt %[[VHAT]]
-// ADAM:         %[[DEN:.+]] = kiln.add %[[ROOT]], %{{.+}}
-// ADAM:         %[[STEP:.+]] = kiln.div %[[MHAT]], %[[DEN]]
-// ADAM:         %[[SCALED:.+]] = kiln.mul %[[STEP]], %{{.+}}
+// ADAM:         %[[ROOT:.+]] = kiln.sqrt %[[VN]]
+// ADAM:         %[[VHAT:.+]] = kiln.mul %[[ROOT]], %[[INV]]
+// ADAM:         %[[DEN:.+]] = kiln.add %[[VHAT]], %{{.+}}
+// ADAM:         %[[STEP:.+]] = kiln.div %[[MN]], %[[DEN]]
+// ADAM:         %[[SCALED:.+]] = kiln.mul %[[STEP]], %[[ADAMLR]]
 // ADAM:         %[[NEXT:.+]] = kiln.sub %{{.+}}, %[[SCALED]]
 // ADAM:         return %{{.+}}, %{{.+}}, %[[NEXT]], %[[MN]], %[[VN]], %[[B1PN]], %[[B2PN]]
 
