@@ -759,13 +759,24 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   base.gridDims.assign(set.outputs.size(), 0);
 
   // The cheapest chunked grid; of as cheap, the one with fewer axes, then
-  // more indices.
+  // the one that cuts outer dims (a chunk's inner loops stay long: a 2x2
+  // max pool's chunks of 2x2 windows of every image left loops of 2 that
+  // LLVM unrolled into scalar code), then more indices.
   std::optional<KernelCost> best;
   auto extent = [](const Grid &g) {
     int64_t e = 1;
     for (const GridAxis &axis : g.axes)
       e *= axis.extent;
     return e;
+  };
+  auto innermostCut = [](const KernelCost &c) {
+    return c.gridDims.empty()
+               ? int64_t(0)
+               : *std::max_element(c.gridDims.begin(), c.gridDims.end());
+  };
+  auto rank = [&](const KernelCost &c) {
+    return std::make_tuple(c.grid.axes.size(), innermostCut(c),
+                           -extent(c.grid));
   };
   for (ArrayRef<int64_t> dims : candidateGrids(set)) {
     auto grid = propagateGrid(set, dims);
@@ -777,10 +788,7 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
     if (!cost || cost->strategy != "chunked")
       continue;
     if (!best || cost->cost() < best->cost() ||
-        (cost->cost() == best->cost() &&
-         std::make_pair(-(int64_t)cost->grid.axes.size(), extent(cost->grid)) >
-             std::make_pair(-(int64_t)best->grid.axes.size(),
-                            extent(best->grid))))
+        (cost->cost() == best->cost() && rank(*cost) < rank(*best)))
       best = std::move(cost);
   }
   if (best && best->cost() <= base.cost())

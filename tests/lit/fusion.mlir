@@ -402,3 +402,22 @@ func.func @pad_between(%x: tensor<2x8x8x4xf32>, %b: tensor<4xf32>) -> tensor<2x1
   %4 = kiln.neg %3 : tensor<2x17x17x4xf32>
   return %4 : tensor<2x17x17x4xf32>
 }
+
+// -----
+
+// A max pool's gradient mask (cnn's first block, batch 8): of grids that
+// cost the same, the one cutting outer dims, images and pooled rows, so that
+// a chunk's inner loops run along whole rows rather than 2x2 windows.
+// FULL-LABEL: func.func @pool_mask_outer_grid
+// FULL:         kiln.fusion "reduction"(%arg0) {chunks = array<i64: 4, 74>, grid_dims = array<i64: 0, 0, 1, 1>}
+func.func @pool_mask_outer_grid(%x: tensor<8x148x148x32xf32>) -> (tensor<8x74x74x32xf32>, tensor<8x74x2x74x2x32xf32>) {
+  %rank = kiln.constant dense<[[[[[[4.0], [3.0]]], [[[2.0], [1.0]]]]]]> : tensor<1x1x2x1x2x1xf32>
+  %p = kiln.max_pool2d %x {padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>, window = array<i64: 2, 2>} : tensor<8x148x148x32xf32> -> tensor<8x74x74x32xf32>
+  %y = kiln.reshape %p : tensor<8x74x74x32xf32> -> tensor<8x74x1x74x1x32xf32>
+  %w = kiln.reshape %x : tensor<8x148x148x32xf32> -> tensor<8x74x2x74x2x32xf32>
+  %eq = kiln.compare %w, %y {predicate = "eq"} : tensor<8x74x2x74x2x32xf32>, tensor<8x74x1x74x1x32xf32> -> tensor<8x74x2x74x2x32xf32>
+  %r = kiln.mul %eq, %rank : tensor<8x74x2x74x2x32xf32>, tensor<1x1x2x1x2x1xf32> -> tensor<8x74x2x74x2x32xf32>
+  %best = kiln.reduce_max %r {axes = array<i64: 2, 4>, keep_dims = true} : tensor<8x74x2x74x2x32xf32> -> tensor<8x74x1x74x1x32xf32>
+  %mask = kiln.compare %r, %best {predicate = "eq"} : tensor<8x74x2x74x2x32xf32>, tensor<8x74x1x74x1x32xf32> -> tensor<8x74x2x74x2x32xf32>
+  return %p, %mask : tensor<8x74x74x32xf32>, tensor<8x74x2x74x2x32xf32>
+}
