@@ -63,6 +63,7 @@
 #include "kiln/examples/Models.h"
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/frontend/kiln.h"
+#include "kiln/tools/CliChecks.h"
 #include "kiln/tools/Driver.h"
 #include "kiln/tools/Files.h"
 #include "kiln/tools/FusionReport.h"
@@ -588,7 +589,7 @@ int main(int argc, char **argv) {
                        "sgd, momentum or adam (default: the model's)")
       ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   trainCmd->add_option("--lr", lr, "Learning rate (default: the model's)")
-      ->check(CLI::PositiveNumber);
+      ->check(numberAbove0());
   trainCmd->add_option("--warmup", warmup, "Untimed steps before timing")
       ->check(CLI::Range(0, 1000));
   trainCmd->add_option("--seed", seed, "Seed of the parameters and the batch");

@@ -23,6 +23,7 @@
 #include "kiln/examples/Models.h"
 #include "kiln/frontend/ToMlir.h"
 #include "kiln/tools/Checkpoint.h"
+#include "kiln/tools/CliChecks.h"
 #include "kiln/tools/Datasets.h"
 #include "kiln/tools/Driver.h"
 #include "kiln/tools/Files.h"
@@ -128,13 +129,13 @@ int main(int argc, char **argv) {
   app.add_option("--optimizer", optimizer, "sgd, momentum or adam")
       ->check(CLI::IsMember({"sgd", "momentum", "adam"}));
   app.add_option("--lr", lr, "Learning rate")
-      ->check(CLI::PositiveNumber);
+      ->check(numberAbove0());
   app.add_option("--schedule", schedule,
                  "Learning rate schedule: constant or cosine (decay to 0 over "
                  "the run; default: the model's)")
       ->check(CLI::IsMember({"constant", "cosine"}));
   app.add_option("--weight-decay", weightDecay, "L2 weight decay")
-      ->check(CLI::NonNegativeNumber);
+      ->check(numberAbove0(/*zeroAllowed=*/true));
   app.add_option("--save", save, "Checkpoint file written after each epoch "
                                  "(or at the end) and when done");
   app.add_option("--resume", resume, "Checkpoint to continue from");
@@ -146,7 +147,8 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(int64_t(1), int64_t(1 << 20)));
   app.add_option("--data", dataDir, "Fashion-MNIST directory")
       ->default_str(kFashionMnistDir);
-  app.add_option("--limit", limit, "Use at most N training and test examples");
+  app.add_option("--limit", limit, "Use at most N training and test examples")
+      ->check(numberAbove0());
   app.add_option("--seed", seed, "Seed of the parameters and the shuffling");
   app.add_option("--threads", threads, "Threads (default, 0: the host's CPUs)")
       ->check(CLI::Range(0, 1024));
@@ -326,6 +328,15 @@ int main(int argc, char **argv) {
   HostTensor &learningRate = trainStep->data[kLearningRate];
   learningRate = HostTensor(DType::F32, {});
   int64_t reportEvery = totalSteps ? std::max<int64_t>(1, totalSteps / 10) : 0;
+  // A checkpoint at or past the target trains nothing; it is still
+  // evaluated, saved and exported.
+  bool nothingToTrain = totalSteps ? stepsLeft <= 0 : firstEpoch >= totalEpochs;
+  if (nothingToTrain)
+    std::printf("nothing to train: %s is at epoch=%lld step=%lld, the run "
+                "ends at %s\n",
+                resume.c_str(), (long long)atEpoch, (long long)doneSteps,
+                totalSteps ? ("step=" + std::to_string(totalSteps)).c_str()
+                           : ("epoch=" + std::to_string(totalEpochs)).c_str());
   for (int64_t epoch = firstEpoch;
        totalSteps ? stepsLeft > 0 : epoch < totalEpochs; ++epoch) {
     batcher->startEpoch(epoch, epoch == firstEpoch ? firstBatch : 0);
@@ -386,7 +397,7 @@ int main(int argc, char **argv) {
         return fail(error);
     }
   }
-  if (totalSteps && !saveState())
+  if ((totalSteps || nothingToTrain) && !saveState())
     return fail(error);
 
   // Export the trained parameters into the inference model.
