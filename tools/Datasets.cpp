@@ -109,10 +109,10 @@ bool loadFashionMnist(const std::string &dir, bool train, int64_t limit,
             fashionMnistDir() + ")";
     return false;
   }
-  std::string imagesFile =
-      dir + "/" + (train ? kFashionMnistTrainImages : kFashionMnistTestImages);
-  std::string labelsFile =
-      dir + "/" + (train ? kFashionMnistTrainLabels : kFashionMnistTestLabels);
+  std::string imagesFile = idxFileIn(
+      dir, train ? kFashionMnistTrainImages : kFashionMnistTestImages);
+  std::string labelsFile = idxFileIn(
+      dir, train ? kFashionMnistTrainLabels : kFashionMnistTestLabels);
   HostTensor images, labels;
   if (!readIdxImages(imagesFile, limit, images, error) ||
       !readIdxLabels(labelsFile, limit, labels, error))

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include <unistd.h>
 #include <zlib.h>
 
 namespace kiln {
@@ -181,13 +182,22 @@ bool outOfMemory(const std::string &path, const HostTensor &t,
 
 std::string fashionMnistDir() { return kFashionMnistDir; }
 
+std::string idxFileIn(const std::string &dir, const std::string &gzName) {
+  std::string gz = dir + "/" + gzName;
+  bool isGz = gz.size() > 3 && gz.compare(gz.size() - 3, 3, ".gz") == 0;
+  if (!isGz || ::access(gz.c_str(), F_OK) == 0)
+    return gz;
+  std::string plain = gz.substr(0, gz.size() - 3);
+  return ::access(plain.c_str(), F_OK) == 0 ? plain : gz;
+}
+
 std::string fashionMnistFile(const std::string &name) {
   std::string file = name == "train-images"   ? kFashionMnistTrainImages
                      : name == "train-labels" ? kFashionMnistTrainLabels
                      : name == "t10k-images"  ? kFashionMnistTestImages
                      : name == "t10k-labels"  ? kFashionMnistTestLabels
                                               : name;
-  return fashionMnistDir() + "/" + file;
+  return idxFileIn(fashionMnistDir(), file);
 }
 
 const char *fashionMnistClassName(int64_t label) {

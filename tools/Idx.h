@@ -31,6 +31,11 @@ inline constexpr const char *kFashionMnistTestLabels =
 /// "/usr/share/datasets/fashion-mnist".
 std::string fashionMnistDir();
 
+/// `dir`/`gzName`, or the same name without ".gz" when only that file
+/// exists (the files as the dataset's site serves them, unpacked): the
+/// reader takes either.
+std::string idxFileIn(const std::string &dir, const std::string &gzName);
+
 /// The full path of one of the four files, named "train-images",
 /// "train-labels", "t10k-images" or "t10k-labels"; any other name is taken
 /// as a file name inside fashionMnistDir().

@@ -437,3 +437,24 @@ TEST(DatasetsTest, FashionMnistErrorsNameTheFile) {
   EXPECT_EQ(error, labels + ": label 1 is 10, expected 0..9");
   EXPECT_EQ(out.size(), 3) << "the last good load is kept";
 }
+
+TEST(DatasetsTest, FashionMnistUnpacked) {
+  // The files without .gz, as gunzip leaves them, are read the same.
+  TempDir packed, unpacked;
+  writeSmallFashion(packed.path(), 3, 3);
+  for (const char *name : {kFashionMnistTestImages, kFashionMnistTestLabels}) {
+    gzFile f = gzopen(packed.file(name).c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::string data(1 << 16, '\0');
+    int n = gzread(f, data.data(), (unsigned)data.size());
+    gzclose(f);
+    ASSERT_GT(n, 0);
+    std::string plain = unpacked.file(name);
+    spit(plain.substr(0, plain.size() - 3), data.substr(0, n));
+  }
+  Dataset a, b;
+  std::string error;
+  ASSERT_TRUE(loadFashionMnist(packed.path(), false, -1, a, error)) << error;
+  ASSERT_TRUE(loadFashionMnist(unpacked.path(), false, -1, b, error)) << error;
+  EXPECT_TRUE(sameData(a, b));
+}
