@@ -22,8 +22,6 @@ echo "it needs: $(readelf -d "$exe" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/
 "$exe" --input=image="$images" --labels="$labels" \
   --output=probs="$out/fashion_mlp_probs.npy" --repeat=20
 
-# The first 64 test images through the reference interpreter with the same
-# trained weights (saved by kiln-train as .npy files below).
 # The same 10000 images through the reference interpreter, with the trained
 # weights from the checkpoint: the program's output must match it.
 build/tools/kiln-run --model=fashion_mlp --batch=10000 \
