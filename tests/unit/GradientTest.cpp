@@ -8,7 +8,10 @@
 // Parameter values are multiples of 2^-8 in [-2, 2] and h = 2^-10, so that
 // p +- h is exact; values are kept at least 2^-8 from a kink (relu at 0,
 // ties of max, min and pooling), so that no difference straddles one.
-// A failure names the op, the parameter and the worst element.
+// A failure names the op, the parameter and the worst element. Each rule
+// runs on hand-picked shapes (the edge cases of its op) and, for the ops
+// with shapes to vary, on shapes drawn at random with a fixed seed
+// (randomCases: broadcasting, batch dims, axes, windows, strides).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/frontend/ToMlir.h"
@@ -252,6 +255,144 @@ std::vector<GradCase> cases() {
   };
 }
 
+/// The same rules on shapes drawn at random (a fixed seed, so a failure
+/// reproduces; each case's name gives its shapes): operands broadcast
+/// against each other by dropped leading dims and dims of 1, batched
+/// matmuls broadcasting their batch, reductions over random axes, random
+/// permutations, windows, strides and padding.
+std::vector<GradCase> randomCases() {
+  using P = std::vector<Tensor>;
+  std::mt19937 rng(20261202);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  auto shapeOf = [&](int64_t rank) {
+    Shape s;
+    for (int64_t i = 0; i < rank; ++i)
+      s.push_back(pick(1, 4));
+    return s;
+  };
+  // `full` with some leading dims dropped and some dims set to 1.
+  auto broadcastFrom = [&](const Shape &full) {
+    Shape s(full.begin() + pick(0, (int64_t)full.size() - 1), full.end());
+    for (int64_t &d : s)
+      if (pick(0, 2) == 0)
+        d = 1;
+    return s;
+  };
+  auto text = [](const Shape &s) {
+    std::string t;
+    for (int64_t d : s)
+      t += (t.empty() ? "" : "x") + std::to_string(d);
+    return t.empty() ? std::string("scalar") : t;
+  };
+  auto list = [](const std::vector<int64_t> &v) {
+    std::string t;
+    for (int64_t d : v)
+      t += (t.empty() ? "" : ",") + std::to_string(d);
+    return t;
+  };
+  std::vector<GradCase> out;
+  for (int i = 0; i < 6; ++i) {
+    size_t first = out.size();
+    // Binary elementwise ops, either operand the broadcast one.
+    Shape full = shapeOf(pick(1, 4)), part = broadcastFrom(full);
+    bool swap = pick(0, 1);
+    Shape a = swap ? part : full, b = swap ? full : part;
+    std::string shapes = " " + text(a) + " by " + text(b);
+    out.push_back({"random add" + shapes, {a, b},
+                   [](Graph &, P p) { return p[0] + p[1]; }});
+    out.push_back({"random sub" + shapes, {a, b},
+                   [](Graph &, P p) { return p[0] - p[1]; }});
+    out.push_back({"random mul" + shapes, {a, b},
+                   [](Graph &, P p) { return p[0] * p[1]; }});
+    // A divisor of at least 1.25: near 0.25 the central difference's own
+    // error (h^2 / 6 times the third derivative) passes the tolerance.
+    out.push_back({"random div" + shapes, {a, b},
+                   [](Graph &, P p) { return p[0] / (p[1] + 1.0f); },
+                   Values::Positive});
+    out.push_back({"random max" + shapes, {a, b},
+                   [](Graph &, P p) { return maximum(p[0], p[1]); },
+                   Values::Distinct});
+    out.push_back({"random min" + shapes, {a, b},
+                   [](Graph &, P p) { return minimum(p[0], p[1]); },
+                   Values::Distinct});
+
+    // Matmul with a broadcast batch.
+    int64_t m = pick(1, 4), k = pick(1, 4), n = pick(1, 4);
+    Shape x = shapeOf(pick(0, 2)), y = x.empty() ? Shape{} : broadcastFrom(x);
+    if (pick(0, 1))
+      std::swap(x, y);
+    x.push_back(m), x.push_back(k), y.push_back(k), y.push_back(n);
+    out.push_back({"random matmul " + text(x) + " by " + text(y), {x, y},
+                   [](Graph &, P p) { return matmul(p[0], p[1]); }});
+
+    // Reductions and softmax over random axes.
+    Shape r = shapeOf(pick(1, 4));
+    std::vector<int64_t> axes;
+    for (int64_t d = 0; d < (int64_t)r.size(); ++d)
+      if (pick(0, 1))
+        axes.push_back(d);
+    if (axes.empty())
+      axes.push_back(pick(0, (int64_t)r.size() - 1));
+    bool keep = pick(0, 1);
+    std::string over = " " + text(r) + " axes " + list(axes) +
+                       (keep ? " kept" : "");
+    out.push_back({"random reduce_sum" + over, {r},
+                   [axes, keep](Graph &, P p) { return reduce_sum(p[0], axes, keep); }});
+    out.push_back({"random reduce_mean" + over, {r},
+                   [axes, keep](Graph &, P p) { return reduce_mean(p[0], axes, keep); }});
+    out.push_back({"random reduce_max" + over, {r},
+                   [axes, keep](Graph &, P p) { return reduce_max(p[0], axes, keep); },
+                   Values::Distinct});
+    int64_t axis = pick(0, (int64_t)r.size() - 1);
+    out.push_back({"random softmax " + text(r) + " axis " + std::to_string(axis),
+                   {r}, [axis](Graph &, P p) { return softmax(p[0], axis); }});
+    out.push_back({"random log_softmax " + text(r) + " axis " +
+                       std::to_string(axis),
+                   {r}, [axis](Graph &, P p) { return log_softmax(p[0], axis); }});
+
+    // A random permutation.
+    std::vector<int64_t> perm(r.size());
+    for (size_t d = 0; d < perm.size(); ++d)
+      perm[d] = d;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    out.push_back({"random transpose " + text(r) + " perm " + list(perm), {r},
+                   [perm](Graph &, P p) { return transpose(p[0], perm); }});
+
+    // A convolution and a max pool: random sizes, strides, padding and
+    // dilations.
+    std::vector<int64_t> strides = {pick(1, 2), pick(1, 2)},
+                         padding = {pick(0, 1), pick(0, 1), pick(0, 1), pick(0, 1)},
+                         dilations = {pick(1, 2), pick(1, 2)};
+    int64_t kh = pick(1, 3), kw = pick(1, 3);
+    Shape image = {pick(1, 2), pick(kh * dilations[0], 6),
+                   pick(kw * dilations[1], 6), pick(1, 3)};
+    Shape filter = {kh, kw, image[3], pick(1, 3)};
+    out.push_back({"random conv2d " + text(image) + " by " + text(filter) +
+                       " strides " + list(strides) + " padding " +
+                       list(padding) + " dilations " + list(dilations),
+                   {image, filter}, [=](Graph &, P p) {
+                     return conv2d(p[0], p[1], strides, padding, dilations);
+                   }});
+    std::vector<int64_t> window = {pick(1, 3), pick(1, 3)},
+                         poolStrides = {pick(1, 3), pick(1, 3)};
+    std::vector<int64_t> poolPadding = {pick(0, window[0] - 1), pick(0, window[0] - 1),
+                                        pick(0, window[1] - 1), pick(0, window[1] - 1)};
+    Shape pooled = {pick(1, 2), pick(window[0], 6), pick(window[1], 6), pick(1, 3)};
+    out.push_back({"random max_pool2d " + text(pooled) + " window " +
+                       list(window) + " strides " + list(poolStrides) +
+                       " padding " + list(poolPadding),
+                   {pooled}, [=](Graph &, P p) {
+                     return max_pool2d(p[0], window, poolStrides, poolPadding);
+                   },
+                   Values::Distinct});
+    for (size_t c = first; c < out.size(); ++c)
+      out[c].name += " (draw " + std::to_string(i + 1) + ")";
+  }
+  return out;
+}
+
 // A window whose maximum is held by several elements passes its gradient
 // to the first of them in row-major window order (TensorFlow's MaxPoolGrad),
 // both when windows tile the input and when they overlap.
@@ -291,13 +432,17 @@ TEST(MaxPoolGradient, TiesGoToTheFirstMaximum) {
   }
 }
 
+std::string testName(const ::testing::TestParamInfo<GradCase> &info) {
+  std::string s = info.param.name;
+  for (char &ch : s)
+    if (!std::isalnum((unsigned char)ch))
+      ch = '_';
+  return s;
+}
+
 INSTANTIATE_TEST_SUITE_P(Ops, GradientTest, ::testing::ValuesIn(cases()),
-                         [](const auto &info) {
-                           std::string s = info.param.name;
-                           for (char &ch : s)
-                             if (!std::isalnum((unsigned char)ch))
-                               ch = '_';
-                           return s;
-                         });
+                         testName);
+INSTANTIATE_TEST_SUITE_P(RandomShapes, GradientTest,
+                         ::testing::ValuesIn(randomCases()), testName);
 
 } // namespace
