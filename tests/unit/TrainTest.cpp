@@ -139,6 +139,31 @@ TEST_F(TrainTest, SparseCategoricalCrossEntropyIsStable) {
               want, 1e-4);
 }
 
+TEST_F(TrainTest, LossesFromLogitsFlag) {
+  // The prediction is the logits themselves (no sigmoid or softmax to see
+  // through): fromLogits says so.
+  TrainGraph binary = train(passThrough({2, 1}, Act::None),
+                            loss::binary_cross_entropy("y", true),
+                            optim::SGD{});
+  // z = -100, y = 1: 100; z = 3, y = 0: 3 + log(1 + e^-3).
+  EXPECT_NEAR(lossOf(binary, {{"z", f32({2, 1}, {-100, 3})},
+                              {"y", f32({2, 1}, {1, 0})}}),
+              (100 + 3 + std::log1p(std::exp(-3.0))) / 2, 1e-4);
+  TrainGraph categorical = train(passThrough({1, 3}, Act::None),
+                                 loss::categorical_cross_entropy("y", true),
+                                 optim::SGD{});
+  double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  EXPECT_NEAR(lossOf(categorical, {{"z", f32({1, 3}, {1, 2, 3})},
+                                   {"y", f32({1, 3}, {0, 1, 0})}}),
+              lse - 2, kTol);
+  TrainGraph sparse = train(passThrough({2, 3}, Act::None),
+                            loss::sparse_categorical_cross_entropy("label", true),
+                            optim::SGD{});
+  EXPECT_NEAR(lossOf(sparse, {{"z", f32({2, 3}, {1, 2, 3, 0, 0, 2000})},
+                              {"label", i32({2}, {0, 1})}}),
+              ((lse - 1) + 2000) / 2, 1e-3);
+}
+
 TEST_F(TrainTest, LossOfAGraphWithTwoOutputsIsRefused) {
   Graph g("two");
   Tensor x = g.input("x", {2});
@@ -210,12 +235,13 @@ TEST_F(OptimizerTest, Sgd) {
 
 TEST_F(OptimizerTest, Momentum) {
   std::vector<double> w{0.5, -0.25}, v{0, 0};
-  auto got = steps(optim::Momentum{.lr = 0.1f, .momentum = 0.9f}, 2);
+  auto got = steps(
+      optim::Momentum{.lr = 0.1f, .momentum = 0.9f, .weightDecay = 0.5f}, 2);
   ASSERT_EQ(got.size(), 2u);
   for (int s = 0; s < 2; ++s) {
     auto g = grad(w);
     for (int i = 0; i < 2; ++i) {
-      v[i] = 0.9 * v[i] + g[i];
+      v[i] = 0.9 * v[i] + g[i] + 0.5 * w[i];
       w[i] -= 0.1 * v[i];
     }
     EXPECT_NEAR(got[s][0], w[0], kTol) << "step " << s;
@@ -226,11 +252,12 @@ TEST_F(OptimizerTest, Momentum) {
 TEST_F(OptimizerTest, AdamIsBiasCorrected) {
   std::vector<double> w{0.5, -0.25}, m{0, 0}, v{0, 0};
   double b1 = 0.9, b2 = 0.999, eps = 1e-7, lr = 0.01;
-  auto got = steps(optim::Adam{.lr = 0.01f}, 2);
+  auto got = steps(optim::Adam{.lr = 0.01f, .weightDecay = 0.5f}, 2);
   ASSERT_EQ(got.size(), 2u);
   for (int s = 0; s < 2; ++s) {
     auto g = grad(w);
     for (int i = 0; i < 2; ++i) {
+      g[i] += 0.5 * w[i]; // L2 in the gradient, as PyTorch's Adam
       m[i] = b1 * m[i] + (1 - b1) * g[i];
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
       double mHat = m[i] / (1 - std::pow(b1, s + 1));
