@@ -132,6 +132,20 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     return plan;
   if (!startsEmpty(root.getDpsInits()[0]))
     return plan;
+  // The tile's slice of an operand spans the map's values at the tile's
+  // first and last index, which is all it reads only where the map grows
+  // with the index: not across a mod or floordiv (kiln.patches' rows).
+  for (AffineMap map : root.getIndexingMapsArray()) {
+    bool wraps = false;
+    for (AffineExpr e : map.getResults())
+      e.walk([&](AffineExpr sub) {
+        wraps |= sub.getKind() == AffineExprKind::Mod ||
+                 sub.getKind() == AffineExprKind::FloorDiv ||
+                 sub.getKind() == AffineExprKind::CeilDiv;
+      });
+    if (wraps)
+      return plan;
+  }
   SmallVector<int64_t> extents = root.getStaticLoopRanges();
   int64_t work = 1;
   for (int64_t e : extents) {

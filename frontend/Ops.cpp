@@ -289,6 +289,15 @@ Tensor pad(Tensor x, std::vector<int64_t> low, std::vector<int64_t> high,
               {{"low", low}, {"high", high}, {"interior", interior}});
 }
 
+Tensor patches(Tensor x, std::vector<int64_t> window,
+               std::vector<int64_t> strides, std::vector<int64_t> dilations) {
+  Graph &g = graphOf("patches", {x});
+  Shape shape = checked(g, "patches",
+                        patchesShape(x.shape(), window, strides, dilations));
+  return make(g, "patches", {x}, std::move(shape), x.dtype(),
+              {{"window", window}, {"strides", strides}, {"dilations", dilations}});
+}
+
 Tensor gather(Tensor table, Tensor indices) {
   Graph &g = graphOf("gather", {table, indices});
   if (indices.dtype() != DType::I32)

@@ -177,6 +177,11 @@ Tensor slice(Tensor x, std::vector<int64_t> starts, std::vector<int64_t> limits,
 /// none.
 Tensor pad(Tensor x, std::vector<int64_t> low, std::vector<int64_t> high,
            std::vector<int64_t> interior = {});
+/// Each output pixel's window of an image [N, H, W, C] as a row (im2col):
+/// [N OH OW, KH KW C], windows [KH, KW] at `strides`, `dilations`, unpadded.
+Tensor patches(Tensor x, std::vector<int64_t> window,
+               std::vector<int64_t> strides = {1, 1},
+               std::vector<int64_t> dilations = {1, 1});
 Tensor gather(Tensor table, Tensor indices);
 /// i32 ids [I...] -> [I..., depth] of float type `dtype`: 1 at the id, 0
 /// elsewhere; an id outside [0, depth) gives a row of zeros.

@@ -305,8 +305,8 @@ void MatmulOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
 // dilation d; y[n, oh, ow, f] = sum xp[n, oh s + kh d, ow s + kw d, c] w.
 //  dW[kh, kw, c, f] = sum_{n, oh, ow} xp[n, oh s + kh d, ...] G[n, oh, ow, f]
 //    is one matmul over the P = N OH OW output pixels: G^T [F, P] times the
-//    pixels' windows [P, KH KW C] (im2col: the window offsets' strided
-//    slices of xp, joined along C), then transposed to [KH KW C, F]. (As a
+//    pixels' windows [P, KH KW C] (im2col: kiln.patches of xp), then
+//    transposed to [KH KW C, F]. (As a
 //    convolution of xp^T with G^T as the filter it would be a matmul of KW
 //    rows per output row: far from the register tile.)
 //  dxp = G dilated by s (interior zeros), padded by d (K - 1) on each side,
@@ -353,22 +353,41 @@ void Conv2dOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
     int64_t pixels = n * gs[1] * gs[2];
     Value xp = pad(b, loc, x, {0, p[0], p[2], 0}, {0, p[1], p[3], 0},
                    {0, 0, 0, 0});
-    SmallVector<Value> windows;
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j)
-        windows.push_back(slice(
-            b, loc, xp, {0, i * d[0], j * d[1], 0},
-            {n, i * d[0] + (gs[1] - 1) * s[0] + 1,
-             j * d[1] + (gs[2] - 1) * s[1] + 1, c},
-            {1, s[0], s[1], 1}));
-    Value cols = windows.size() == 1
-                     ? windows[0]
-                     : b.create<ConcatOp>(loc, windows, /*axis=*/3).getResult();
-    cols = reshape(b, loc, cols, {pixels, kh * kw * c});
+    Value cols = b.create<PatchesOp>(loc, xp, ArrayRef<int64_t>{kh, kw}, s, d);
     Value gT = transposeLast2(b, loc, reshape(b, loc, grad, {pixels, f}));
     Value dwT = b.create<MatmulOp>(loc, gT, cols);
     out.push_back(reshape(b, loc, transposeLast2(b, loc, dwT), {kh, kw, c, f}));
   }
+}
+
+// Each window element's gradient goes back to where it was read: for each
+// window offset (i, j), the [N, OH, OW, C] slice of G at that offset, spread
+// out by the strides (interior zeros) and shifted by the offset; the
+// offsets' parts add up where windows overlap.
+void PatchesOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
+  Location loc = getLoc();
+  ArrayRef<int64_t> xs = shapeOf(getInput());
+  ArrayRef<int64_t> win = getWindow(), s = getStrides(), d = getDilations();
+  int64_t n = xs[0], c = xs[3];
+  int64_t oh = (xs[1] - (win[0] - 1) * d[0] - 1) / s[0] + 1,
+          ow = (xs[2] - (win[1] - 1) * d[1] - 1) / s[1] + 1;
+  SmallVector<int64_t> ys = {n, oh, ow};
+  Value split = reshape(b, loc, g[0], {n, oh, ow, win[0] * win[1], c});
+  Value sum;
+  for (int64_t k = 0; k < win[0] * win[1]; ++k) {
+    int64_t top = k / win[1] * d[0], left = k % win[1] * d[1];
+    Value part = reshape(
+        b, loc,
+        slice(b, loc, split, {0, 0, 0, k, 0}, {n, ys[1], ys[2], k + 1, c},
+              {1, 1, 1, 1, 1}),
+        {n, ys[1], ys[2], c});
+    int64_t bottom = xs[1] - (top + (ys[1] - 1) * s[0] + 1),
+            right = xs[2] - (left + (ys[2] - 1) * s[1] + 1);
+    part = pad(b, loc, part, {0, top, left, 0}, {0, bottom, right, 0},
+               {0, s[0] - 1, s[1] - 1, 0});
+    sum = sum ? Value(b.create<AddOp>(loc, sum, part)) : part;
+  }
+  out.push_back(sum);
 }
 
 // Each window's gradient goes to its maximum; on a tie, to the first in

@@ -542,6 +542,28 @@ llvm::Expected<Array> evalSlice(SliceOp op, const Env &env) {
   return out;
 }
 
+llvm::Expected<Array> evalPatches(PatchesOp op, const Env &env) {
+  const Array &x = lookup(env, op.getInput());
+  Shape window = toShape(op.getWindow()), strides = toShape(op.getStrides()),
+        dilations = toShape(op.getDilations());
+  auto out = resultArray(op, patchesShape(x.shape, window, strides, dilations));
+  if (!out)
+    return out.takeError();
+  int64_t c = x.shape[3], oh = (x.shape[1] - (window[0] - 1) * dilations[0] - 1) /
+                                    strides[0] + 1,
+          ow = (x.shape[2] - (window[1] - 1) * dilations[1] - 1) / strides[1] + 1;
+  Shape wide = {x.shape[0], oh, ow, out->shape[1]};
+  for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
+    Shape idx = unravel(i, wide); // n, oh, ow, (kh KW + kw) C + ch
+    int64_t k = idx[3] / c, kh = k / window[1], kw = k % window[1];
+    out->data[i] = x.data[ravel({idx[0], idx[1] * strides[0] + kh * dilations[0],
+                                 idx[2] * strides[1] + kw * dilations[1],
+                                 idx[3] % c},
+                                x.shape)];
+  }
+  return out;
+}
+
 /// Input element idx lands at low + idx * (interior + 1); the rest is 0.
 llvm::Expected<Array> evalPad(PadOp op, const Env &env) {
   const Array &x = lookup(env, op.getInput());
@@ -632,6 +654,7 @@ llvm::Expected<Array> evalOp(Operation *op, const Env &env,
       .Case([&](TransposeOp t) { return evalTranspose(t, env); })
       .Case([&](ConcatOp c) { return evalConcat(c, env); })
       .Case([&](SliceOp s) { return evalSlice(s, env); })
+      .Case([&](PatchesOp p) { return evalPatches(p, env); })
       .Case([&](PadOp p) { return evalPad(p, env); })
       .Case([&](GatherOp g) { return evalGather(g, env); })
       .Case([&](OneHotOp o) { return evalOneHot(o, env); })

@@ -316,6 +316,18 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                 elementTypeOf(adaptor.getInput()), types);
 }
 
+LogicalResult PatchesOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return result(loc, "patches",
+                patchesShape(shapeOf(adaptor.getInput()),
+                             toShape(adaptor.getWindow()),
+                             toShape(adaptor.getStrides()),
+                             toShape(adaptor.getDilations())),
+                elementTypeOf(adaptor.getInput()), types);
+}
+
 LogicalResult PadOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,

@@ -410,6 +410,28 @@ def Kiln_PadOp : Kiln_InferredOp<"pad"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def Kiln_PatchesOp : Kiln_InferredOp<"patches"> {
+  let summary = "Each output pixel's window of an image, as one row (im2col)";
+  let description = [{
+    `input` [N, H, W, C] to the matrix [N OH OW, KH KW C]: element
+    ((n OH + oh) OW + ow, (i KW + j) C + c) is input (n, oh SH + i DH,
+    ow SW + j DW, c), for a window [KH, KW] with strides [SH, SW] and
+    dilations [DH, DW]: TensorFlow's extract_image_patches without padding,
+    its result as rows. A convolution's filter gradient is one matmul of the
+    output gradient with it.
+
+    ```mlir
+    %y = kiln.patches %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+                          dilations = array<i64: 1, 1>}
+        : tensor<1x5x5x2xf32> -> tensor<9x18xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$window,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 def Kiln_GatherOp : Kiln_InferredOp<"gather"> {
   let summary = "Rows of a table picked by index (embedding lookup)";
   let description = [{

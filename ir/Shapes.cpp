@@ -286,6 +286,29 @@ ShapeOr pool2dShape(const Shape &input, const std::vector<int64_t> &window,
   return {{input[0], oh, ow, input[3]}, ""};
 }
 
+ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
+                     const std::vector<int64_t> &strides,
+                     const std::vector<int64_t> &dilations) {
+  if (input.size() != 4)
+    return ShapeOr::fail("expects input [N, H, W, C], got " + toString(input));
+  for (std::string e : {checkPair("window", window, 1),
+                        checkPair("strides", strides, 1),
+                        checkPair("dilations", dilations, 1)})
+    if (!e.empty())
+      return ShapeOr::fail(e);
+  int64_t oh = windowOut(input[1], 0, 0, (window[0] - 1) * dilations[0] + 1,
+                         strides[0]);
+  int64_t ow = windowOut(input[2], 0, 0, (window[1] - 1) * dilations[1] + 1,
+                         strides[1]);
+  if (oh < 1 || ow < 1)
+    return ShapeOr::fail("window " + list(window) + " is larger than the input " +
+                         toString(input));
+  int64_t depth = window[0] * window[1] * input[3];
+  if (numElements({input[0], oh, ow, depth}) < 0)
+    return ShapeOr::fail("too many elements");
+  return {{input[0] * oh * ow, depth}, ""};
+}
+
 ShapeOr layerNormShape(const Shape &x, const Shape &gamma, const Shape &beta) {
   if (x.empty())
     return ShapeOr::fail("input must have rank >= 1");

@@ -66,6 +66,11 @@ ShapeOr conv2dShape(const Shape &input, const Shape &filter,
 ShapeOr pool2dShape(const Shape &input, const std::vector<int64_t> &window,
                     const std::vector<int64_t> &strides,
                     const std::vector<int64_t> &padding);
+/// input [N, H, W, C], window [KH, KW], strides [2], dilations [2] ->
+/// [N OH OW, KH KW C]: each output pixel's window as a row, unpadded.
+ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
+                     const std::vector<int64_t> &strides,
+                     const std::vector<int64_t> &dilations);
 /// x [..., D] normalised over its last dim; gamma and beta are [D].
 ShapeOr layerNormShape(const Shape &x, const Shape &gamma, const Shape &beta);
 

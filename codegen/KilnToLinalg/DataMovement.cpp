@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - reshape, slice, pad, gather, one_hot, ... ------===//
+//===- DataMovement.cpp - reshape, slice, patches, pad, gather, ... -------===//
 //
 // Ops that move elements without arithmetic map onto the tensor dialect's
 // views where one fits (bufferization then avoids copies) and onto
@@ -140,6 +140,49 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
   }
 };
 
+/// One generic over (p, kh, kw, c), p = (n OH + oh) OW + ow the result's
+/// row, reading the input at (n, oh SH + kh DH, ow SW + kw DW, c) and
+/// writing (p, (kh KW + kw) C + c): unit-stride along C on both sides, the
+/// rows shared among workgroups. An unread [KH, KW, C] operand gives the
+/// loops over the window their extents, as a convolution's filter does.
+struct PatchesLowering : OpConversionPattern<PatchesOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PatchesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> in = cast<RankedTensorType>(adaptor.getInput().getType())
+                               .getShape();
+    ArrayRef<int64_t> win = op.getWindow(), s = op.getStrides(),
+                      d = op.getDilations();
+    int64_t c = in[3];
+    int64_t oh = (in[1] - (win[0] - 1) * d[0] - 1) / s[0] + 1,
+            ow = (in[2] - (win[1] - 1) * d[1] - 1) / s[1] + 1;
+    Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                  type.getElementType());
+    Value window = rewriter.create<tensor::EmptyOp>(
+        loc, ArrayRef<int64_t>{win[0], win[1], c}, type.getElementType());
+    MLIRContext *ctx = op.getContext();
+    AffineExpr p, kh, kw, ch;
+    bindDims(ctx, p, kh, kw, ch);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(4, 0,
+                       {p.floorDiv(oh * ow), (p.floorDiv(ow) % oh) * s[0] + kh * d[0],
+                        (p % ow) * s[1] + kw * d[1], ch},
+                       ctx),
+        AffineMap::get(4, 0, {kh, kw, ch}, ctx),
+        AffineMap::get(4, 0, {p, (kh * win[1] + kw) * c + ch}, ctx)};
+    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+        op, type, ValueRange{adaptor.getInput(), window}, ValueRange{init},
+        maps, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
+    return success();
+  }
+};
+
 /// Zeros everywhere (linalg.fill), then the input written over them as one
 /// strided box: it starts at `low`, and `interior` zeros between elements
 /// make a stride of interior + 1. Both bufferize in place into the result,
@@ -248,7 +291,7 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
 
 void kiln::populateDataMovementPatterns(RewritePatternSet &patterns) {
   patterns.add<ConstantLowering, ReshapeLowering, TransposeLowering,
-               ConcatLowering, SliceLowering, PadLowering, GatherLowering,
-               OneHotLowering>(
+               ConcatLowering, SliceLowering, PatchesLowering, PadLowering,
+               GatherLowering, OneHotLowering>(
       patterns.getContext());
 }

@@ -761,3 +761,13 @@ func.func @fusion_axes_share_a_dim(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   }
   return %0 : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @patches_window_too_large(%x: tensor<1x2x5x3xf32>) -> tensor<3x27xf32> {
+  // expected-error @+2 {{'kiln.patches' op window [3, 3] is larger than the input [1, 2, 5, 3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.patches %x {window = array<i64: 3, 3>, strides = array<i64: 1, 1>,
+                        dilations = array<i64: 1, 1>} : tensor<1x2x5x3xf32> -> tensor<3x27xf32>
+  return %0 : tensor<3x27xf32>
+}

@@ -14,6 +14,9 @@
 // CHECK-DAG: #[[$ID1:.+]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG: #[[$IN:.+]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[$SWAP:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-DAG: #[[$PIN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 floordiv 4, ((d0 floordiv 2) mod 2) * 2 + d1, d0 mod 2 + d2 * 2, d3)>
+// CHECK-DAG: #[[$PWIN:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[$POUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, (d1 * 2 + d2) * 3 + d3)>
 
 // CHECK-LABEL: func.func @reshape
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4x4xf32>)
@@ -186,4 +189,18 @@ func.func @one_hot_scalar(%id: tensor<i32>) -> tensor<4xbf16> {
 func.func @constant() -> tensor<2xf32> {
   %0 = kiln.constant dense<[1.0, 2.0]> : tensor<2xf32>
   return %0 : tensor<2xf32>
+}
+
+// Patches: one generic over (row, kh, kw, c), the row split into image,
+// output row and column by floordiv and mod; an unread [KH, KW, C] operand
+// sizes the window loops. Strides 2 x 1, dilations 1 x 2: 2 x 2 pixels of
+// 3 x 2 windows.
+// CHECK-LABEL: func.func @patches
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<8x18xf32>
+// CHECK:         %[[W:.+]] = tensor.empty() : tensor<3x2x3xf32>
+// CHECK:         linalg.generic {indexing_maps = [#[[$PIN]], #[[$PWIN]], #[[$POUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}}, %[[W]] : tensor<2x5x4x3xf32>, tensor<3x2x3xf32>) outs(%[[INIT]] : tensor<8x18xf32>)
+func.func @patches(%x: tensor<2x5x4x3xf32>) -> tensor<8x18xf32> {
+  %0 = kiln.patches %x {window = array<i64: 3, 2>, strides = array<i64: 2, 1>,
+                        dilations = array<i64: 1, 2>} : tensor<2x5x4x3xf32> -> tensor<8x18xf32>
+  return %0 : tensor<8x18xf32>
 }

@@ -168,6 +168,25 @@ func.func private @accumulate(%x: tensor<256x256xf32> {bufferization.writable = 
   return %r : tensor<256x256xf32>
 }
 
+// A root reading through a mod or floordiv (kiln.patches: row p of the
+// result reads image p floordiv 16, column p mod 4): a tile's slice of the
+// input, spanned by the map's values at its first and last row, would miss
+// what wraps around; not split.
+// CHECK-LABEL: func.func private @wrapping_map
+// CHECK-SAME:    kiln.max_workgroups = 1 : i64
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         return
+// ALL-LABEL:   func.func private @wrapping_map
+// ALL-SAME:      kiln.max_workgroups = 1 : i64
+func.func private @wrapping_map(%x: tensor<64x4x4x8xf32> {bufferization.writable = false}) -> tensor<1024x8xf32> attributes {kiln.kernel} {
+  %e = tensor.empty() : tensor<1024x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0 floordiv 16, (d0 floordiv 4) mod 4, d0 mod 4, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x4x4x8xf32>) outs(%e : tensor<1024x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<1024x8xf32>
+  return %r : tensor<1024x8xf32>
+}
+
 // Only a linalg op is split: a reshape's kernel runs as one workgroup.
 // CHECK-LABEL: func.func private @reshape
 // CHECK-SAME:    kiln.max_workgroups = 1 : i64

@@ -243,6 +243,10 @@ std::vector<GradCase> cases() {
        [](Graph &, P p) { return slice(p[0], {1, 0}, {5, 7}, {2, 3}); }},
       {"pad", {{2, 3}},
        [](Graph &, P p) { return pad(p[0], {1, 0}, {0, 2}, {0, 1}); }},
+      {"patches", {{2, 4, 5, 2}},
+       [](Graph &, P p) { return patches(p[0], {2, 3}); }},
+      {"patches strided dilated", {{1, 7, 6, 2}},
+       [](Graph &, P p) { return patches(p[0], {2, 2}, {2, 1}, {2, 2}); }},
       {"one_hot mask", {{2, 4, 5}}, [](Graph &g, P p) {
          return one_hot(g.input("ids", {2, 4}, DType::I32), 5) * p[0];
        }},
