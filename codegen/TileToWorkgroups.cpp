@@ -32,6 +32,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace kiln {
@@ -134,18 +135,45 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     return plan;
   // The tile's slice of an operand spans the map's values at the tile's
   // first and last index, which is all it reads only where the map grows
-  // with the index: not across a mod or floordiv (kiln.patches' rows).
-  for (AffineMap map : root.getIndexingMapsArray()) {
-    bool wraps = false;
+  // with the index. Across a mod or floordiv of a loop (kiln.patches' rows:
+  // image p floordiv (OH OW), row (p floordiv OW) mod OH, column p mod
+  // OW), tiles must then cover whole periods of that loop (whole images);
+  // any other wrapping map is not split.
+  llvm::DenseMap<unsigned, int64_t> periods; // loop -> lcm of its periods
+  bool wrapsOtherwise = false;
+  std::function<std::optional<std::pair<unsigned, int64_t>>(AffineExpr)>
+      period = [&](AffineExpr e) -> std::optional<std::pair<unsigned, int64_t>> {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return std::make_pair(d.getPosition(), int64_t(1));
+    auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+    auto rhs = bin ? dyn_cast<AffineConstantExpr>(bin.getRHS())
+                   : AffineConstantExpr();
+    if (!rhs || rhs.getValue() < 1 ||
+        (e.getKind() != AffineExprKind::Mod &&
+         e.getKind() != AffineExprKind::FloorDiv))
+      return std::nullopt;
+    auto inner = period(bin.getLHS());
+    if (!inner)
+      return std::nullopt;
+    return std::make_pair(inner->first, inner->second * rhs.getValue());
+  };
+  for (AffineMap map : root.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
       e.walk([&](AffineExpr sub) {
-        wraps |= sub.getKind() == AffineExprKind::Mod ||
-                 sub.getKind() == AffineExprKind::FloorDiv ||
-                 sub.getKind() == AffineExprKind::CeilDiv;
+        if (sub.getKind() != AffineExprKind::Mod &&
+            sub.getKind() != AffineExprKind::FloorDiv &&
+            sub.getKind() != AffineExprKind::CeilDiv)
+          return;
+        auto p = period(sub);
+        if (!p) {
+          wrapsOtherwise = true;
+          return;
+        }
+        int64_t &lcm = periods.try_emplace(p->first, 1).first->second;
+        lcm = std::lcm(lcm, p->second);
       });
-    if (wraps)
-      return plan;
-  }
+  if (wrapsOtherwise)
+    return plan;
   SmallVector<int64_t> extents = root.getStaticLoopRanges();
   int64_t work = 1;
   for (int64_t e : extents) {
@@ -172,7 +200,8 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   std::optional<unsigned> chosen;
   for (unsigned i = 0; i < extents.size(); ++i) {
     if (!linalg::isParallelIterator(iterators[i]) || !indexesOutput(i) ||
-        extents[i] < 2)
+        extents[i] < 2 ||
+        (periods.count(i) && extents[i] % periods.lookup(i) != 0))
       continue;
     if (extents[i] >= kLongLoop) {
       chosen = i;
@@ -207,6 +236,10 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   for (int64_t d = *outputDim(*chosen) + 1; d < outType.getRank(); ++d)
     stride *= outType.getDimSize(d);
   int64_t align = stride > 0 ? kCacheLine / std::gcd(kCacheLine, stride) : 1;
+  // A wrapping loop is cut at whole periods (a loop split otherwise stays
+  // whole in every tile, its maps then spanning all they read).
+  if (periods.count(*chosen))
+    align = std::lcm(align, periods.lookup(*chosen));
   if (isTileableMatmul(root)) {
     // --kiln-tile-matmul runs a matmul's iterations about twice as fast as
     // other vectorised loops: two workgroups paid off from ~48^3 on, not

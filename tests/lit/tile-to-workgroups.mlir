@@ -168,19 +168,33 @@ func.func private @accumulate(%x: tensor<256x256xf32> {bufferization.writable = 
   return %r : tensor<256x256xf32>
 }
 
-// A root reading through a mod or floordiv (kiln.patches: row p of the
-// result reads image p floordiv 16, column p mod 4): a tile's slice of the
-// input, spanned by the map's values at its first and last row, would miss
-// what wraps around; not split.
-// CHECK-LABEL: func.func private @wrapping_map
-// CHECK-SAME:    kiln.max_workgroups = 1 : i64
-// CHECK-NOT:     tensor.extract_slice
-// CHECK:         return
+// A root reading through a mod or floordiv of a loop (kiln.patches: row p
+// of the result reads image p floordiv 16, row (p floordiv 4) mod 4,
+// column p mod 4) is cut at whole periods of that loop, 16 rows: a tile's
+// slice of the input spans the map's values at its first and last row,
+// which is all it reads only then.
 // ALL-LABEL:   func.func private @wrapping_map
-// ALL-SAME:      kiln.max_workgroups = 1 : i64
+// ALL-SAME:      kiln.max_workgroups = 64 : i64
+// ALL-DAG:       %[[C16:.+]] = arith.constant 16 : index
+// ALL-DAG:       %[[C15:.+]] = arith.constant 15 : index
+// ALL:           %[[UP:.+]] = arith.addi %{{.+}}, %[[C15]]
+// ALL:           %[[PERIODS:.+]] = arith.divui %[[UP]], %[[C16]]
+// ALL:           arith.muli %[[PERIODS]], %[[C16]]
 func.func private @wrapping_map(%x: tensor<64x4x4x8xf32> {bufferization.writable = false}) -> tensor<1024x8xf32> attributes {kiln.kernel} {
   %e = tensor.empty() : tensor<1024x8xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0 floordiv 16, (d0 floordiv 4) mod 4, d0 mod 4, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x4x4x8xf32>) outs(%e : tensor<1024x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  } -> tensor<1024x8xf32>
+  return %r : tensor<1024x8xf32>
+}
+
+// A mod of more than one loop has no period to cut at: not split.
+// ALL-LABEL:   func.func private @wrapping_sum
+// ALL-SAME:      kiln.max_workgroups = 1 : i64
+func.func private @wrapping_sum(%x: tensor<4x8xf32> {bufferization.writable = false}) -> tensor<1024x8xf32> attributes {kiln.kernel} {
+  %e = tensor.empty() : tensor<1024x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> ((d0 + d1) mod 4, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<1024x8xf32>) {
   ^bb0(%v: f32, %o: f32):
     linalg.yield %v : f32
   } -> tensor<1024x8xf32>
