@@ -14,6 +14,9 @@
 // CHECK-DAG: #[[$ID1:.+]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG: #[[$IN:.+]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[$SWAP:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-DAG: #[[$BIN:.+]] = affine_map<(d0, d1, d2) -> (d0 * 16 + d2, d1)>
+// CHECK-DAG: #[[$BLOCKS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$BOUT:.+]] = affine_map<(d0, d1, d2) -> (d1, d0 * 16 + d2)>
 // CHECK-DAG: #[[$PIN:.+]] = affine_map<(d0, d1, d2, d3) -> (d0 floordiv 4, ((d0 floordiv 2) mod 2) * 2 + d1, d0 mod 2 + d2 * 2, d3)>
 // CHECK-DAG: #[[$PWIN:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
 // CHECK-DAG: #[[$POUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, (d1 * 2 + d2) * 3 + d3)>
@@ -73,6 +76,20 @@ func.func @transpose(%x: tensor<2x3x5xi8>) -> tensor<5x2x3xi8> {
 func.func @transpose_short_inner(%x: tensor<64x4xf32>) -> tensor<4x64xf32> {
   %0 = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<64x4xf32> -> tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
+}
+
+// Many rows of many columns: rows in blocks of 16, each column of a block
+// one 64-byte line of the result; an unread [rows / 16, 16] operand sizes
+// the block loops.
+// CHECK-LABEL: func.func @transpose_blocked
+// CHECK-SAME:    (%[[X:.+]]: tensor<1024x64xf32>)
+// CHECK:         %[[INIT:.+]] = tensor.empty() : tensor<64x1024xf32>
+// CHECK:         %[[B:.+]] = tensor.empty() : tensor<64x16xf32>
+// CHECK:         linalg.generic {indexing_maps = [#[[$BIN]], #[[$BLOCKS]], #[[$BOUT]]], iterator_types = ["parallel", "parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[X]], %[[B]] : tensor<1024x64xf32>, tensor<64x16xf32>) outs(%[[INIT]] : tensor<64x1024xf32>)
+func.func @transpose_blocked(%x: tensor<1024x64xf32>) -> tensor<64x1024xf32> {
+  %0 = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<1024x64xf32> -> tensor<64x1024xf32>
+  return %0 : tensor<64x1024xf32>
 }
 
 // Each operand lands at the running offset along the axis: 0, 3, 3 + 5.
