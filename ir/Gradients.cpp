@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/ir/KilnDialect.h"
+#include "kiln/ir/Shapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -368,11 +369,9 @@ void PatchesOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
   Location loc = getLoc();
   ArrayRef<int64_t> xs = shapeOf(getInput());
   ArrayRef<int64_t> win = getWindow(), s = getStrides(), d = getDilations();
+  Shape ys = patchesPixels(Shape(xs), Shape(win), Shape(s), Shape(d)).shape;
   int64_t n = xs[0], c = xs[3];
-  int64_t oh = (xs[1] - (win[0] - 1) * d[0] - 1) / s[0] + 1,
-          ow = (xs[2] - (win[1] - 1) * d[1] - 1) / s[1] + 1;
-  SmallVector<int64_t> ys = {n, oh, ow};
-  Value split = reshape(b, loc, g[0], {n, oh, ow, win[0] * win[1], c});
+  Value split = reshape(b, loc, g[0], {n, ys[1], ys[2], win[0] * win[1], c});
   Value sum;
   for (int64_t k = 0; k < win[0] * win[1]; ++k) {
     int64_t top = k / win[1] * d[0], left = k % win[1] * d[1];

@@ -549,12 +549,11 @@ llvm::Expected<Array> evalPatches(PatchesOp op, const Env &env) {
   auto out = resultArray(op, patchesShape(x.shape, window, strides, dilations));
   if (!out)
     return out.takeError();
-  int64_t c = x.shape[3], oh = (x.shape[1] - (window[0] - 1) * dilations[0] - 1) /
-                                    strides[0] + 1,
-          ow = (x.shape[2] - (window[1] - 1) * dilations[1] - 1) / strides[1] + 1;
-  Shape wide = {x.shape[0], oh, ow, out->shape[1]};
+  int64_t c = x.shape[3];
+  Shape wide = patchesPixels(x.shape, window, strides, dilations).shape;
+  wide.push_back(out->shape[1]); // n, oh, ow, (kh KW + kw) C + ch
   for (int64_t i = 0; i < (int64_t)out->data.size(); ++i) {
-    Shape idx = unravel(i, wide); // n, oh, ow, (kh KW + kw) C + ch
+    Shape idx = unravel(i, wide);
     int64_t k = idx[3] / c, kh = k / window[1], kw = k % window[1];
     out->data[i] = x.data[ravel({idx[0], idx[1] * strides[0] + kh * dilations[0],
                                  idx[2] * strides[1] + kw * dilations[1],

@@ -286,9 +286,9 @@ ShapeOr pool2dShape(const Shape &input, const std::vector<int64_t> &window,
   return {{input[0], oh, ow, input[3]}, ""};
 }
 
-ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
-                     const std::vector<int64_t> &strides,
-                     const std::vector<int64_t> &dilations) {
+ShapeOr patchesPixels(const Shape &input, const std::vector<int64_t> &window,
+                      const std::vector<int64_t> &strides,
+                      const std::vector<int64_t> &dilations) {
   if (input.size() != 4)
     return ShapeOr::fail("expects input [N, H, W, C], got " + toString(input));
   for (std::string e : {checkPair("window", window, 1),
@@ -303,10 +303,20 @@ ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
   if (oh < 1 || ow < 1)
     return ShapeOr::fail("window " + list(window) + " is larger than the input " +
                          toString(input));
+  return {{input[0], oh, ow}, ""};
+}
+
+ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
+                     const std::vector<int64_t> &strides,
+                     const std::vector<int64_t> &dilations) {
+  ShapeOr pixels = patchesPixels(input, window, strides, dilations);
+  if (!pixels.ok())
+    return pixels;
+  Shape p = pixels.shape;
   int64_t depth = window[0] * window[1] * input[3];
-  if (numElements({input[0], oh, ow, depth}) < 0)
+  if (numElements({p[0], p[1], p[2], depth}) < 0)
     return ShapeOr::fail("too many elements");
-  return {{input[0] * oh * ow, depth}, ""};
+  return {{p[0] * p[1] * p[2], depth}, ""};
 }
 
 ShapeOr layerNormShape(const Shape &x, const Shape &gamma, const Shape &beta) {

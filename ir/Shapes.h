@@ -71,6 +71,10 @@ ShapeOr pool2dShape(const Shape &input, const std::vector<int64_t> &window,
 ShapeOr patchesShape(const Shape &input, const std::vector<int64_t> &window,
                      const std::vector<int64_t> &strides,
                      const std::vector<int64_t> &dilations);
+/// The output pixels [N, OH, OW] whose windows are patchesShape's rows.
+ShapeOr patchesPixels(const Shape &input, const std::vector<int64_t> &window,
+                      const std::vector<int64_t> &strides,
+                      const std::vector<int64_t> &dilations);
 /// x [..., D] normalised over its last dim; gamma and beta are [D].
 ShapeOr layerNormShape(const Shape &x, const Shape &gamma, const Shape &beta);
 

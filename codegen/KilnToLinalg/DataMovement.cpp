@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/KilnToLinalg/Patterns.h"
+#include "kiln/ir/Shapes.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
@@ -184,8 +185,9 @@ struct PatchesLowering : OpConversionPattern<PatchesOp> {
     ArrayRef<int64_t> win = op.getWindow(), s = op.getStrides(),
                       d = op.getDilations();
     int64_t c = in[3];
-    int64_t oh = (in[1] - (win[0] - 1) * d[0] - 1) / s[0] + 1,
-            ow = (in[2] - (win[1] - 1) * d[1] - 1) / s[1] + 1;
+    Shape pixels =
+        patchesPixels(Shape(in), Shape(win), Shape(s), Shape(d)).shape;
+    int64_t oh = pixels[1], ow = pixels[2];
     Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
                                                   type.getElementType());
     Value window = rewriter.create<tensor::EmptyOp>(
