@@ -29,6 +29,21 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   }
 };
 
+/// A linalg.generic, all loops parallel, that writes its first input into
+/// `init` through `maps` (the other inputs only size loops).
+Value copyGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+                  ArrayRef<AffineMap> maps) {
+  return b
+      .create<linalg::GenericOp>(
+          loc, init.getType(), inputs, ValueRange{init}, maps,
+          SmallVector<utils::IteratorType>(maps.front().getNumDims(),
+                                           utils::IteratorType::parallel),
+          [](OpBuilder &b, Location l, ValueRange args) {
+            b.create<linalg::YieldOp>(l, args[0]);
+          })
+      .getResult(0);
+}
+
 /// Row-major reshape: collapse to one dim, then expand to the target. Rank-0
 /// tensors (one element) collapse and expand with an empty reassociation.
 struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
@@ -90,9 +105,6 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
       return success();
     }
     MLIRContext *ctx = op.getContext();
-    auto copy = [](OpBuilder &b, Location l, ValueRange args) {
-      b.create<linalg::YieldOp>(l, args[0]);
-    };
     if (rank == 2 && in[0] >= kBlockedRows && in[0] % kBlock == 0 &&
         in[1] >= kBlockedColumns) {
       // Many rows of many columns: in blocks of kBlock rows, so that each
@@ -109,10 +121,9 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
           AffineMap::get(3, 0, {block * kBlock + row, col}, ctx),
           AffineMap::get(3, 0, {block, row}, ctx),
           AffineMap::get(3, 0, {col, block * kBlock + row}, ctx)};
-      rewriter.replaceOpWithNewOp<linalg::GenericOp>(
-          op, type, ValueRange{adaptor.getInput(), blocks}, ValueRange{init},
-          maps, SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
-          copy);
+      rewriter.replaceOp(op, copyGeneric(rewriter, loc,
+                                         {adaptor.getInput(), blocks}, init,
+                                         maps));
       return success();
     }
     SmallVector<AffineExpr> outExprs;
@@ -121,11 +132,8 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
     SmallVector<AffineMap> maps = {
         AffineMap::getMultiDimIdentityMap(rank, ctx),
         AffineMap::get(rank, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-    auto t = rewriter.create<linalg::GenericOp>(
-        loc, type, ValueRange{adaptor.getInput()}, ValueRange{init}, maps,
-        iters, copy);
-    rewriter.replaceOp(op, t.getResults());
+    rewriter.replaceOp(op,
+                       copyGeneric(rewriter, loc, adaptor.getInput(), init, maps));
     return success();
   }
 };
@@ -202,12 +210,8 @@ struct PatchesLowering : OpConversionPattern<PatchesOp> {
                        ctx),
         AffineMap::get(4, 0, {kh, kw, ch}, ctx),
         AffineMap::get(4, 0, {p, (kh * win[1] + kw) * c + ch}, ctx)};
-    rewriter.replaceOpWithNewOp<linalg::GenericOp>(
-        op, type, ValueRange{adaptor.getInput(), window}, ValueRange{init},
-        maps, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(l, args[0]);
-        });
+    rewriter.replaceOp(op, copyGeneric(rewriter, loc,
+                                       {adaptor.getInput(), window}, init, maps));
     return success();
   }
 };
