@@ -12,6 +12,9 @@
 // users (a layer norm's x - mean, read by the variance and by the
 // scaling) is cloned for each, so that each computes it again in its own
 // loop instead of all reading a buffer written by a pass of its own.
+// And a producer whose value also leaves the kernel is fused into its one
+// elementwise user all the same, the fused loop yielding both values
+// (yieldThroughConsumer).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -19,6 +22,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kiln {
@@ -72,6 +76,75 @@ void cloneCheapProducers(func::FuncOp func) {
   }
 }
 
+/// A producer whose value also leaves the kernel (its other users, after
+/// `consumer`, are no linalg ops: the insert into a chunk of an output)
+/// keeps its own loop under upstream's rule. So `consumer`, all parallel
+/// and reading it element for element, yields that value as one more
+/// result, which takes over those other uses: the producer then has one
+/// use and fuses. Adam's new moments, returned and read by the parameter
+/// update, so share one loop with it instead of being written and read
+/// back by loops of their own.
+bool yieldThroughConsumer(linalg::GenericOp consumer, OpOperand &fused) {
+  auto producer = fused.get().getDefiningOp<linalg::GenericOp>();
+  if (!producer || producer->getNumResults() != 1 ||
+      producer->hasOneUse() || isTiledMatmul(producer) ||
+      consumer.getNumReductionLoops() != 0 ||
+      !consumer.getMatchingIndexingMap(&fused).isPermutation() ||
+      !linalg::areElementwiseOpsFusable(&fused))
+    return false;
+  SmallVector<OpOperand *> others;
+  for (OpOperand &use : fused.get().getUses()) {
+    Operation *user = use.getOwner();
+    if (user == consumer)
+      continue;
+    if (isa<linalg::LinalgOp>(user) ||
+        user->getBlock() != consumer->getBlock() ||
+        !consumer->isBeforeInBlock(user))
+      return false;
+    others.push_back(&use);
+  }
+  if (others.empty())
+    return false;
+  OpBuilder b(consumer);
+  SmallVector<Value> inits(consumer.getDpsInits());
+  inits.push_back(producer.getDpsInits()[0]);
+  SmallVector<AffineMap> maps = consumer.getIndexingMapsArray();
+  maps.push_back(consumer.getMatchingIndexingMap(&fused));
+  auto widened = b.create<linalg::GenericOp>(
+      consumer.getLoc(), TypeRange(ValueRange(inits)),
+      consumer.getDpsInputs(), inits, maps,
+      consumer.getIteratorTypesArray());
+  IRMapping map;
+  consumer.getRegion().cloneInto(&widened.getRegion(), map);
+  Block &body = widened.getRegion().front();
+  body.addArgument(cast<ShapedType>(fused.get().getType()).getElementType(),
+                   consumer.getLoc());
+  Operation *yield = body.getTerminator();
+  SmallVector<Value> values(yield->getOperands());
+  values.push_back(body.getArgument(fused.getOperandNumber()));
+  yield->setOperands(values);
+  for (OpOperand *use : others)
+    use->set(widened->getResults().back());
+  consumer->replaceAllUsesWith(
+      widened->getResults().take_front(consumer->getNumResults()));
+  consumer->erase();
+  return true;
+}
+
+/// yieldThroughConsumer where it applies; whether it did.
+bool yieldThroughConsumers(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> consumers;
+  func.walk([&](linalg::GenericOp op) {
+    if (!isTiledMatmul(op))
+      consumers.push_back(op);
+  });
+  for (linalg::GenericOp consumer : consumers)
+    for (OpOperand *operand : consumer.getDpsInputOperands())
+      if (yieldThroughConsumer(consumer, *operand))
+        return true;
+  return false;
+}
+
 struct FuseElementwisePass
     : kiln::impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
@@ -96,11 +169,13 @@ struct FuseElementwisePass
     ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(
         patterns);
     linalg::populateConstantFoldLinalgOperations(patterns, control);
+    FrozenRewritePatternSet frozen(std::move(patterns));
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
-                                            config)))
-      return signalPassFailure();
+    do {
+      if (failed(applyPatternsAndFoldGreedily(getOperation(), frozen, config)))
+        return signalPassFailure();
+    } while (yieldThroughConsumers(getOperation()));
   }
 };
 

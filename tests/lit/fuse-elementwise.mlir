@@ -144,3 +144,61 @@ func.func @cheap_producer_cloned(%x: tensor<4x8xf32>, %mean: tensor<4x1xf32>) ->
   } -> tensor<4x8xf32>
   return %var, %scaled : tensor<4x1xf32>, tensor<4x8xf32>
 }
+
+// A producer that is also returned (Adam's new moment, read by the
+// parameter update) shares the update's loop: the one generic yields both.
+// CHECK-LABEL: func.func @returned_producer_fuses
+// CHECK:         %[[G:.+]]:2 = linalg.generic
+// CHECK:           %[[M:.+]] = arith.mulf
+// CHECK:           %[[U:.+]] = arith.subf %{{.+}}, %[[M]]
+// CHECK-NEXT:      linalg.yield %[[U]], %[[M]]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[G]]#1, %[[G]]#0
+func.func @returned_producer_fuses(%a: tensor<4x8xf32>, %p: tensor<4x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %m = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.mulf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %u = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %m : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e2 : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %d = arith.subf %x, %y : f32
+    linalg.yield %d : f32
+  } -> tensor<4x8xf32>
+  return %m, %u : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// Read by a second loop as well, the producer keeps its own: fused, it
+// would be computed twice.
+// CHECK-LABEL: func.func @producer_of_two_loops
+// CHECK-COUNT-3: linalg.generic
+func.func @producer_of_two_loops(%a: tensor<4x8xf32>, %p: tensor<4x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %m = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = math.exp %x : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %u = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %m : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e2 : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %d = arith.subf %x, %y : f32
+    linalg.yield %d : f32
+  } -> tensor<4x8xf32>
+  %e3 = tensor.empty() : tensor<4x8xf32>
+  %v = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %m : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e3 : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %d = arith.addf %x, %y : f32
+    linalg.yield %d : f32
+  } -> tensor<4x8xf32>
+  return %m, %u, %v : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
