@@ -59,7 +59,8 @@ bool isCheapElementwise(linalg::GenericOp op) {
 void cloneCheapProducers(func::FuncOp func) {
   SmallVector<linalg::GenericOp> producers;
   func.walk([&](linalg::GenericOp op) {
-    if (isCheapElementwise(op) && !op->getResult(0).hasOneUse() &&
+    if (isCheapElementwise(op) && !op->getResult(0).use_empty() &&
+        !op->getResult(0).hasOneUse() &&
         llvm::all_of(op->getResult(0).getUsers(), [](Operation *user) {
           return isa<linalg::GenericOp>(user) && !isTiledMatmul(user);
         }))

@@ -95,7 +95,12 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
           if (!producer || !groupOf.count(producer))
             continue;
           unsigned gp = groupOf[producer], gc = groupOf[&consumer];
-          if (gp == gc || pathOutside(groups, groupOf, gp, gc) ||
+          // Ops read in place are no kernel of their own: they join the
+          // matmul that reads them, not their producers.
+          bool inPlace = llvm::all_of(groups[gc], [](Operation *op) {
+            return op->getNumResults() == 1 && readInPlace(op->getResult(0));
+          });
+          if (gp == gc || inPlace || pathOutside(groups, groupOf, gp, gc) ||
               pathOutside(groups, groupOf, gc, gp))
             continue;
           SmallVector<Operation *> merged(groups[gp]);

@@ -129,6 +129,24 @@ std::optional<Cuts> reshapeDims(ReshapeOp op, int64_t dim) {
 
 } // namespace
 
+bool readInPlace(Value v) {
+  if (v.use_empty())
+    return false;
+  if (v.getDefiningOp<ReshapeOp>())
+    return llvm::all_of(v.getUsers(), [](Operation *user) {
+      return isa<TransposeOp>(user) && readInPlace(user->getResult(0));
+    });
+  auto t = v.getDefiningOp<TransposeOp>();
+  return t && t.getPerm() == ArrayRef<int64_t>{1, 0} &&
+         llvm::all_of(v.getUses(), [](OpOperand &use) {
+           auto m = dyn_cast<MatmulOp>(use.getOwner());
+           return m && use.getOperandNumber() == 0 &&
+                  shapeOf(m.getRhs()).size() == 2 &&
+                  isa<FloatType>(
+                      cast<RankedTensorType>(m.getType()).getElementType());
+         });
+}
+
 bool isElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>() || isa<CastOp>(op);
 }
@@ -475,7 +493,7 @@ SmallVector<Value> intermediatesOf(const OpSet &set) {
                      !r.use_empty() &&
                      (r.hasOneUse() || cheap) &&
                      llvm::all_of(r.getUsers(), computedInUser);
-      if (!inlined)
+      if (!inlined && !readInPlace(r))
         values.push_back(r);
     }
   return values;
@@ -795,8 +813,12 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
     return best;
   // Run whole, when everything made inside fits in cache as it is and the
   // work is too small to share among threads (a kernel run whole runs on
-  // one).
-  if (set.ops.size() == 1 ||
+  // one); or when it is one op, the others read in place (a matmul of a
+  // transpose), which --kiln-tile-to-workgroups shares among threads.
+  auto made = [](Operation *op) {
+    return op->getNumResults() != 1 || !readInPlace(op->getResult(0));
+  };
+  if (llvm::count_if(set.ops, made) == 1 ||
       (bufferedBytes(set) <= budget && flops < kParallelFlops &&
        base.bytesRead < kParallelBytes))
     return base;

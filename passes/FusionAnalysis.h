@@ -76,6 +76,11 @@ std::optional<llvm::SmallVector<Cut>> operandDims(mlir::Operation *op,
 /// Whether the fusion pass may put `op` into a kernel with others.
 bool isFusable(mlir::Operation *op);
 bool isElementwise(mlir::Operation *op);
+/// Lowered, `v` is no buffer of its own: a 2-D transpose that float
+/// matmuls read as A (MatmulLowering reads its input as A[k, m]), or a
+/// reshape, a view, that only such transposes read (a gradient's pixels
+/// as rows).
+bool readInPlace(mlir::Value v);
 bool isContraction(mlir::Operation *op);
 bool isReduction(mlir::Operation *op);
 

@@ -46,13 +46,39 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     auto lhsShape = cast<RankedTensorType>(lhs.getType()).getShape();
     auto rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
+    MLIRContext *ctx = op.getContext();
     if (lhsShape.size() == 2 && rhsShape.size() == 2) {
+      // A transposed in the same kernel (X^T * G, a weight's gradient) is
+      // read as it is, A[k, m]: the tiles broadcast a row of it, and the
+      // transposed copy is never made.
+      auto transpose = op.getLhs().getDefiningOp<TransposeOp>();
+      if (transpose && transpose.getPerm() == ArrayRef<int64_t>{1, 0} &&
+          isa<FloatType>(type.getElementType())) {
+        AffineExpr m, n, k;
+        bindDims(ctx, m, n, k);
+        auto map = [&](ArrayRef<AffineExpr> exprs) {
+          return AffineMap::get(3, 0, exprs, ctx);
+        };
+        rewriter.replaceOpWithNewOp<linalg::GenericOp>(
+            op, type,
+            ValueRange{rewriter.getRemappedValue(transpose.getInput()), rhs},
+            ValueRange{init},
+            ArrayRef<AffineMap>{map({k, m}), map({k, n}), map({m, n})},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                          utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction},
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value prod = b.create<arith::MulFOp>(l, args[0], args[1]);
+              b.create<linalg::YieldOp>(
+                  l, ValueRange{b.create<arith::AddFOp>(l, args[2], prod)});
+            });
+        return success();
+      }
       rewriter.replaceOpWithNewOp<linalg::MatmulOp>(op, ValueRange{lhs, rhs},
                                                     ValueRange{init});
       return success();
     }
     // Loops (batch..., m, n, k); operands broadcast over the batch dims.
-    MLIRContext *ctx = op.getContext();
     ArrayRef<int64_t> out = type.getShape();
     unsigned rank = out.size(), batch = rank - 2;
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };

@@ -5,7 +5,8 @@
 // tiling: a small fraction of the FMA peak. This pass replaces every f32
 // matmul-shaped linalg op
 // on buffers (linalg.matmul, its loop-reordered generic, the batched generic
-// with broadcast batch dims) with the BLIS loop nest:
+// with broadcast batch dims, the 2-D generic reading A transposed) with the
+// BLIS loop nest:
 //
 //   for k0 (KC)        reduction block: a B block of KC x NR stays in L1
 //     for i0 (MC)      an A block of MC x KC stays in L2
@@ -88,6 +89,9 @@ struct Match {
   // --kiln-conv-to-matmul makes of a convolution. The tile reads B as
   // [K1*K2, N] and A through a flat view (Emitter::flattenSplitK).
   bool splitK = false;
+  // A stored transposed, [K, M] (no batch dims): a weight gradient
+  // X^T * G reads X as it is instead of from a transposed copy.
+  bool aTransposed = false;
 };
 
 /// `region` computes out + a * b (in any operand order), nothing else.
@@ -218,9 +222,17 @@ std::optional<Match> matchStructure(linalg::LinalgOp op, bool allowSplitK) {
     }
     return true;
   };
-  if (!operand(op.getDpsInputOperand(0), mDim, k, m.aBatch) ||
-      !operand(op.getDpsInputOperand(1), k, nDim, m.bBatch))
+  if (!operand(op.getDpsInputOperand(1), k, nDim, m.bBatch))
     return std::nullopt;
+  if (!operand(op.getDpsInputOperand(0), mDim, k, m.aBatch)) {
+    m.aBatch.clear();
+    if (m.batch != 0 ||
+        op.getMatchingIndexingMap(op.getDpsInputOperand(0)).getNumResults() !=
+            2 ||
+        !operand(op.getDpsInputOperand(0), k, mDim, m.aBatch))
+      return std::nullopt;
+    m.aTransposed = true;
+  }
   return m;
 }
 
@@ -366,6 +378,8 @@ public:
     loopNest(a, bMat, c, Value(), zeroC, /*packEachBlock=*/false);
   }
 
+  /// A is [K, M]: row r of a tile reads A's column r (Match::aTransposed).
+  bool aTransposed = false;
   /// The packed weight's first column (matmul's column0).
   Value packedColumn0;
   /// Where a kernel's stack buffers go: allocas outside every loop.
@@ -439,7 +453,8 @@ private:
   /// that each k block packs B's KC rows into; null: B read in place.
   void loopNest(Value a, Value bMat, Value c, Value packedB, bool zeroC,
                 bool packEachBlock) {
-    Value m = dim(c, 0), n = dim(c, 1), k = split.inner ? split.k : dim(a, 1);
+    Value m = dim(c, 0), n = dim(c, 1),
+          k = split.inner ? split.k : dim(a, aTransposed ? 0 : 1);
     Value kc = cst(tile.kc()), mc = cst(tile.mc()), nr = cst(tile.nr());
     auto eachPanel =
         [&](Value jBegin, Value jEnd,
@@ -720,6 +735,8 @@ private:
       for (int64_t r = 0; r < rows; ++r) {
         SmallVector<Value> aIdx{rowIdx[r]};
         aIdx.append(aK.begin(), aK.end());
+        if (aTransposed)
+          std::swap(aIdx[0], aIdx[1]);
         Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
         Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
         for (int64_t v = 0; v < tile.vectors; ++v)
@@ -832,6 +849,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       OpBuilder b(m.op);
       Location loc = m.op.getLoc();
       Emitter emit(b, loc, tile);
+      emit.aTransposed = m.aTransposed;
       emit.entryBlock = &func.getBody().front();
       emit.stackBuffer = &stackBuffer;
       // Before anything is inserted between the fill and the op.
@@ -915,7 +933,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
         fill.getDpsInitOperand(0)->get() != m.c)
       return {};
     auto aType = cast<MemRefType>(m.a.getType());
-    int64_t k = aType.getDimSize(aType.getRank() - 1);
+    int64_t k = aType.getDimSize(m.aTransposed ? 0 : aType.getRank() - 1);
     if (m.splitK)
       k = ShapedType::isDynamic(aType.getDimSize(1)) ? ShapedType::kDynamic
                                                      : k * aType.getDimSize(1);

@@ -421,3 +421,29 @@ func.func @pool_mask_outer_grid(%x: tensor<8x148x148x32xf32>) -> (tensor<8x74x74
   %mask = kiln.compare %r, %best {predicate = "eq"} : tensor<8x74x2x74x2x32xf32>, tensor<8x74x1x74x1x32xf32> -> tensor<8x74x2x74x2x32xf32>
   return %p, %mask : tensor<8x74x74x32xf32>, tensor<8x74x2x74x2x32xf32>
 }
+
+// -----
+
+// A conv's filter gradient, G^T times the patches: the reshape (a view) and
+// the transpose (read as A[k, m]) are no buffers, so they join the matmul
+// and not G's producer, though merging the mul would save G's write; the
+// kernel runs whole, its one loop nest shared among threads as a matmul's.
+// FULL-LABEL: func.func @weight_gradient
+// FULL:         %[[G:[0-9]+]]:2 = kiln.fusion "elementwise"
+// FULL:           kiln.mul
+// FULL:         kiln.fusion "contraction"(%[[G]]#0, %arg2) {chunks = array<i64: 1>, grid_dims = array<i64: 0>}
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.reshape
+// FULL-NEXT:      kiln.transpose
+// FULL-NEXT:      kiln.matmul
+// FULL-NEXT:      kiln.yield
+func.func @weight_gradient(%dy: tensor<8x72x72x64xf32>, %mask: tensor<8x72x72x64xf32>,
+                           %patches: tensor<41472x288xf32>)
+    -> (tensor<64x288xf32>, tensor<8x72x72x64xf32>) {
+  %g = kiln.mul %dy, %mask : tensor<8x72x72x64xf32>, tensor<8x72x72x64xf32> -> tensor<8x72x72x64xf32>
+  %r = kiln.reshape %g : tensor<8x72x72x64xf32> -> tensor<41472x64xf32>
+  %t = kiln.transpose %r {perm = array<i64: 1, 0>} : tensor<41472x64xf32> -> tensor<64x41472xf32>
+  %w = kiln.matmul %t, %patches : tensor<64x41472xf32>, tensor<41472x288xf32> -> tensor<64x288xf32>
+  %n = kiln.neg %g : tensor<8x72x72x64xf32>
+  return %w, %n : tensor<64x288xf32>, tensor<8x72x72x64xf32>
+}

@@ -12,6 +12,10 @@
 // CHECK-DAG: #[[$LHS3:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-DAG: #[[$RHS3:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
 // CHECK-DAG: #[[$OUT3:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// A matmul of a transpose reads the transpose's input as A[k, m].
+// CHECK-DAG: #[[$TA:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[$TB:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[$TC:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 
 // CHECK-LABEL: func.func @matmul_2d
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4xf32>, %[[W:.+]]: tensor<4x2xf32>)
@@ -137,4 +141,17 @@ func.func @max_pool2d_padded_f16(%x: tensor<2x4x3x2xf16>) -> tensor<2x3x2x2xf16>
                            padding = array<i64: 1, 0, 1, 1>}
       : tensor<2x4x3x2xf16> -> tensor<2x3x2x2xf16>
   return %0 : tensor<2x3x2x2xf16>
+}
+
+// X^T G, a weight's gradient: no transposed copy of X is made.
+// CHECK-LABEL: func.func @matmul_of_transpose
+// CHECK-SAME:    (%[[X:.+]]: tensor<8x4xf32>, %[[G:.+]]: tensor<8x2xf32>)
+// CHECK:         %[[INIT:.+]] = linalg.fill
+// CHECK:         %[[R:.+]] = linalg.generic {indexing_maps = [#[[$TA]], #[[$TB]], #[[$TC]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%[[X]], %[[G]] : tensor<8x4xf32>, tensor<8x2xf32>) outs(%[[INIT]] : tensor<4x2xf32>)
+// CHECK:         return %[[R]]
+func.func @matmul_of_transpose(%x: tensor<8x4xf32>, %g: tensor<8x2xf32>) -> tensor<4x2xf32> {
+  %t = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<8x4xf32> -> tensor<4x8xf32>
+  %0 = kiln.matmul %t, %g : tensor<4x8xf32>, tensor<8x2xf32> -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
 }

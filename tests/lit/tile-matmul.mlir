@@ -384,3 +384,29 @@ func.func @streamed_trained_weight(%x: memref<8x1024xf32>, %w: memref<1024x256xf
                 outs(%y : memref<8x256xf32>)
   return
 }
+
+// A read transposed, A[k, m] (a weight gradient X^T G, X not copied): the
+// same tiles, each row of the tile broadcasting from A's column.
+// CHECK-LABEL: func.func @transposed_a
+// CHECK-SAME:    (%[[A:.+]]: memref<40x19xf32>, %{{.+}}: memref<40x48xf32>, %{{.+}}: memref<19x48xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %c8
+// CHECK:           %{{.+}}:16 = scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args
+// CHECK:             memref.load %[[A]][%[[K]], %[[I]]]
+// CHECK-COUNT-16:    vector.fma {{.+}} : vector<16xf32>
+#ta_a = affine_map<(m, n, k) -> (k, m)>
+#ta_b = affine_map<(m, n, k) -> (k, n)>
+#ta_c = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed_a(%a: memref<40x19xf32>, %b: memref<40x48xf32>,
+                        %c: memref<19x48xf32>) {
+  linalg.generic {indexing_maps = [#ta_a, #ta_b, #ta_c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<40x19xf32>, memref<40x48xf32>)
+      outs(%c : memref<19x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
