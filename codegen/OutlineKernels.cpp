@@ -203,6 +203,18 @@ struct OutlineKernelsPass
           b.create<func::CallOp>(ret.getLoc(), kernel, inputs).getResult(0));
     }
 
+    // Results only the caller reads: returned, and read by no later step.
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto result = dyn_cast<OpResult>(operand.get());
+      auto call = result ? dyn_cast<func::CallOp>(result.getOwner())
+                         : func::CallOp();
+      if (!call || !result.hasOneUse())
+        continue;
+      symbols.lookup<func::FuncOp>(call.getCallee())
+          .setResultAttr(result.getResultNumber(), kStepOutputAttr,
+                         UnitAttr::get(&getContext()));
+    }
+
     // Constants now live inside the kernels.
     for (Operation &op : llvm::make_early_inc_range(
              func.getBody().front().without_terminator()))

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -38,6 +39,11 @@ inline constexpr const char *kMaxWorkgroupsAttr = "kiln.max_workgroups";
 /// Marks a kernel argument whose value is known when the kernel is
 /// compiled (a weight of an artifact), so that its layout may be chosen.
 inline constexpr const char *kConstantAttr = "kiln.constant";
+/// A kernel result (then argument) that only the caller reads: the step
+/// returns it and no later kernel of the step reads it
+/// (--kiln-outline-kernels). --kiln-streaming-stores writes large ones past
+/// the caches.
+inline constexpr const char *kStepOutputAttr = "kiln.step_output";
 /// --kiln-tile-matmul: [argument, panel width, ...] of the arguments it reads
 /// packed (the caller stores each NR-column panel contiguously).
 inline constexpr const char *kPackedRhsAttr = "kiln.packed_rhs";

@@ -360,4 +360,47 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
   ];
 }
 
+def StreamingStores : Pass<"kiln-streaming-stores", "mlir::func::FuncOp"> {
+  let summary = "Write a step's large outputs with non-temporal vector stores";
+  let description = [{
+    An elementwise f32 `linalg.generic` on buffers (all loops parallel,
+    operands read at the loop indices or rank 0) whose outputs include a
+    kernel argument marked `kiln.step_output` of `min-bytes` or more (the
+    new parameters and optimizer state of a train step) becomes a vector
+    loop of `vector-width` lanes whose stores to those outputs are
+    non-temporal (`vector.store {nontemporal = true}`), followed by a
+    `llvm.fence seq_cst`. An ordinary store first reads the line it
+    writes (write-allocate), a third more memory traffic for an update
+    that reads p, m, v and writes them back. The loop runs when every such
+    output starts on a vector-aligned address with vector-aligned rows and
+    the innermost dim is a multiple of the width; otherwise the generic
+    runs as it was. --kiln-align-streaming-stores then gives the LLVM
+    stores their alignment. Runs after bufferization, before
+    convert-linalg-to-loops.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register: 16 (AVX-512) or 8 (AVX2)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"8 << 20",
+           "Smallest output written with non-temporal stores">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def AlignStreamingStores : Pass<"kiln-align-streaming-stores",
+                                "mlir::ModuleOp"> {
+  let summary = "Give the non-temporal vector stores their alignment";
+  let description = [{
+    MLIR 19's vector.store carries no alignment, and an LLVM store of a
+    vector aligned to its element only is split into scalar non-temporal
+    stores. Every non-temporal vector store comes from
+    --kiln-streaming-stores, which runs it only on aligned addresses: each
+    gets the alignment of its vector size. Runs on the LLVM dialect.
+  }];
+}
+
 #endif // KILN_CODEGEN_PASSES

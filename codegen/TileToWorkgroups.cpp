@@ -119,10 +119,6 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     }
     return plan;
   }
-  // A fused kernel run whole is small (its intermediates fit in cache), and
-  // tiling its root would compute a producer with two users twice.
-  if (kernel->hasAttr(kChunksAttr))
-    return plan;
   auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
   if (ret.getNumOperands() != 1)
     return plan;
@@ -131,6 +127,18 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
       !root.hasPureTensorSemantics() ||
       !isa<TilingInterface>(root.getOperation()))
     return plan;
+  // A fused kernel run whole is small (its intermediates fit in cache), and
+  // tiling its root would compute a producer with two users twice; unless,
+  // lowered, the root is all there is (a matmul that reads a transpose in
+  // place), as in a kernel of one op.
+  if (kernel->hasAttr(kChunksAttr)) {
+    bool alone = true;
+    kernel.walk([&](linalg::LinalgOp op) {
+      alone &= op == root || isa<linalg::FillOp>(op.getOperation());
+    });
+    if (!alone)
+      return plan;
+  }
   if (!startsEmpty(root.getDpsInits()[0]))
     return plan;
   // The tile's slice of an operand spans the map's values at the tile's

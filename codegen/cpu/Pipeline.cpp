@@ -138,6 +138,9 @@ void buildCpuKernelPipeline(OpPassManager &pm,
                            : (targetHasAvx512(options.targetCpu) ? 16 : 8);
   pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   pm.addNestedPass<func::FuncOp>(createTileMatmul(matmul));
+  StreamingStoresOptions streaming;
+  streaming.vectorWidth = matmul.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(createStreamingStores(streaming));
 
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -148,6 +151,7 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createAlignStreamingStores());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());

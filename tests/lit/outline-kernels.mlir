@@ -25,9 +25,10 @@
 // CHECK-SAME:    -> tensor<4x2xf32> attributes {kiln.kernel} {
 // CHECK-NEXT:    %[[R:.+]] = kiln.add %[[A]], %[[B]]
 // CHECK-NEXT:    return %[[R]]
+// The step's output, read by no later step, is marked so.
 // CHECK-LABEL: func.func private @mlp_k2_relu
 // CHECK-SAME:    (%[[A:[^:]+]]: tensor<4x2xf32> {bufferization.writable = false})
-// CHECK-SAME:    -> tensor<4x2xf32> attributes {kiln.kernel} {
+// CHECK-SAME:    -> (tensor<4x2xf32> {kiln.step_output}) attributes {kiln.kernel} {
 // CHECK-NEXT:    %[[R:.+]] = kiln.relu %[[A]]
 // CHECK-NEXT:    return %[[R]]
 // Every output is already written by a step: no copy kernel.
@@ -70,7 +71,7 @@ func.func @mlp(%x: tensor<4x3xf32> {kiln.name = "x"}) -> (tensor<4x2xf32> {kiln.
 // CHECK-NEXT:    %[[R:.+]] = kiln.add %[[A]], %[[B]]
 // CHECK-NEXT:    return %[[R]]
 // CHECK-LABEL: func.func private @constants_k3_mul
-// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32> attributes {kiln.kernel} {
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> (tensor<4xf32> {kiln.step_output}) attributes {kiln.kernel} {
 // CHECK-NEXT:    %[[R:.+]] = kiln.mul %[[A]], %[[A]]
 // CHECK-NEXT:    return %[[R]]
 func.func @constants(%x: tensor<4xf32>) -> tensor<4xf32> {
@@ -99,14 +100,14 @@ func.func @constants(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK-NEXT:  }
 // CHECK-LABEL: func.func private @copies_k0_neg
 // CHECK-LABEL: func.func private @copies_k1_copy
-// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32> attributes {kiln.kernel} {
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> (tensor<4xf32> {kiln.step_output}) attributes {kiln.kernel} {
 // CHECK-NEXT:    return %[[A]]
 // CHECK-LABEL: func.func private @copies_k2_copy
-// CHECK-SAME:    () -> tensor<4xf32> attributes {kiln.kernel} {
+// CHECK-SAME:    () -> (tensor<4xf32> {kiln.step_output}) attributes {kiln.kernel} {
 // CHECK-NEXT:    %[[C:.+]] = kiln.constant dense<1.000000e+00> : tensor<4xf32>
 // CHECK-NEXT:    return %[[C]]
 // CHECK-LABEL: func.func private @copies_k3_copy
-// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32> attributes {kiln.kernel} {
+// CHECK-SAME:    (%[[A:[^:]+]]: tensor<4xf32> {bufferization.writable = false}) -> (tensor<4xf32> {kiln.step_output}) attributes {kiln.kernel} {
 // CHECK-NEXT:    return %[[A]]
 // CHECK-NOT:     _copy
 func.func @copies(%x: tensor<4xf32> {kiln.name = "x"})
