@@ -84,6 +84,44 @@ func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writabl
   return %r : tensor<64x288xf32>
 }
 
+// A fused kernel run whole that lowered to one op (a weight gradient, the
+// transpose read in place) is split as that op alone would be; one with a
+// second op (its root would recompute it per workgroup) stays whole.
+// CHECK-LABEL: func.func private @fused_transposed_a
+// CHECK-SAME:    kiln.max_workgroups = 9 : i64
+// CHECK-LABEL: func.func private @fused_two_ops
+// CHECK-SAME:    kiln.max_workgroups = 1 : i64
+#ta_a = affine_map<(m, n, k) -> (k, m)>
+#ta_b = affine_map<(m, n, k) -> (k, n)>
+#ta_c = affine_map<(m, n, k) -> (m, n)>
+func.func private @fused_transposed_a(%g: tensor<4096x64xf32> {bufferization.writable = false}, %p: tensor<4096x288xf32> {bufferization.writable = false}) -> tensor<64x288xf32> attributes {kiln.chunks = array<i64: 1>, kiln.grid_dims = array<i64: 0>, kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64x288xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %r = linalg.generic {indexing_maps = [#ta_a, #ta_b, #ta_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%g, %p : tensor<4096x64xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<64x288xf32>
+  return %r : tensor<64x288xf32>
+}
+func.func private @fused_two_ops(%a: tensor<64x4096xf32> {bufferization.writable = false}, %p: tensor<4096x288xf32> {bufferization.writable = false}) -> tensor<64x288xf32> attributes {kiln.chunks = array<i64: 1>, kiln.grid_dims = array<i64: 0>, kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x4096xf32>
+  %n = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<64x4096xf32>) outs(%e : tensor<64x4096xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %v = arith.negf %x : f32
+    linalg.yield %v : f32
+  } -> tensor<64x4096xf32>
+  %empty = tensor.empty() : tensor<64x288xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %r = linalg.matmul ins(%n, %p : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) -> tensor<64x288xf32>
+  return %r : tensor<64x288xf32>
+}
+
 // Too few rows: the columns are split, in whole 32-column panels (which a
 // packed weight needs), so 1024 / 32 = 32 workgroups at most.
 // CHECK-LABEL: func.func private @matmul_columns
