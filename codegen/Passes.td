@@ -310,8 +310,10 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     --kiln-reorder-reduction-loops makes of it, batched matmul with
     broadcast batch dims, and C[m, n] += A[m, k1, k2] * B[k1, k2, n] with K
     split in two reduction dims, as --kiln-conv-to-matmul makes of a
-    convolution: one k loop of K1*K2 that carries A's column along), where
-    B and C have unit-stride rows, with loops:
+    convolution: loops over k1 and k2 when K2 >= 16, else one k loop of
+    K1*K2 that carries A's column along; 2-D
+    with A stored transposed, A[k, m]), where B and C have unit-stride
+    rows, with loops:
     KC x MC cache blocks, NR-wide panels, and an MR x NR register tile whose
     accumulators are the iter_args of the k loop, updated by
     `vector.fma` of a broadcast A element and a row of B. `vector-width` 16
@@ -347,7 +349,12 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     NR, ...]: whoever passes that argument must pack it (see
     compileArtifact). Each C element gets its products in k order, one FMA
     each, whichever tile variant computes it, so results do not depend on
-    how rows are split among workgroups. Runs after bufferization, before
+    how rows are split among workgroups. A 2-D op reading B stored
+    transposed, B[n, k], into at most 16 columns of C becomes dot products
+    instead: vectors along k, a tile of rows x columns of C (16
+    accumulators with AVX-512, 8 with AVX2) summed across lanes
+    (`vector.reduction <add>` with reassoc), a last masked step when K is
+    no multiple of the width. Runs after bufferization, before
     convert-linalg-to-loops; other linalg ops are left alone.
   }];
   let options = [

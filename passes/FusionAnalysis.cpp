@@ -140,10 +140,13 @@ bool readInPlace(Value v) {
   return t && t.getPerm() == ArrayRef<int64_t>{1, 0} &&
          llvm::all_of(v.getUses(), [](OpOperand &use) {
            auto m = dyn_cast<MatmulOp>(use.getOwner());
-           return m && use.getOperandNumber() == 0 &&
-                  shapeOf(m.getRhs()).size() == 2 &&
-                  isa<FloatType>(
-                      cast<RankedTensorType>(m.getType()).getElementType());
+           if (!m || shapeOf(m.getLhs()).size() != 2 ||
+               shapeOf(m.getRhs()).size() != 2 ||
+               !isa<FloatType>(
+                   cast<RankedTensorType>(m.getType()).getElementType()))
+             return false;
+           return use.getOperandNumber() == 0 ||
+                  shapeOf(m.getResult()).back() <= kMaxDotColumns;
          });
 }
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/KilnToLinalg/Patterns.h"
+#include "kiln/passes/FusionAnalysis.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
@@ -48,22 +49,33 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     auto rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
     MLIRContext *ctx = op.getContext();
     if (lhsShape.size() == 2 && rhsShape.size() == 2) {
-      // A transposed in the same kernel (X^T * G, a weight's gradient) is
-      // read as it is, A[k, m]: the tiles broadcast a row of it, and the
-      // transposed copy is never made.
-      auto transpose = op.getLhs().getDefiningOp<TransposeOp>();
-      if (transpose && transpose.getPerm() == ArrayRef<int64_t>{1, 0} &&
-          isa<FloatType>(type.getElementType())) {
-        AffineExpr m, n, k;
-        bindDims(ctx, m, n, k);
+      // An operand transposed in the same kernel is read as it is (no
+      // transposed copy is made): A as A[k, m] (X^T G, a weight's
+      // gradient), B as B[n, k] (W G^T into few columns, a wide dense
+      // layer's input gradient). FusionAnalysis's readInPlace says when.
+      AffineExpr m, n, k;
+      bindDims(ctx, m, n, k);
+      SmallVector<AffineExpr> lhsMap{m, k}, rhsMap{k, n};
+      bool inPlace = false;
+      if (readInPlace(op.getLhs())) {
+        lhs = rewriter.getRemappedValue(
+            op.getLhs().getDefiningOp<TransposeOp>().getInput());
+        lhsMap = {k, m};
+        inPlace = true;
+      }
+      if (readInPlace(op.getRhs())) {
+        rhs = rewriter.getRemappedValue(
+            op.getRhs().getDefiningOp<TransposeOp>().getInput());
+        rhsMap = {n, k};
+        inPlace = true;
+      }
+      if (inPlace) {
         auto map = [&](ArrayRef<AffineExpr> exprs) {
           return AffineMap::get(3, 0, exprs, ctx);
         };
         rewriter.replaceOpWithNewOp<linalg::GenericOp>(
-            op, type,
-            ValueRange{rewriter.getRemappedValue(transpose.getInput()), rhs},
-            ValueRange{init},
-            ArrayRef<AffineMap>{map({k, m}), map({k, n}), map({m, n})},
+            op, type, ValueRange{lhs, rhs}, ValueRange{init},
+            ArrayRef<AffineMap>{map(lhsMap), map(rhsMap), map({m, n})},
             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                           utils::IteratorType::parallel,
                                           utils::IteratorType::reduction},

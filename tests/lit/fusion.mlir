@@ -447,3 +447,24 @@ func.func @weight_gradient(%dy: tensor<8x72x72x64xf32>, %mask: tensor<8x72x72x64
   %n = kiln.neg %g : tensor<8x72x72x64xf32>
   return %w, %n : tensor<64x288xf32>, tensor<8x72x72x64xf32>
 }
+
+// -----
+
+// A wide dense layer's input gradient, W G^T into 8 columns: the
+// transpose of G is read in place as B, so it joins the matmul, not G's
+// producer.
+// FULL-LABEL: func.func @input_gradient
+// FULL:         %[[G:[0-9]+]]:2 = kiln.fusion "elementwise"
+// FULL:         kiln.fusion "contraction"(%[[G]]#0, %arg2) {chunks = array<i64: 1>, grid_dims = array<i64: 0>}
+// FULL-NEXT:    ^bb0
+// FULL-NEXT:      kiln.transpose
+// FULL-NEXT:      kiln.matmul
+// FULL-NEXT:      kiln.yield
+func.func @input_gradient(%dy: tensor<8x512xf32>, %mask: tensor<8x512xf32>, %w: tensor<36992x512xf32>)
+    -> (tensor<36992x8xf32>, tensor<8x512xf32>) {
+  %g = kiln.mul %dy, %mask : tensor<8x512xf32>, tensor<8x512xf32> -> tensor<8x512xf32>
+  %t = kiln.transpose %g {perm = array<i64: 1, 0>} : tensor<8x512xf32> -> tensor<512x8xf32>
+  %d = kiln.matmul %w, %t : tensor<36992x512xf32>, tensor<512x8xf32> -> tensor<36992x8xf32>
+  %n = kiln.neg %g : tensor<8x512xf32>
+  return %d, %n : tensor<36992x8xf32>, tensor<8x512xf32>
+}

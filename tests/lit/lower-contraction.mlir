@@ -16,6 +16,9 @@
 // CHECK-DAG: #[[$TA:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK-DAG: #[[$TB:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[$TC:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// And one into few columns reads the transposed B as B[n, k].
+// CHECK-DAG: #[[$TN:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$TT:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 
 // CHECK-LABEL: func.func @matmul_2d
 // CHECK-SAME:    (%[[X:.+]]: tensor<8x4xf32>, %[[W:.+]]: tensor<4x2xf32>)
@@ -154,4 +157,20 @@ func.func @matmul_of_transpose(%x: tensor<8x4xf32>, %g: tensor<8x2xf32>) -> tens
   %t = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<8x4xf32> -> tensor<4x8xf32>
   %0 = kiln.matmul %t, %g : tensor<4x8xf32>, tensor<8x2xf32> -> tensor<4x2xf32>
   return %0 : tensor<4x2xf32>
+}
+
+// W G^T into 8 columns (a wide dense layer's input gradient): G is read as
+// it is; into 32 columns the transpose is made and the matmul is named.
+// CHECK-LABEL: func.func @matmul_of_transposed_rhs
+// CHECK-SAME:    (%[[W:.+]]: tensor<64x16xf32>, %[[G:.+]]: tensor<8x16xf32>, %[[G32:.+]]: tensor<32x16xf32>)
+// CHECK:         linalg.generic {indexing_maps = [#[[$TN]], #[[$TT]], #[[$TC]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%[[W]], %[[G]] : tensor<64x16xf32>, tensor<8x16xf32>)
+// CHECK:         linalg.matmul ins(%[[W]], %{{.+}} : tensor<64x16xf32>, tensor<16x32xf32>)
+func.func @matmul_of_transposed_rhs(%w: tensor<64x16xf32>, %g: tensor<8x16xf32>, %g32: tensor<32x16xf32>)
+    -> (tensor<64x8xf32>, tensor<64x32xf32>) {
+  %t = kiln.transpose %g {perm = array<i64: 1, 0>} : tensor<8x16xf32> -> tensor<16x8xf32>
+  %0 = kiln.matmul %w, %t : tensor<64x16xf32>, tensor<16x8xf32> -> tensor<64x8xf32>
+  %t32 = kiln.transpose %g32 {perm = array<i64: 1, 0>} : tensor<32x16xf32> -> tensor<16x32xf32>
+  %1 = kiln.matmul %w, %t32 : tensor<64x16xf32>, tensor<16x32xf32> -> tensor<64x32xf32>
+  return %0, %1 : tensor<64x8xf32>, tensor<64x32xf32>
 }

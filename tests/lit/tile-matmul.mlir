@@ -332,6 +332,35 @@ func.func @split_k(%a: memref<10x3x9xf32, strided<[3, 450, 1], offset: ?>>,
   return
 }
 
+// A split K of 96 k2 (3 columns of 32 channels, a conv's input row) runs
+// as a loop over k1 around one over k2, both carrying the accumulators: A's
+// column and B's row advance together in the inner one. K = 288 is two k
+// blocks (256 + 32), each k1 loop clipped to its block.
+// CHECK-LABEL: func.func @split_k_nested
+// CHECK:         %[[FLATA:.+]] = memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [8, 9696], strides: [32, 1]
+// CHECK:         %{{.+}}:16 = scf.for %[[K1:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args
+// CHECK-DAG:       %[[ROW0:.+]] = arith.muli %[[K1]], %c96
+// CHECK-DAG:       %[[COL0:.+]] = arith.muli %[[K1]], %c4800
+// CHECK:           %{{.+}}:16 = scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %c1 iter_args
+// CHECK-DAG:         %[[ROW:.+]] = arith.addi %[[ROW0]], %[[J]]
+// CHECK-DAG:         %[[COL:.+]] = arith.addi %[[COL0]], %[[J]]
+// CHECK:             vector.load %{{.+}}[%[[ROW]], %{{.+}}]
+// CHECK:             memref.load %[[FLATA]][%{{.+}}, %[[COL]]]
+// CHECK-COUNT-16:    vector.fma
+func.func @split_k_nested(%a: memref<8x3x96xf32, strided<[32, 4800, 1], offset: ?>>,
+                          %b: memref<3x96x32xf32>, %c: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [#sk_a, #sk_b, #sk_c],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<8x3x96xf32, strided<[32, 4800, 1], offset: ?>>, memref<3x96x32xf32>)
+      outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // Two reduction dims that are not A's last two (k2 of A is B's k1) are no
 // split K: the op stays.
 // CHECK-LABEL: func.func @not_split_k
@@ -403,6 +432,60 @@ func.func @transposed_a(%a: memref<40x19xf32>, %b: memref<40x48xf32>,
                   iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<40x19xf32>, memref<40x48xf32>)
       outs(%c : memref<19x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// B read transposed, B[n, k], into few columns (a wide dense layer's input
+// gradient W G^T): vectors along k, 2 rows x 8 columns of accumulators
+// (16), summed across lanes into C; K = 40 ends with a masked step (8
+// lanes). The fill is folded: C is stored, not read.
+// CHECK-LABEL: func.func @transposed_b
+// CHECK-SAME:    (%[[A:.+]]: memref<37x40xf32>, %[[B:.+]]: memref<8x40xf32>, %[[C:.+]]: memref<37x8xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %[[I:.+]] = %c0 to %c36 step %c2
+// CHECK:           %{{.+}}:16 = scf.for %[[K:.+]] = %c0 to %c32 step %c16 iter_args
+// CHECK:             vector.load %[[A]][%[[I]], %[[K]]] : memref<37x40xf32>, vector<16xf32>
+// CHECK:             vector.load %[[B]][%c0, %[[K]]] : memref<8x40xf32>, vector<16xf32>
+// CHECK-COUNT-16:    vector.fma {{.+}} : vector<16xf32>
+// CHECK:           vector.constant_mask [8] : vector<16xi1>
+// CHECK:           vector.maskedload %[[A]][%[[I]], %c32]
+// CHECK:           %[[S:.+]] = vector.reduction <add>, %{{.+}} fastmath<reassoc> : vector<16xf32> into f32
+// CHECK-NEXT:      memref.store %[[S]], %[[C]][%[[I]], %c0]
+// The 37th row: a tile of 1 row x 8 columns (its one-trip loop folded).
+// CHECK:         %{{.+}}:8 = scf.for
+// CHECK-NEXT:      vector.load %[[A]][%c36, 
+#tb_a = affine_map<(m, n, k) -> (m, k)>
+#tb_b = affine_map<(m, n, k) -> (n, k)>
+#tb_c = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed_b(%a: memref<37x40xf32>, %b: memref<8x40xf32>, %c: memref<37x8xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%c : memref<37x8xf32>)
+  linalg.generic {indexing_maps = [#tb_a, #tb_b, #tb_c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<37x40xf32>, memref<8x40xf32>)
+      outs(%c : memref<37x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// With 32 columns the standard tile fits them: B transposed is no matmul
+// the tiles take, and stays a generic.
+// CHECK-LABEL: func.func @transposed_b_wide
+// CHECK:         linalg.generic
+func.func @transposed_b_wide(%a: memref<37x40xf32>, %b: memref<32x40xf32>, %c: memref<37x32xf32>) {
+  linalg.generic {indexing_maps = [#tb_a, #tb_b, #tb_c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<37x40xf32>, memref<32x40xf32>)
+      outs(%c : memref<37x32xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
