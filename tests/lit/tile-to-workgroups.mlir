@@ -122,6 +122,40 @@ func.func private @fused_two_ops(%a: tensor<64x4096xf32> {bufferization.writable
   return %r : tensor<64x288xf32>
 }
 
+// A bias gradient, [N, H, W, C] summed to [C]: split along C, every
+// workgroup would walk all of the input; it runs whole. Summed along its
+// rows instead, [4096, 256] to [4096], the rows split.
+// CHECK-LABEL: func.func private @bias_gradient
+// CHECK-SAME:    kiln.max_workgroups = 1 : i64
+// CHECK-LABEL: func.func private @row_sums
+// CHECK-SAME:    kiln.max_workgroups = {{[1-9][0-9]+}} : i64
+func.func private @bias_gradient(%g: tensor<8x72x72x64xf32> {bufferization.writable = false}) -> tensor<64xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64xf32>) -> tensor<64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (c)>],
+                       iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%g : tensor<8x72x72x64xf32>) outs(%init : tensor<64xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %acc, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}
+func.func private @row_sums(%x: tensor<4096x256xf32> {bufferization.writable = false}) -> tensor<4096xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4096xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<4096xf32>) -> tensor<4096xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4096x256xf32>) outs(%init : tensor<4096xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<4096xf32>
+  return %r : tensor<4096xf32>
+}
+
 // Too few rows: the columns are split, in whole 32-column panels (which a
 // packed weight needs), so 1024 / 32 = 32 workgroups at most.
 // CHECK-LABEL: func.func private @matmul_columns
