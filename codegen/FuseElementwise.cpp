@@ -57,16 +57,18 @@ bool isCheapElementwise(linalg::GenericOp op) {
 /// Clones each cheap elementwise producer with several users, all of
 /// them generics other than tiled matmuls, once per further use.
 void cloneCheapProducers(func::FuncOp func) {
-  SmallVector<linalg::GenericOp> producers;
-  func.walk([&](linalg::GenericOp op) {
-    if (isCheapElementwise(op) && !op->getResult(0).use_empty() &&
-        !op->getResult(0).hasOneUse() &&
-        llvm::all_of(op->getResult(0).getUsers(), [](Operation *user) {
+  // Users first: a producer of a cloned producer (a max pool's x == y,
+  // read by the rank x (x == y) that the window's max and the mask both
+  // read) gets a user per clone, and is cloned in turn.
+  SmallVector<linalg::GenericOp> generics;
+  func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+  for (linalg::GenericOp op : llvm::reverse(generics)) {
+    if (!isCheapElementwise(op) || op->getResult(0).use_empty() ||
+        op->getResult(0).hasOneUse() ||
+        !llvm::all_of(op->getResult(0).getUsers(), [](Operation *user) {
           return isa<linalg::GenericOp>(user) && !isTiledMatmul(user);
         }))
-      producers.push_back(op);
-  });
-  for (linalg::GenericOp op : producers) {
+      continue;
     SmallVector<OpOperand *> uses;
     for (OpOperand &use : op->getResult(0).getUses())
       uses.push_back(&use);

@@ -145,6 +145,57 @@ func.func @cheap_producer_cloned(%x: tensor<4x8xf32>, %mean: tensor<4x1xf32>) ->
   return %var, %scaled : tensor<4x1xf32>, tensor<4x8xf32>
 }
 
+// Cloning cascades: x == y (a max pool's) feeds only the rank, which the
+// window's max and the mask both read; the rank is cloned for each, then
+// x == y for each clone, and every loop computes both itself.
+// CHECK-LABEL: func.func @cheap_producers_cascade
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.mulf
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.mulf
+// CHECK:           arith.cmpf oeq
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @cheap_producers_cascade(%x: tensor<4x8xf32>, %y: tensor<4x1xf32>, %rank: tensor<4x8xf32>)
+    -> (tensor<4x1xf32>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %eq = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : tensor<4x8xf32>, tensor<4x1xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %c = arith.cmpf oeq, %a, %m : f32
+    %f = arith.uitofp %c : i1 to f32
+    linalg.yield %f : f32
+  } -> tensor<4x8xf32>
+  %re = tensor.empty() : tensor<4x8xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%eq, %rank : tensor<4x8xf32>, tensor<4x8xf32>) outs(%re : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  %low = arith.constant 0xFF800000 : f32
+  %be = tensor.empty() : tensor<4x1xf32>
+  %bf = linalg.fill ins(%low : f32) outs(%be : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %best = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%r : tensor<4x8xf32>) outs(%bf : tensor<4x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %o : f32
+    linalg.yield %m : f32
+  } -> tensor<4x1xf32>
+  %me = tensor.empty() : tensor<4x8xf32>
+  %mask = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %best : tensor<4x8xf32>, tensor<4x1xf32>) outs(%me : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %c = arith.cmpf oeq, %a, %b : f32
+    %f = arith.uitofp %c : i1 to f32
+    linalg.yield %f : f32
+  } -> tensor<4x8xf32>
+  return %best, %mask : tensor<4x1xf32>, tensor<4x8xf32>
+}
+
 // A producer that is also returned (Adam's new moment, read by the
 // parameter update) shares the update's loop: the one generic yields both.
 // CHECK-LABEL: func.func @returned_producer_fuses
