@@ -48,52 +48,35 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
     auto lhsShape = cast<RankedTensorType>(lhs.getType()).getShape();
     auto rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
     MLIRContext *ctx = op.getContext();
+    // Loops (batch..., m, n, k); operands broadcast over the batch dims.
+    ArrayRef<int64_t> out = type.getShape();
+    unsigned rank = out.size(), batch = rank - 2;
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr, 2> lhsIdx{d(batch), d(rank)},
+        rhsIdx{d(rank), d(batch + 1)};
     if (lhsShape.size() == 2 && rhsShape.size() == 2) {
       // An operand transposed in the same kernel is read as it is (no
       // transposed copy is made): A as A[k, m] (X^T G, a weight's
       // gradient), B as B[n, k] (W G^T into few columns, a wide dense
       // layer's input gradient). FusionAnalysis's readInPlace says when.
-      AffineExpr m, n, k;
-      bindDims(ctx, m, n, k);
-      SmallVector<AffineExpr> lhsMap{m, k}, rhsMap{k, n};
       bool inPlace = false;
-      if (readInPlace(op.getLhs())) {
-        lhs = rewriter.getRemappedValue(
-            op.getLhs().getDefiningOp<TransposeOp>().getInput());
-        lhsMap = {k, m};
+      auto readTransposed = [&](Value operand, Value &read,
+                                SmallVector<AffineExpr, 2> &idx) {
+        if (!readInPlace(operand))
+          return;
+        read = rewriter.getRemappedValue(
+            operand.getDefiningOp<TransposeOp>().getInput());
+        std::swap(idx[0], idx[1]);
         inPlace = true;
-      }
-      if (readInPlace(op.getRhs())) {
-        rhs = rewriter.getRemappedValue(
-            op.getRhs().getDefiningOp<TransposeOp>().getInput());
-        rhsMap = {n, k};
-        inPlace = true;
-      }
-      if (inPlace) {
-        auto map = [&](ArrayRef<AffineExpr> exprs) {
-          return AffineMap::get(3, 0, exprs, ctx);
-        };
-        rewriter.replaceOpWithNewOp<linalg::GenericOp>(
-            op, type, ValueRange{lhs, rhs}, ValueRange{init},
-            ArrayRef<AffineMap>{map(lhsMap), map(rhsMap), map({m, n})},
-            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                          utils::IteratorType::parallel,
-                                          utils::IteratorType::reduction},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value prod = b.create<arith::MulFOp>(l, args[0], args[1]);
-              b.create<linalg::YieldOp>(
-                  l, ValueRange{b.create<arith::AddFOp>(l, args[2], prod)});
-            });
+      };
+      readTransposed(op.getLhs(), lhs, lhsIdx);
+      readTransposed(op.getRhs(), rhs, rhsIdx);
+      if (!inPlace) {
+        rewriter.replaceOpWithNewOp<linalg::MatmulOp>(op, ValueRange{lhs, rhs},
+                                                      ValueRange{init});
         return success();
       }
-      rewriter.replaceOpWithNewOp<linalg::MatmulOp>(op, ValueRange{lhs, rhs},
-                                                    ValueRange{init});
-      return success();
     }
-    // Loops (batch..., m, n, k); operands broadcast over the batch dims.
-    ArrayRef<int64_t> out = type.getShape();
-    unsigned rank = out.size(), batch = rank - 2;
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     auto operandMap = [&](ArrayRef<int64_t> shape, AffineExpr row,
                           AffineExpr col) {
       SmallVector<int64_t> batchShape(out.begin(), out.begin() + batch);
@@ -104,8 +87,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
       return AffineMap::get(rank + 1, 0, exprs, ctx);
     };
     SmallVector<AffineMap> maps = {
-        operandMap(lhsShape, d(batch), d(rank)),
-        operandMap(rhsShape, d(rank), d(batch + 1)),
+        operandMap(lhsShape, lhsIdx[0], lhsIdx[1]),
+        operandMap(rhsShape, rhsIdx[0], rhsIdx[1]),
         AffineMap::getMultiDimIdentityMap(rank + 1, ctx).getMajorSubMap(rank)};
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     iters.push_back(utils::IteratorType::reduction);
