@@ -31,6 +31,7 @@
 #include "Harness.h"
 
 #include "kiln/examples/Models.h"
+#include "kiln/runtime/CpuFeatures.h"
 #include "kiln/tools/Datasets.h"
 #include "kiln/tools/Idx.h"
 #include "kiln/tools/TrainStep.h"
@@ -177,6 +178,7 @@ public:
                            bool splitSmallKernels) {
     cpu::CpuCodegenOptions options;
     options.fusion = fusion;
+    options.targetCpu = targetCpu_;
     if (splitSmallKernels)
       options.minWorkPerWorkgroup = 1; // so that small kernels split too
     auto compiled = cpu::compileArtifact(*module_, {}, options);
@@ -293,9 +295,12 @@ public:
   }
 
   const ModelSignature &sig() const { return sig_; }
+  /// The CPU the step is compiled for (kilnc --cpu).
+  void setTargetCpu(std::string cpu) { targetCpu_ = std::move(cpu); }
 
 private:
   std::string name_;
+  std::string targetCpu_ = "host";
   float lr_ = 0;
   bool adam_ = false;
   std::unique_ptr<mlir::MLIRContext> ctx_;
@@ -349,6 +354,19 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<ModelCase> &info) {
       return std::string(info.param.model) + "_" + info.param.fusion;
     });
+
+/// cnn's step for AVX2 (x86-64-v3): its tiles, dot products (the dense
+/// layer's input gradient) and non-temporal stores (the dense update) run
+/// 8 lanes wide.
+TEST(E2ETrainStepPortable, CnnMatchesReference) {
+  if (!rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) ||
+      !rt::hostHasCpuFeature(*rt::findCpuFeature("fma")))
+    GTEST_SKIP() << "this host cannot run x86-64-v3 code";
+  StepCase step;
+  ASSERT_NO_FATAL_FAILURE(step.build("cnn", 1));
+  step.setTargetCpu("x86-64-v3");
+  step.check("full", /*splitSmallKernels=*/false, 1);
+}
 
 /// house_mlp under each optimizer, with weight decay, the learning rate a
 /// constant of the step (as kilnc --train compiles it), not an input; at
