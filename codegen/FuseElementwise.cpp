@@ -98,6 +98,10 @@ bool yieldThroughConsumer(linalg::GenericOp consumer, OpOperand &fused) {
   SmallVector<OpOperand *> others;
   for (OpOperand &use : fused.get().getUses()) {
     Operation *user = use.getOwner();
+    // Read twice by the consumer, the producer would keep two uses and
+    // not fuse.
+    if (user == consumer && &use != &fused)
+      return false;
     if (user == consumer)
       continue;
     if (isa<linalg::LinalgOp>(user) ||

@@ -190,8 +190,9 @@ struct StreamingStoresPass
       auto yield = cast<linalg::YieldOp>(body.getTerminator());
       for (auto [value, out, s] :
            llvm::zip(yield.getValues(), op.getDpsInits(), streamed))
-        b.create<vector::StoreOp>(loc, map.lookupOrDefault(value), out, ivs,
-                                  /*nontemporal=*/s);
+        b.create<vector::StoreOp>(
+            loc, map.contains(value) ? map.lookup(value) : splat(value), out,
+            ivs, /*nontemporal=*/s);
     };
     nest(0);
     // Non-temporal stores are weakly ordered: visible before the kernel

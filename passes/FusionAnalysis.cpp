@@ -139,14 +139,19 @@ bool readInPlace(Value v) {
   auto t = v.getDefiningOp<TransposeOp>();
   return t && t.getPerm() == ArrayRef<int64_t>{1, 0} &&
          llvm::all_of(v.getUses(), [](OpOperand &use) {
+           // The forms --kiln-tile-matmul tiles: f32, 2-D, A or B (into
+           // few static columns, A not transposed too) read transposed.
            auto m = dyn_cast<MatmulOp>(use.getOwner());
            if (!m || shapeOf(m.getLhs()).size() != 2 ||
                shapeOf(m.getRhs()).size() != 2 ||
-               !isa<FloatType>(
-                   cast<RankedTensorType>(m.getType()).getElementType()))
+               !cast<RankedTensorType>(m.getType()).getElementType().isF32())
              return false;
-           return use.getOperandNumber() == 0 ||
-                  shapeOf(m.getResult()).back() <= kMaxDotColumns;
+           if (use.getOperandNumber() == 0)
+             return true;
+           int64_t columns = shapeOf(m.getResult()).back();
+           return !ShapedType::isDynamic(columns) &&
+                  columns <= kMaxDotColumns &&
+                  !m.getLhs().getDefiningOp<TransposeOp>();
          });
 }
 
@@ -818,8 +823,9 @@ std::optional<KernelCost> estimateKernel(const OpSet &set, int64_t budget) {
   // work is too small to share among threads (a kernel run whole runs on
   // one); or when it is one op, the others read in place (a matmul of a
   // transpose), which --kiln-tile-to-workgroups shares among threads.
-  auto made = [](Operation *op) {
-    return op->getNumResults() != 1 || !readInPlace(op->getResult(0));
+  auto made = [&](Operation *op) {
+    return op->getNumResults() != 1 || !readInPlace(op->getResult(0)) ||
+           llvm::is_contained(set.outputs, op->getResult(0));
   };
   if (llvm::count_if(set.ops, made) == 1 ||
       (bufferedBytes(set) <= budget && flops < kParallelFlops &&

@@ -76,11 +76,12 @@ std::optional<llvm::SmallVector<Cut>> operandDims(mlir::Operation *op,
 /// Whether the fusion pass may put `op` into a kernel with others.
 bool isFusable(mlir::Operation *op);
 bool isElementwise(mlir::Operation *op);
-/// Lowered, `v` is no buffer of its own: a 2-D transpose that float
+/// Lowered, `v` is no buffer of its own: a 2-D transpose that f32
 /// matmuls read as A (MatmulLowering reads its input as A[k, m]) or, when
-/// their results have at most kMaxDotColumns columns, as B (read as
-/// B[n, k] by --kiln-tile-matmul's dot products), or a reshape, a view,
-/// that only such transposes read (a gradient's pixels as rows).
+/// their results have at most kMaxDotColumns static columns and their A is
+/// no transpose, as B (read as B[n, k] by --kiln-tile-matmul's dot
+/// products), or a reshape, a view, that only such transposes read (a
+/// gradient's pixels as rows).
 bool readInPlace(mlir::Value v);
 constexpr int64_t kMaxDotColumns = 16;
 bool isContraction(mlir::Operation *op);

@@ -417,19 +417,24 @@ public:
     int64_t accumulators = tile.vectorWidth == 16 ? 16 : 8;
     Value m = dim(c, 0);
     prefetchA = streamsFromMemory(a);
-    for (int64_t c0 = 0; c0 < n; c0 += accumulators) {
-      int64_t cols = std::min(accumulators, n - c0);
-      int64_t rows = std::max<int64_t>(1, accumulators / cols);
-      Value whole = b.create<arith::SubIOp>(
-          loc, m, b.create<arith::RemUIOp>(loc, m, cst(rows)));
-      forLoop(cst(0), whole, cst(rows), [&](Value i) {
-        dotTile(a, bt, c, i, rows, c0, cols, zeroC);
+    if (n > accumulators) {
+      // Row by row, its columns in groups, the row read from L1 after the
+      // first.
+      forLoop(cst(0), m, cst(1), [&](Value i) {
+        for (int64_t c0 = 0; c0 < n; c0 += accumulators)
+          dotTile(a, bt, c, i, 1, c0, std::min(accumulators, n - c0), zeroC);
       });
-      if (rows > 1)
-        forLoop(whole, m, cst(1), [&](Value i) {
-          dotTile(a, bt, c, i, 1, c0, cols, zeroC);
-        });
+      return;
     }
+    int64_t rows = accumulators / n;
+    Value whole = b.create<arith::SubIOp>(
+        loc, m, b.create<arith::RemUIOp>(loc, m, cst(rows)));
+    forLoop(cst(0), whole, cst(rows), [&](Value i) {
+      dotTile(a, bt, c, i, rows, 0, n, zeroC);
+    });
+    if (rows > 1)
+      forLoop(whole, m, cst(1),
+              [&](Value i) { dotTile(a, bt, c, i, 1, 0, n, zeroC); });
   }
 
   /// The packed weight's first column (matmul's column0).

@@ -224,6 +224,34 @@ func.func @returned_producer_fuses(%a: tensor<4x8xf32>, %p: tensor<4x8xf32>)
   return %m, %u : tensor<4x8xf32>, tensor<4x8xf32>
 }
 
+// Read twice by its one user (p * p), the returned producer is left to
+// upstream's fusion, which keeps its result: one loop, p computed once.
+// CHECK-LABEL: func.func @returned_producer_read_twice
+// CHECK:         %[[G:.+]]:2 = linalg.generic
+// CHECK:           %[[P:.+]] = math.exp
+// CHECK-NEXT:      %[[U:.+]] = arith.mulf %[[P]], %[[P]]
+// CHECK-NEXT:      linalg.yield %[[U]], %[[P]]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[G]]#1, %[[G]]#0
+func.func @returned_producer_read_twice(%a: tensor<4x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %p = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = math.exp %x : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %u = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %p : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e2 : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %m = arith.mulf %x, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  return %p, %u : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
 // Read by a second loop as well, the producer keeps its own: fused, it
 // would be computed twice.
 // CHECK-LABEL: func.func @producer_of_two_loops

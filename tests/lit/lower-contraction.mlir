@@ -174,3 +174,14 @@ func.func @matmul_of_transposed_rhs(%w: tensor<64x16xf32>, %g: tensor<8x16xf32>,
   %1 = kiln.matmul %w, %t32 : tensor<64x16xf32>, tensor<16x32xf32> -> tensor<64x32xf32>
   return %0, %1 : tensor<64x8xf32>, tensor<64x32xf32>
 }
+
+// Both operands transposes: A is read in place, B's transpose is made (the
+// tiles take no matmul with both read transposed).
+// CHECK-LABEL: func.func @matmul_of_two_transposes
+// CHECK:         linalg.generic {indexing_maps = [#[[$TA]], #[[$TB]], #[[$TC]]]
+func.func @matmul_of_two_transposes(%x: tensor<16x64xf32>, %g: tensor<8x16xf32>) -> tensor<64x8xf32> {
+  %tx = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<16x64xf32> -> tensor<64x16xf32>
+  %tg = kiln.transpose %g {perm = array<i64: 1, 0>} : tensor<8x16xf32> -> tensor<16x8xf32>
+  %0 = kiln.matmul %tx, %tg : tensor<64x16xf32>, tensor<16x8xf32> -> tensor<64x8xf32>
+  return %0 : tensor<64x8xf32>
+}

@@ -77,3 +77,22 @@ func.func @stays(%a: memref<64x32xf32>, %small: memref<4x16xf32>, %odd: memref<6
   }
   return
 }
+
+// -----
+
+// A constant written to a step output (a moment's zeros): the value comes
+// from outside the body and is broadcast.
+// CHECK-LABEL: func.func @constant
+// CHECK:         %[[V:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK:         scf.if
+// CHECK:           vector.store %[[V]], %{{.+}} {nontemporal = true}
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @constant(%out: memref<64x32xf32> {kiln.step_output}) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%out : memref<64x32xf32>) {
+  ^bb0(%o: f32):
+    linalg.yield %zero : f32
+  }
+  return
+}
