@@ -39,6 +39,15 @@ std::string fusionName(FusionOp fusion) {
   return name;
 }
 
+} // namespace
+
+bool kiln::isView(Operation *op) {
+  auto reshape = dyn_cast<ReshapeOp>(op);
+  return reshape && !reshape.getInput().getDefiningOp<ConstantOp>();
+}
+
+namespace {
+
 struct OutlineKernelsPass
     : kiln::impl::OutlineKernelsBase<OutlineKernelsPass> {
   /// A chunked region's ops must follow its grid (the op's verifier checks
@@ -147,7 +156,7 @@ struct OutlineKernelsPass
                        "before --kiln-outline-kernels");
         return signalPassFailure();
       }
-      if (!isa<ConstantOp>(op))
+      if (!isa<ConstantOp>(op) && !isView(&op))
         ops.push_back(&op);
     }
     for (Operation *op : ops) {
@@ -184,7 +193,7 @@ struct OutlineKernelsPass
     for (OpOperand &operand : ret->getOpOperands()) {
       Value v = operand.get();
       bool needsCopy = isa<BlockArgument>(v) || v.getDefiningOp<ConstantOp>() ||
-                       !seen.insert(v).second;
+                       v.getDefiningOp<ReshapeOp>() || !seen.insert(v).second;
       if (!needsCopy)
         continue;
       Value input = v.getDefiningOp<ConstantOp>() ? Value() : v;

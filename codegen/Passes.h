@@ -48,6 +48,11 @@ inline constexpr const char *kStepOutputAttr = "kiln.step_output";
 /// packed (the caller stores each NR-column panel contiguously).
 inline constexpr const char *kPackedRhsAttr = "kiln.packed_rhs";
 
+/// An op --kiln-outline-kernels leaves in an outlined model function: a
+/// reshape of an argument or of a step's result, a view of that buffer.
+/// --kiln-plan-memory and the artifact's step list alias it.
+bool isView(mlir::Operation *op);
+
 /// `op` (on tensors or buffers) has the form --kiln-tile-matmul tiles: f32
 /// C[b..., m, n] += A[.., m, k] * B[.., k, n]. On buffers the pass also
 /// needs B and C to have unit-stride rows.

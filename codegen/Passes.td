@@ -182,8 +182,10 @@ def OutlineKernels : Pass<"kiln-outline-kernels", "mlir::ModuleOp"> {
   let description = [{
     After it, the model function holds only `func.call`s of private kernel
     functions (marked `kiln.kernel`): the step list of an ahead-of-time
-    artifact. Constants are cloned into the kernels that use them. An output
-    that is an argument, a constant, or a value returned twice gets a copy
+    artifact. Constants are cloned into the kernels that use them. A
+    reshape of an argument or of a computed value stays between the calls
+    as a view: its result is its input's buffer, no step. An output that is
+    an argument, a view, a constant, or a value returned twice gets a copy
     kernel, so that every output buffer is written by a step. Expects
     --kiln-params-to-arguments first.
 
@@ -203,7 +205,7 @@ def PlanMemory : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   let description = [{
     On an outlined model function (--kiln-outline-kernels): each call result
     that is not an output lives in one scratch arena from the step that
-    writes it to the last step that reads it. A step whose kernel is one
+    writes it to the last step that reads it, directly or through a view. A step whose kernel is one
     elementwise kiln op (Kiln_Elementwise) writes its result in place over
     an operand of the same type that no later step reads. Buffers are
     placed largest first at the lowest 64-byte aligned offset that no buffer

@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace kiln {
 #define GEN_PASS_DEF_PLANMEMORY
@@ -67,6 +68,8 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
     Operation *ret = func.getBody().front().getTerminator();
     SmallVector<func::CallOp> steps;
     for (Operation &op : func.getBody().front().without_terminator()) {
+      if (isView(&op))
+        continue;
       auto call = dyn_cast<func::CallOp>(op);
       if (!call) {
         op.emitOpError("is not a kernel call; run --kiln-outline-kernels "
@@ -76,23 +79,37 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
       steps.push_back(call);
     }
 
-    // Lifetimes of the buffers that live in the arena.
+    // Lifetimes of the buffers that live in the arena. A view (a reshape
+    // left in the function) is its input's buffer: its readers read that.
     llvm::DenseMap<Value, unsigned> index;
     std::vector<Interval> buffers;
-    std::vector<Value> values;
+    std::function<int64_t(Value)> lastReader = [&](Value v) {
+      int64_t last = -1;
+      for (Operation *user : v.getUsers()) {
+        if (auto c = dyn_cast<func::CallOp>(user))
+          last = std::max<int64_t>(
+              last, std::find(steps.begin(), steps.end(), c) - steps.begin());
+        else if (isView(user))
+          last = std::max(last, lastReader(user->getResult(0)));
+      }
+      return last;
+    };
     for (auto [step, call] : llvm::enumerate(steps))
       for (Value v : call.getResults()) {
         if (llvm::is_contained(ret->getOperands(), v))
           continue; // an output: the caller's buffer
-        int64_t last = step;
-        for (Operation *user : v.getUsers())
-          if (auto c = dyn_cast<func::CallOp>(user))
-            last = std::max<int64_t>(
-                last, std::find(steps.begin(), steps.end(), c) - steps.begin());
         index[v] = buffers.size();
-        buffers.push_back({byteSize(v.getType()), (int64_t)step, last});
-        values.push_back(v);
+        buffers.push_back({byteSize(v.getType()), (int64_t)step,
+                           std::max<int64_t>(step, lastReader(v))});
       }
+    auto bufferOf = [&](Value v) {
+      while (Operation *def = v.getDefiningOp()) {
+        if (!isView(def))
+          break;
+        v = def->getOperand(0);
+      }
+      return index.find(v);
+    };
 
     // In place: the result of an elementwise step takes the buffer of an
     // operand of its type whose last reader is that step. Each result
@@ -105,7 +122,7 @@ struct PlanMemoryPass : kiln::impl::PlanMemoryBase<PlanMemoryPass> {
         continue;
       Value result = call->getResult(0);
       for (Value operand : call.getOperands()) {
-        auto it = index.find(operand);
+        auto it = bufferOf(operand);
         if (it == index.end() || operand.getType() != result.getType() ||
             buffers[it->second].last != (int64_t)step)
           continue;

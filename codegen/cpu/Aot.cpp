@@ -123,8 +123,8 @@ static Artifact planOf(ModuleOp outlined, ModelSignature signature,
   func::FuncOp planned = llvm::cantFail(modelFunc(outlined));
   a.arenaSize = intAttr(planned, kArenaSizeAttr);
   a.arenaLowerBound = intAttr(planned, kArenaLowerBoundAttr);
-  a.numSteps = planned.getBody().front().getOperations().size() - 1;
   planned.walk([&](func::CallOp call) {
+    ++a.numSteps;
     auto kernel = outlined.lookupSymbol<func::FuncOp>(call.getCallee());
     KernelInfo info;
     info.name = call.getCallee().str();
@@ -218,7 +218,12 @@ Schedule scheduleOf(func::FuncOp func, const ModelSignature &sig,
   Operation *ret = func.getBody().front().getTerminator();
   for (OpOperand &out : ret->getOpOperands())
     add(out.get(), kmod::BufferKind::Output, out.getOperandNumber(), 0);
-  for (auto call : func.getOps<func::CallOp>()) {
+  for (Operation &op : func.getBody().front().without_terminator()) {
+    if (isView(&op)) { // its input's buffer
+      bufferOf[op.getResult(0)] = bufferOf[op.getOperand(0)];
+      continue;
+    }
+    auto call = cast<func::CallOp>(op);
     auto offsets = call->getAttrOfType<DenseI64ArrayAttr>(kArenaOffsetsAttr);
     for (auto [v, offset] : llvm::zip(call.getResults(), offsets.asArrayRef()))
       if (offset >= 0)

@@ -141,3 +141,32 @@ func.func @model(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = kiln.neg %x : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// A reshape of an argument or of a step's result stays in the model
+// function: a view of that buffer, no step of its own. Returned, it is
+// copied into the output by a kernel like any returned argument. A reshape
+// of a constant is a kernel that writes the constant.
+// CHECK-LABEL: func.func @views
+// CHECK-SAME:    (%[[X:[^:]+]]: tensor<4x2xf32>
+// CHECK-NEXT:    %[[V:.+]] = kiln.reshape %[[X]] : tensor<4x2xf32> -> tensor<8xf32>
+// CHECK-NEXT:    %[[N:.+]] = call @views_k0_neg(%[[V]])
+// CHECK-NEXT:    %[[W:.+]] = kiln.reshape %[[N]] : tensor<8xf32> -> tensor<2x4xf32>
+// CHECK-NEXT:    %[[C:.+]] = call @views_k1_reshape() : () -> tensor<2x4xf32>
+// CHECK-NEXT:    %[[S:.+]] = call @views_k2_add(%[[W]], %[[C]])
+// CHECK-NEXT:    %[[Y:.+]] = call @views_k3_copy(%[[W]])
+// CHECK-NEXT:    return %[[S]], %[[Y]]
+// CHECK-LABEL: func.func private @views_k1_reshape
+// CHECK-NEXT:    kiln.constant
+// CHECK-NEXT:    kiln.reshape
+func.func @views(%x: tensor<4x2xf32> {kiln.name = "x"})
+    -> (tensor<2x4xf32> {kiln.name = "sum"}, tensor<2x4xf32> {kiln.name = "view"}) {
+  %v = kiln.reshape %x : tensor<4x2xf32> -> tensor<8xf32>
+  %n = kiln.neg %v : tensor<8xf32>
+  %w = kiln.reshape %n : tensor<8xf32> -> tensor<2x4xf32>
+  %c = kiln.constant dense<1.0> : tensor<8xf32>
+  %cw = kiln.reshape %c : tensor<8xf32> -> tensor<2x4xf32>
+  %s = kiln.add %w, %cw : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  return %s, %w : tensor<2x4xf32>, tensor<2x4xf32>
+}

@@ -226,3 +226,28 @@ func.func private @relu(%a: tensor<256xf32>) -> tensor<256xf32> attributes {kiln
   return %0 : tensor<256xf32>
 }
 func.func private @add(tensor<256xf32>, tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel}
+
+// -----
+
+// A reshape left in the function (--kiln-outline-kernels keeps it as a
+// view) is its input's buffer: it gets no offset of its own, and a step
+// reading the view keeps the input's buffer alive. %a is read through the
+// view by the last step, so %b and %c cannot reuse offset 0.
+// CHECK-LABEL: func.func @view
+// CHECK-SAME:    attributes {kiln.arena_lower_bound = 3072 : i64, kiln.arena_size = 3072 : i64}
+// CHECK-NEXT:    %[[A:.+]] = call @k(%{{.+}}) {kiln.arena_offsets = array<i64: 0>}
+// CHECK-NEXT:    %[[V:.+]] = kiln.reshape %[[A]]
+// CHECK-NOT:     arena_offsets
+// CHECK-NEXT:    %[[B:.+]] = call @k(%[[A]]) {kiln.arena_offsets = array<i64: 1024>}
+// CHECK-NEXT:    %[[C:.+]] = call @k(%[[B]]) {kiln.arena_offsets = array<i64: 2048>}
+// CHECK-NEXT:    call @join(%[[C]], %[[V]]) {kiln.arena_offsets = array<i64: -1>}
+func.func @view(%x: tensor<256xf32>) -> tensor<256xf32> {
+  %a = call @k(%x) : (tensor<256xf32>) -> tensor<256xf32>
+  %v = kiln.reshape %a : tensor<256xf32> -> tensor<16x16xf32>
+  %b = call @k(%a) : (tensor<256xf32>) -> tensor<256xf32>
+  %c = call @k(%b) : (tensor<256xf32>) -> tensor<256xf32>
+  %y = call @join(%c, %v) : (tensor<256xf32>, tensor<16x16xf32>) -> tensor<256xf32>
+  return %y : tensor<256xf32>
+}
+func.func private @k(tensor<256xf32>) -> tensor<256xf32> attributes {kiln.kernel}
+func.func private @join(tensor<256xf32>, tensor<16x16xf32>) -> tensor<256xf32> attributes {kiln.kernel}
