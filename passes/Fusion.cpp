@@ -25,6 +25,74 @@ using namespace kiln;
 
 namespace {
 
+/// Whether reshaping `from` into `to` only merges runs of adjacent dims
+/// ([N, H/2, 2, W/2, 2, C] -> [N, H, W, C]), splitting none.
+bool onlyMerges(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  size_t d = 0;
+  for (int64_t size : to) {
+    int64_t run = 1;
+    while (d < from.size() && run < size)
+      run *= from[d++];
+    if (run != size)
+      return false;
+  }
+  return d == from.size();
+}
+
+/// An elementwise op reading a reshape that merges dims of a computed value
+/// runs on the unmerged shape instead, its other operands reshaped to it
+/// and its result reshaped back:
+///   mul(reshape(x), m) -> reshape(mul(x, reshape(m))).
+/// A merge of a dim a grid cuts has no cut (FusionAnalysis reshapeDims)
+/// and would stop x's kernel there; a split has one, so the op can join
+/// x's kernel, and the reshape left after it is a view. The linalg
+/// counterpart is fusion by expansion of tensor.collapse_shape. Taken only
+/// where the reshape has no other reader and the other operands are
+/// scalars or of the result's shape (no broadcast to reshape).
+void expandThroughMerges(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(block.without_terminator())) {
+    if (!isElementwise(&op) || op.getNumResults() != 1)
+      continue;
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    auto viewOperand = llvm::find_if(op.getOperands(), [&](Value v) {
+      auto reshape = v.getDefiningOp<ReshapeOp>();
+      if (!reshape || !v.hasOneUse() || v.getType() != resultType)
+        return false;
+      Value input = reshape.getInput();
+      return input.getDefiningOp() && !input.getDefiningOp<ConstantOp>() &&
+             onlyMerges(
+                 cast<RankedTensorType>(input.getType()).getShape(),
+                 resultType.getShape()) &&
+             input.getType() != v.getType();
+    });
+    if (viewOperand == op.getOperands().end())
+      continue;
+    if (!llvm::all_of(op.getOperands(), [&](Value v) {
+          auto t = cast<RankedTensorType>(v.getType());
+          return t.getRank() == 0 || t.getShape() == resultType.getShape();
+        }))
+      continue;
+    auto reshape = (*viewOperand).getDefiningOp<ReshapeOp>();
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(reshape.getInput().getType()).getShape();
+    OpBuilder b(&op);
+    IRMapping map;
+    map.map(*viewOperand, reshape.getInput());
+    for (Value v : op.getOperands()) {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!map.contains(v) && t.getRank() != 0)
+        map.map(v, b.create<ReshapeOp>(op.getLoc(), t.clone(shape), v));
+    }
+    Operation *expanded = b.clone(op, map);
+    expanded->getResult(0).setType(resultType.clone(shape));
+    op.replaceAllUsesWith(b.create<ReshapeOp>(op.getLoc(), resultType,
+                                              expanded->getResult(0)));
+    op.erase();
+    if (reshape.use_empty())
+      reshape.erase();
+  }
+}
+
 struct FusionPass : kiln::impl::FusionBase<FusionPass> {
   using FusionBase::FusionBase;
 
@@ -37,8 +105,11 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
     }
     if (level == "none")
       return;
-    for (Block &block : getOperation().getBody())
+    for (Block &block : getOperation().getBody()) {
+      if (level == "full")
+        expandThroughMerges(block);
       fuseBlock(block);
+    }
   }
 
   bool allowed(Operation *op) const {

@@ -468,3 +468,47 @@ func.func @input_gradient(%dy: tensor<8x512xf32>, %mask: tensor<8x512xf32>, %w: 
   %n = kiln.neg %g : tensor<8x512xf32>
   return %d, %n : tensor<36992x8xf32>, tensor<8x512xf32>
 }
+
+// -----
+
+// An elementwise op reading a reshape that merges dims runs on the
+// unmerged shape: its other operand is reshaped to it, and its result is
+// reshaped back after it. A max-pool gradient ([N, OH, 2, OW, 2, C]) times
+// relu's mask ([N, H, W, C]) so joins the convolution that makes the
+// gradient, in its dims.
+// FULL-LABEL: func.func @merge_after_conv
+// FULL:         kiln.fusion "contraction"(%arg0, %arg1, %arg2, %arg3)
+// FULL:           kiln.conv2d
+// FULL-NEXT:      kiln.reshape
+// FULL-NEXT:      %[[POOL:.+]] = kiln.mul
+// FULL-NEXT:      %[[MASK:.+]] = kiln.reshape %{{.+}} : tensor<2x32x32x16xf32> -> tensor<2x16x2x16x2x16xf32>
+// FULL-NEXT:      %[[MUL:.+]] = kiln.mul %[[POOL]], %[[MASK]] : tensor<2x16x2x16x2x16xf32>, tensor<2x16x2x16x2x16xf32> -> tensor<2x16x2x16x2x16xf32>
+// FULL-NEXT:      %[[OUT:.+]] = kiln.reshape %[[MUL]] : tensor<2x16x2x16x2x16xf32> -> tensor<2x32x32x16xf32>
+// FULL-NEXT:      kiln.yield %[[OUT]]
+// ELT-LABEL: func.func @merge_after_conv
+// ELT:         kiln.reshape %{{.+}} : tensor<2x16x2x16x2x16xf32> -> tensor<2x32x32x16xf32>
+// ELT-NEXT:    kiln.mul %{{.+}} : tensor<2x32x32x16xf32>, tensor<2x32x32x16xf32>
+func.func @merge_after_conv(%x: tensor<2x18x18x16xf32>, %f: tensor<3x3x16x16xf32>, %pool: tensor<2x16x2x16x2x16xf32>, %relu: tensor<2x32x32x16xf32>) -> (tensor<2x32x32x16xf32>, tensor<16xf32>) {
+  %0 = kiln.conv2d %x, %f {dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<2x18x18x16xf32>, tensor<3x3x16x16xf32> -> tensor<2x16x16x16xf32>
+  %1 = kiln.reshape %0 : tensor<2x16x16x16xf32> -> tensor<2x16x1x16x1x16xf32>
+  %2 = kiln.mul %1, %pool : tensor<2x16x1x16x1x16xf32>, tensor<2x16x2x16x2x16xf32> -> tensor<2x16x2x16x2x16xf32>
+  %3 = kiln.reshape %2 : tensor<2x16x2x16x2x16xf32> -> tensor<2x32x32x16xf32>
+  %4 = kiln.mul %3, %relu : tensor<2x32x32x16xf32>, tensor<2x32x32x16xf32> -> tensor<2x32x32x16xf32>
+  %5 = kiln.reduce_sum %4 {axes = array<i64: 0, 1, 2>, keep_dims = false} : tensor<2x32x32x16xf32> -> tensor<16xf32>
+  return %4, %5 : tensor<2x32x32x16xf32>, tensor<16xf32>
+}
+
+// -----
+
+// Not expanded: the rule takes scalars and operands of the result's shape
+// only, not one broadcast to it (a bias of [8] over [2, 8, 8]).
+// FULL-LABEL: func.func @merge_broadcast
+// FULL:           kiln.neg %{{.+}} : tensor<2x4x2x8xf32>
+// FULL-NEXT:      kiln.reshape %{{.+}} : tensor<2x4x2x8xf32> -> tensor<2x8x8xf32>
+// FULL-NEXT:      kiln.add %{{.+}} : tensor<2x8x8xf32>, tensor<8xf32> -> tensor<2x8x8xf32>
+func.func @merge_broadcast(%x: tensor<2x4x2x8xf32>, %b: tensor<8xf32>) -> tensor<2x8x8xf32> {
+  %0 = kiln.neg %x : tensor<2x4x2x8xf32>
+  %1 = kiln.reshape %0 : tensor<2x4x2x8xf32> -> tensor<2x8x8xf32>
+  %2 = kiln.add %1, %b : tensor<2x8x8xf32>, tensor<8xf32> -> tensor<2x8x8xf32>
+  return %2 : tensor<2x8x8xf32>
+}
