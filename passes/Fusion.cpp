@@ -15,6 +15,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <functional>
+
 namespace kiln {
 #define GEN_PASS_DEF_FUSION
 #include "passes/Passes.h.inc"
@@ -93,6 +95,56 @@ void expandThroughMerges(Block &block) {
   }
 }
 
+/// A rank-0 value computed from arguments and constants alone (Adam's
+/// bias corrections, from the step's beta powers) is computed again for
+/// every other fusable op that reads it. Shared, it would be made by one
+/// kernel that every reader waits for; the update of the first layer then
+/// held back the update of the last one, which could otherwise run beside
+/// the input gradient that reads the same weight. Each reader gets its own
+/// copy of the ops the value takes (a few scalar ops), each op once.
+void duplicateScalars(Block &block, function_ref<bool(Operation *)> fusable) {
+  llvm::DenseSet<Operation *> scalarOps;
+  auto isScalar = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getRank() == 0;
+  };
+  for (Operation &op : block.without_terminator())
+    if (isElementwise(&op) && op.getNumResults() == 1 &&
+        isScalar(op.getResult(0)) &&
+        llvm::all_of(op.getOperands(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return isScalar(v) &&
+                 (!def || isa<ConstantOp>(def) || scalarOps.contains(def));
+        }))
+      scalarOps.insert(&op);
+  for (Operation &user : block.without_terminator()) {
+    if (scalarOps.contains(&user) || !fusable(&user))
+      continue;
+    OpBuilder b(&user);
+    IRMapping copies;
+    std::function<Value(Value)> copy = [&](Value v) -> Value {
+      Operation *def = v.getDefiningOp();
+      if (!def || !scalarOps.contains(def))
+        return v;
+      if (!copies.contains(v)) {
+        for (Value operand : def->getOperands())
+          copies.map(operand, copy(operand));
+        copies.map(v, b.clone(*def, copies)->getResult(0));
+      }
+      return copies.lookup(v);
+    };
+    for (OpOperand &operand : user.getOpOperands())
+      operand.set(copy(operand.get()));
+  }
+  // Users before producers; a reverse iterator would point past the op.
+  SmallVector<Operation *> unused;
+  for (Operation &op : block.without_terminator())
+    if (scalarOps.contains(&op))
+      unused.push_back(&op);
+  for (Operation *op : llvm::reverse(unused))
+    if (op->use_empty())
+      op->erase();
+}
+
 struct FusionPass : kiln::impl::FusionBase<FusionPass> {
   using FusionBase::FusionBase;
 
@@ -106,6 +158,7 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
     if (level == "none")
       return;
     for (Block &block : getOperation().getBody()) {
+      duplicateScalars(block, [&](Operation *op) { return allowed(op); });
       if (level == "full")
         expandThroughMerges(block);
       fuseBlock(block);
@@ -155,41 +208,72 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
       return costs[g] ? costs[g]->cost() : INT64_MAX / 4;
     };
 
+    // Ops read in place are no kernel of their own: they join the matmul
+    // that reads them, not their producers or siblings.
+    auto readInPlaceOnly = [&](unsigned g) {
+      return llvm::all_of(groups[g], [](Operation *op) {
+        return op->getNumResults() == 1 && readInPlace(op->getResult(0));
+      });
+    };
+    // Merges group `from` into group `into` when the merged kernel costs
+    // less than the two apart.
+    auto tryMerge = [&](unsigned from, unsigned into) {
+      if (from == into || groups[from].empty() || groups[into].empty() ||
+          readInPlaceOnly(into) || pathOutside(groups, groupOf, from, into) ||
+          pathOutside(groups, groupOf, into, from))
+        return false;
+      SmallVector<Operation *> merged(groups[from]);
+      llvm::append_range(merged, groups[into]);
+      llvm::sort(merged, [&](Operation *a, Operation *b) {
+        return order[a] < order[b];
+      });
+      auto cost = estimateKernel(OpSet::of(merged), cacheBudget);
+      if (!cost || cost->cost() >= costOf(from) + costOf(into))
+        return false;
+      for (Operation *op : groups[from])
+        groupOf[op] = into;
+      groups[into] = std::move(merged);
+      groups[from].clear();
+      costs[into] = std::move(cost);
+      return true;
+    };
+
     bool changed = true;
     while (changed) {
       changed = false;
+      // Producer into consumer.
       for (Operation &consumer : block.without_terminator()) {
         if (!groupOf.count(&consumer))
           continue;
         for (Value operand : consumer.getOperands()) {
           Operation *producer = operand.getDefiningOp();
-          if (!producer || !groupOf.count(producer))
-            continue;
-          unsigned gp = groupOf[producer], gc = groupOf[&consumer];
-          // Ops read in place are no kernel of their own: they join the
-          // matmul that reads them, not their producers.
-          bool inPlace = llvm::all_of(groups[gc], [](Operation *op) {
-            return op->getNumResults() == 1 && readInPlace(op->getResult(0));
-          });
-          if (gp == gc || inPlace || pathOutside(groups, groupOf, gp, gc) ||
-              pathOutside(groups, groupOf, gc, gp))
-            continue;
-          SmallVector<Operation *> merged(groups[gp]);
-          llvm::append_range(merged, groups[gc]);
-          llvm::sort(merged, [&](Operation *a, Operation *b) {
-            return order[a] < order[b];
-          });
-          auto cost = estimateKernel(OpSet::of(merged), cacheBudget);
-          if (!cost || cost->cost() >= costOf(gp) + costOf(gc))
-            continue;
-          for (Operation *op : groups[gp])
-            groupOf[op] = gc;
-          groups[gc] = std::move(merged);
-          groups[gp].clear();
-          costs[gc] = std::move(cost);
-          changed = true;
+          if (producer && groupOf.count(producer) &&
+              tryMerge(groupOf[producer], groupOf[&consumer]))
+            changed = true;
         }
       }
+      if (changed)
+        continue;
+      // Siblings: groups reading one value, as XLA's multi-output fusion
+      // merges them (a weight read by its input gradient and by its
+      // update is then read once).
+      auto siblings = [&](Value v) {
+        SmallVector<unsigned> readers;
+        for (Operation *user : v.getUsers())
+          if (groupOf.count(user) && !readInPlaceOnly(groupOf[user]) &&
+              !llvm::is_contained(readers, groupOf[user]))
+            readers.push_back(groupOf[user]);
+        for (unsigned i = 0; i < readers.size(); ++i)
+          for (unsigned j = i + 1; j < readers.size(); ++j)
+            if (tryMerge(readers[j], readers[i]))
+              return true;
+        return false;
+      };
+      for (BlockArgument arg : block.getArguments())
+        changed = changed || siblings(arg);
+      for (Operation &op : block.without_terminator())
+        for (Value v : op.getResults())
+          changed = changed || siblings(v);
     }
 
     bool formed = false;

@@ -390,8 +390,13 @@ std::optional<GridAxis> propagateAxis(const OpSet &set,
     return cut.dim >= 0 && cut.dim < (int64_t)shape.size() &&
            shape[cut.dim] == grid.extent * cut.scale + cut.extra;
   };
+  // A value made inside is cut, but for a scalar, made whole by every
+  // chunk (its few FLOPs again each time), and a view read in place (a
+  // transpose a matmul reads as its B), which costs nothing.
   auto assign = [&](Value v, const Cut &cut) {
-    if (cut.extra != 0 || !fits(v, cut))
+    if (cut.dim == kWhole ? llvm::is_contained(set.outputs, v) ||
+                                (!shapeOf(v).empty() && !readInPlace(v))
+                          : cut.extra != 0 || !fits(v, cut))
       return false;
     auto [it, inserted] = grid.dims.try_emplace(v, cut);
     return inserted || it->second == cut;
@@ -410,7 +415,10 @@ std::optional<GridAxis> propagateAxis(const OpSet &set,
     if (it == grid.dims.end())
       return std::nullopt; // unused
     Cut result = it->second;
-    auto cuts = operandDims(op, result.dim);
+    auto cuts = result.dim == kWhole
+                    ? std::optional<Cuts>(
+                          Cuts(op->getNumOperands(), along(kWhole)))
+                    : operandDims(op, result.dim);
     if (!cuts)
       return std::nullopt;
     for (auto [operand, cut] : llvm::zip(op->getOpOperands(), *cuts)) {
@@ -427,7 +435,7 @@ std::optional<GridAxis> propagateAxis(const OpSet &set,
         if (composed.dim != kWhole && !fits(v, composed))
           return std::nullopt;
         grid.inputDims[&operand] = composed;
-      } else if (composed.dim == kWhole || !assign(v, composed)) {
+      } else if (!assign(v, composed)) {
         return std::nullopt;
       }
     }
@@ -453,7 +461,7 @@ std::optional<Grid> propagateGrid(const OpSet &set,
   for (size_t a = 1; a < grid.axes.size(); ++a)
     for (size_t b = 0; b < a; ++b) {
       for (auto &[v, cut] : grid.axes[a].dims)
-        if (grid.axes[b].dims.lookup(v).dim == cut.dim)
+        if (cut.dim != kWhole && grid.axes[b].dims.lookup(v).dim == cut.dim)
           return std::nullopt;
       for (auto &[use, cut] : grid.axes[a].inputDims)
         if (cut.dim != kWhole &&

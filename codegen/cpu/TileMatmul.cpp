@@ -475,8 +475,11 @@ private:
   /// memory bandwidth that the same weight times one row did.
   /// So is a weight read in place (a trained one, which changes every
   /// step): its rows a page or more apart, each panel's k loop a stream
-  /// of its own.
+  /// of its own. A chunk of such a weight (a fused kernel's slice of its
+  /// rows) streams as the weight does.
   static bool streamsFromMemory(Value weight) {
+    while (auto slice = weight.getDefiningOp<memref::SubViewOp>())
+      weight = slice.getSource();
     auto t = cast<MemRefType>(weight.getType());
     SmallVector<int64_t> strides;
     int64_t offset;

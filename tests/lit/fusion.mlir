@@ -452,10 +452,10 @@ func.func @weight_gradient(%dy: tensor<8x72x72x64xf32>, %mask: tensor<8x72x72x64
 
 // A wide dense layer's input gradient, W G^T into 8 columns: the
 // transpose of G is read in place as B, so it joins the matmul, not G's
-// producer.
+// producer. Every chunk of W's rows reads it whole, a view.
 // FULL-LABEL: func.func @input_gradient
 // FULL:         %[[G:[0-9]+]]:2 = kiln.fusion "elementwise"
-// FULL:         kiln.fusion "contraction"(%[[G]]#0, %arg2) {chunks = array<i64: 1>, grid_dims = array<i64: 0>}
+// FULL:         kiln.fusion "contraction"(%[[G]]#0, %arg2) {chunks = array<i64: 272>, grid_dims = array<i64: 0>}
 // FULL-NEXT:    ^bb0
 // FULL-NEXT:      kiln.transpose
 // FULL-NEXT:      kiln.matmul
@@ -511,4 +511,49 @@ func.func @merge_broadcast(%x: tensor<2x4x2x8xf32>, %b: tensor<8xf32>) -> tensor
   %1 = kiln.reshape %0 : tensor<2x4x2x8xf32> -> tensor<2x8x8xf32>
   %2 = kiln.add %1, %b : tensor<2x8x8xf32>, tensor<8xf32> -> tensor<2x8x8xf32>
   return %2 : tensor<2x8x8xf32>
+}
+
+// -----
+
+// A scalar computed from arguments alone (an optimizer's bias correction)
+// is computed again in every kernel that reads it, so that no kernel waits
+// for another to make it. A chunked kernel makes it in every chunk.
+// FULL-LABEL: func.func @scalars
+// FULL:         kiln.fusion "elementwise"(%arg0, %arg1) {chunks = array<i64: 1>
+// FULL:           kiln.mul %arg3, %{{.+}} : tensor<f32>, tensor<f32>
+// FULL-NEXT:      kiln.sub
+// FULL-NEXT:      kiln.mul %arg4, %{{.+}} : tensor<64xf32>, tensor<f32>
+// FULL:         kiln.fusion "elementwise"(%arg0, %arg2) {chunks = array<i64: 32>, grid_dims = array<i64: 0>}
+// FULL:           kiln.mul %arg3, %{{.+}} : tensor<f32>, tensor<f32>
+// FULL-NEXT:      kiln.sub
+// FULL-NEXT:      kiln.mul %arg4, %{{.+}} : tensor<4096x512xf32>, tensor<f32>
+func.func @scalars(%beta: tensor<f32>, %a: tensor<64xf32>, %b: tensor<4096x512xf32>) -> (tensor<64xf32>, tensor<4096x512xf32>) {
+  %k = kiln.constant dense<0.9> : tensor<f32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %c = kiln.mul %beta, %k : tensor<f32>, tensor<f32> -> tensor<f32>
+  %d = kiln.sub %one, %c : tensor<f32>, tensor<f32> -> tensor<f32>
+  %u1 = kiln.mul %a, %d : tensor<64xf32>, tensor<f32> -> tensor<64xf32>
+  %u2 = kiln.mul %b, %d : tensor<4096x512xf32>, tensor<f32> -> tensor<4096x512xf32>
+  return %u1, %u2 : tensor<64xf32>, tensor<4096x512xf32>
+}
+
+// -----
+
+// Siblings: a dense layer's input gradient (W G^T) and the update of W
+// (from X^T G) both read W; one kernel cut along W's rows reads it once.
+// FULL-LABEL: func.func @siblings
+// FULL:         kiln.fusion "contraction"(%arg0, %arg2, %arg1, %arg3) {chunks = array<i64: 64>, grid_dims = array<i64: 0, 0>}
+// FULL:           kiln.matmul %arg5, %{{.+}} : tensor<4096x512xf32>, tensor<512x8xf32> -> tensor<4096x8xf32>
+// FULL:           kiln.matmul %{{.+}}, %arg4 : tensor<4096x8xf32>, tensor<8x512xf32> -> tensor<4096x512xf32>
+// FULL:           kiln.sub %arg5
+// NONE-LABEL: func.func @siblings
+// NONE-NOT:     kiln.fusion
+func.func @siblings(%g: tensor<8x512xf32>, %x: tensor<8x4096xf32>, %w: tensor<4096x512xf32>, %lr: tensor<f32>) -> (tensor<4096x8xf32>, tensor<4096x512xf32>) {
+  %t = kiln.transpose %g {perm = array<i64: 1, 0>} : tensor<8x512xf32> -> tensor<512x8xf32>
+  %dx = kiln.matmul %w, %t : tensor<4096x512xf32>, tensor<512x8xf32> -> tensor<4096x8xf32>
+  %xt = kiln.transpose %x {perm = array<i64: 1, 0>} : tensor<8x4096xf32> -> tensor<4096x8xf32>
+  %dw = kiln.matmul %xt, %g : tensor<4096x8xf32>, tensor<8x512xf32> -> tensor<4096x512xf32>
+  %s = kiln.mul %dw, %lr : tensor<4096x512xf32>, tensor<f32> -> tensor<4096x512xf32>
+  %w2 = kiln.sub %w, %s : tensor<4096x512xf32>, tensor<4096x512xf32> -> tensor<4096x512xf32>
+  return %dx, %w2 : tensor<4096x8xf32>, tensor<4096x512xf32>
 }

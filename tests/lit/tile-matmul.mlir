@@ -493,3 +493,26 @@ func.func @transposed_b_wide(%a: memref<37x40xf32>, %b: memref<32x40xf32>, %c: m
   }
   return
 }
+
+// A chunk of a weight of 1 MiB or more (a fused kernel's slice of W's
+// rows) streams from memory as the weight does: the dot tile prefetches
+// A's rows 8 ahead.
+// CHECK-LABEL: func.func @transposed_b_chunk
+// CHECK:         %[[A:.+]] = memref.subview
+// CHECK:         scf.for %[[I:.+]] = %c0 to %c32 step %c2
+// CHECK:           scf.for %[[K:.+]] = %c0 to %c512 step %c16 iter_args
+// CHECK:             %[[AHEAD:.+]] = arith.addi %[[I]], %c8
+// CHECK-NEXT:        memref.prefetch %[[A]][%[[AHEAD]], %[[K]]], read, locality<3>, data
+func.func @transposed_b_chunk(%w: memref<4096x512xf32>, %b: memref<8x512xf32>, %c: memref<32x8xf32>, %row: index) {
+  %a = memref.subview %w[%row, 0] [32, 512] [1, 1] : memref<4096x512xf32> to memref<32x512xf32, strided<[512, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#tb_a, #tb_b, #tb_c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<32x512xf32, strided<[512, 1], offset: ?>>, memref<8x512xf32>)
+      outs(%c : memref<32x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
