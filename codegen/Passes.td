@@ -369,6 +369,34 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
   ];
 }
 
+def ColumnReductions : Pass<"kiln-column-reductions", "mlir::func::FuncOp"> {
+  let summary = "Reduce leading dims into trailing ones in vector registers";
+  let description = [{
+    A `linalg.generic` on buffers with one input and one output, both
+    static, f32 and row-major, whose output indices are the input's last
+    ones (in order) and whose other loops are all reductions, taken in the
+    input's dim order (a bias gradient: [N, H, W, C] summed to [C]), with a
+    body of f32 arith ops on its arguments and constants, and at least
+    `vector-width` output elements, becomes vector loops over the input as
+    the matrix [R, T] (R the reduced elements, T the output's): the output
+    in blocks of up to 8 vectors (the last block's last vector masked),
+    each block's accumulators loaded from the output, carried through the
+    loop over the R rows as iter_args, combined with one vector load of the
+    row each by the body on vectors, and stored back. Each output element
+    combines the rows in the same order as the generic: results are
+    bitwise the same. Runs after bufferization, before
+    convert-linalg-to-loops; other generics are left alone.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register: 16 (AVX-512) or 8 (AVX2)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+}
+
 def StreamingStores : Pass<"kiln-streaming-stores", "mlir::func::FuncOp"> {
   let summary = "Write a step's large outputs with non-temporal vector stores";
   let description = [{

@@ -131,13 +131,17 @@ void buildCpuKernelPipeline(OpPassManager &pm,
       pm, bufferization::BufferDeallocationPipelineOptions());
 
   // Matmuls, and convolutions as matmuls, get their own loop nest and
-  // vector FMAs; the rest become loops.
+  // vector FMAs, reductions over leading dims vector registers; the rest
+  // become loops.
   TileMatmulOptions matmul;
   matmul.vectorWidth = options.matmulVectorWidth
                            ? options.matmulVectorWidth
                            : (targetHasAvx512(options.targetCpu) ? 16 : 8);
   pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   pm.addNestedPass<func::FuncOp>(createTileMatmul(matmul));
+  ColumnReductionsOptions columns;
+  columns.vectorWidth = matmul.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(createColumnReductions(columns));
   StreamingStoresOptions streaming;
   streaming.vectorWidth = matmul.vectorWidth;
   pm.addNestedPass<func::FuncOp>(createStreamingStores(streaming));
