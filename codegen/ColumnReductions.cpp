@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
+#include "kiln/codegen/VectorBody.h"
 
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -24,6 +25,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_COLUMNREDUCTIONS
@@ -35,9 +37,16 @@ using namespace kiln;
 
 namespace {
 
-/// Vectors of columns that a block keeps in registers: half the vector
-/// registers, the rest for the loads.
+/// Vectors of columns that a block keeps in registers: half of AVX2's
+/// registers (a quarter of AVX-512's), the rest for the loads.
 constexpr int64_t kBlockVectors = 8;
+
+/// The buffer `v` views, through view ops.
+Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
 
 /// A static f32 buffer with rows one after the other.
 bool isDenseF32(Value v) {
@@ -59,13 +68,18 @@ struct ColumnReductionsPass
     OpOperand *in = op.getDpsInputOperand(0), *out = op.getDpsInitOperand(0);
     if (!isDenseF32(in->get()) || !isDenseF32(out->get()))
       return 0;
+    // Accumulated in registers, the output must not be read as input.
+    if (rootOf(in->get()) == rootOf(out->get()))
+      return 0;
     AffineMap inMap = op.getMatchingIndexingMap(in),
               outMap = op.getMatchingIndexingMap(out);
     // The output's dims are the input's last ones, in order, and every
     // other loop is a reduction.
-    unsigned rows = inMap.getNumResults() - outMap.getNumResults();
     if (!inMap.isPermutation() || outMap.getNumResults() == 0 ||
-        inMap.getResults().drop_front(rows) != outMap.getResults())
+        outMap.getNumResults() >= inMap.getNumResults())
+      return 0;
+    unsigned rows = inMap.getNumResults() - outMap.getNumResults();
+    if (inMap.getResults().drop_front(rows) != outMap.getResults())
       return 0;
     // The rows in the loops' order, so that each output element takes them
     // in the same order as before.
@@ -80,16 +94,14 @@ struct ColumnReductionsPass
     int64_t columns = cast<MemRefType>(out->get().getType()).getNumElements();
     if (columns < vectorWidth)
       return 0;
-    // The body: f32 arith on its two arguments and constants.
-    for (Operation &inner : op.getRegion().front().without_terminator()) {
+    // The body: f32 arith on f32 values.
+    for (Operation &inner : op.getRegion().front().without_terminator())
       if (!isa<arith::ArithDialect>(inner.getDialect()) ||
           inner.getNumRegions() != 0 || inner.getNumResults() != 1 ||
-          !inner.getResult(0).getType().isF32())
+          !inner.getResult(0).getType().isF32() ||
+          !llvm::all_of(inner.getOperandTypes(),
+                        [](Type t) { return t.isF32(); }))
         return 0;
-      for (Value operand : inner.getOperands())
-        if (operand.getParentRegion() != &op.getRegion())
-          return 0;
-    }
     return rows;
   }
 
@@ -122,6 +134,10 @@ struct ColumnReductionsPass
     Value zero = b.create<arith::ConstantOp>(
         loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
     Block &body = op.getRegion().front();
+    // A value from outside the body, the same in every lane.
+    auto splat = [&](Value scalar) -> Value {
+      return b.create<vector::BroadcastOp>(loc, vecType, scalar);
+    };
     // One block of `width` columns from `c0`: accumulators loaded from
     // the output, combined with every row, stored back.
     auto block = [&](Value c0, int64_t width) {
@@ -156,24 +172,20 @@ struct ColumnReductionsPass
               map.map(body.getArgument(0),
                       load(matrix, ValueRange{i, columnOf(v)}, v));
               map.map(body.getArgument(1), carried[v]);
-              for (Operation &inner : body.without_terminator()) {
-                if (auto c = dyn_cast<arith::ConstantOp>(inner)) {
-                  map.map(c.getResult(), b.create<vector::BroadcastOp>(
-                                             loc, vecType,
-                                             b.clone(inner)->getResult(0)));
-                  continue;
-                }
-                OperationState state(inner.getLoc(), inner.getName());
-                for (Value operand : inner.getOperands())
-                  state.addOperands(map.lookup(operand));
-                state.addTypes(vecType);
-                state.addAttributes(inner.getAttrs());
-                map.map(inner.getResult(0), b.create(state)->getResult(0));
-              }
-              next.push_back(map.lookup(body.getTerminator()->getOperand(0)));
+              next.push_back(cloneOnVectors(b, body, vectorWidth, map, splat)
+                                 .front());
             }
             b.create<scf::YieldOp>(loc, next);
           });
+      // Each lane combines its rows in order, as the scalar loops did: no
+      // reassociation of the chain.
+      loop.getBody()->walk([&](arith::ArithFastMathInterface math) {
+        if (arith::FastMathFlagsAttr flags = math.getFastMathFlagsAttr())
+          math->setAttr(math.getFastMathAttrName(),
+                        arith::FastMathFlagsAttr::get(
+                            b.getContext(),
+                            flags.getValue() & ~arith::FastMathFlags::reassoc));
+      });
       for (int64_t v = 0; v < vectors; ++v) {
         Value at = columnOf(v);
         if (mask && v + 1 == vectors)

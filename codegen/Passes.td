@@ -376,15 +376,16 @@ def ColumnReductions : Pass<"kiln-column-reductions", "mlir::func::FuncOp"> {
     static, f32 and row-major, whose output indices are the input's last
     ones (in order) and whose other loops are all reductions, taken in the
     input's dim order (a bias gradient: [N, H, W, C] summed to [C]), with a
-    body of f32 arith ops on its arguments and constants, and at least
-    `vector-width` output elements, becomes vector loops over the input as
+    body of f32 arith ops on f32 values (values from outside the body
+    broadcast), at least `vector-width` output elements, and an output that
+    is no view of the input's buffer, becomes vector loops over the input as
     the matrix [R, T] (R the reduced elements, T the output's): the output
     in blocks of up to 8 vectors (the last block's last vector masked),
     each block's accumulators loaded from the output, carried through the
     loop over the R rows as iter_args, combined with one vector load of the
-    row each by the body on vectors, and stored back. Each output element
-    combines the rows in the same order as the generic: results are
-    bitwise the same. Runs after bufferization, before
+    row each by the body on vectors (without `reassoc`), and stored back.
+    Each output element combines the rows in the same order as the
+    generic: results are bitwise the same. Runs after bufferization, before
     convert-linalg-to-loops; other generics are left alone.
   }];
   let options = [

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
+#include "kiln/codegen/VectorBody.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -170,29 +171,11 @@ struct StreamingStoresPass
                                        ivs);
         map.map(body.getArgument(in->getOperandNumber()), v);
       }
-      for (Operation &inner : body.without_terminator()) {
-        for (Value operand : inner.getOperands())
-          if (!map.contains(operand))
-            map.map(operand, splat(operand));
-        if (auto c = dyn_cast<arith::ConstantOp>(inner)) {
-          map.map(c.getResult(), b.create<vector::BroadcastOp>(
-                                     loc, vecOf(c.getType()),
-                                     b.clone(inner)->getResult(0)));
-          continue;
-        }
-        OperationState state(inner.getLoc(), inner.getName());
-        for (Value operand : inner.getOperands())
-          state.addOperands(map.lookup(operand));
-        state.addTypes(vecOf(inner.getResult(0).getType()));
-        state.addAttributes(inner.getAttrs());
-        map.map(inner.getResult(0), b.create(state)->getResult(0));
-      }
-      auto yield = cast<linalg::YieldOp>(body.getTerminator());
+      SmallVector<Value> results =
+          cloneOnVectors(b, body, vectorWidth, map, splat);
       for (auto [value, out, s] :
-           llvm::zip(yield.getValues(), op.getDpsInits(), streamed))
-        b.create<vector::StoreOp>(
-            loc, map.contains(value) ? map.lookup(value) : splat(value), out,
-            ivs, /*nontemporal=*/s);
+           llvm::zip(results, op.getDpsInits(), streamed))
+        b.create<vector::StoreOp>(loc, value, out, ivs, /*nontemporal=*/s);
     };
     nest(0);
     // Non-temporal stores are weakly ordered: visible before the kernel

@@ -131,8 +131,8 @@ void buildCpuKernelPipeline(OpPassManager &pm,
       pm, bufferization::BufferDeallocationPipelineOptions());
 
   // Matmuls, and convolutions as matmuls, get their own loop nest and
-  // vector FMAs, reductions over leading dims vector registers; the rest
-  // become loops.
+  // vector FMAs; reductions over leading dims keep their output in vector
+  // registers; the rest become loops.
   TileMatmulOptions matmul;
   matmul.vectorWidth = options.matmulVectorWidth
                            ? options.matmulVectorWidth

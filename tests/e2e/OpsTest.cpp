@@ -326,7 +326,12 @@ TEST_P(E2EOps, Reductions) {
                                    {{4, 6}, {0}, true},
                                    {{2, 3, 4}, {0, 2}, false},
                                    {{2, 3, 4}, {0, 1, 2}, true},
-                                   {{5, 1}, {1}, false}};
+                                   {{5, 1}, {1}, false},
+                                   // Over leading dims into 8 or more
+                                   // columns: --kiln-column-reductions,
+                                   // a masked last vector.
+                                   {{16, 150}, {0}, false},
+                                   {{4, 5, 37}, {0, 1}, true}};
   for (const Case &c : cases) {
     Tolerance tol = reductionTolerance(numElements(c.shape));
     expectMatches(opGraph("reduce_sum" + toString(c.shape), {c.shape},
