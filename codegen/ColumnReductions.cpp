@@ -211,12 +211,8 @@ struct ColumnReductionsPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (vectorWidth != 8 && vectorWidth != 16) {
-      func.emitError("--kiln-column-reductions: vector-width must be 8 (AVX2) "
-                     "or 16 (AVX-512), got ")
-          << static_cast<int64_t>(vectorWidth);
+    if (failed(checkVectorWidth(func, "kiln-column-reductions", vectorWidth)))
       return signalPassFailure();
-    }
     SmallVector<std::pair<linalg::GenericOp, unsigned>> found;
     func.walk([&](linalg::GenericOp op) {
       if (unsigned rows = reducedDims(op))

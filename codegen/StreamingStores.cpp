@@ -185,12 +185,8 @@ struct StreamingStoresPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (vectorWidth != 8 && vectorWidth != 16) {
-      func.emitError("--kiln-streaming-stores: vector-width must be 8 (AVX2) "
-                     "or 16 (AVX-512), got ")
-          << static_cast<int64_t>(vectorWidth);
+    if (failed(checkVectorWidth(func, "kiln-streaming-stores", vectorWidth)))
       return signalPassFailure();
-    }
     SmallVector<std::pair<linalg::GenericOp, SmallVector<bool>>> found;
     func.walk([&](linalg::GenericOp op) {
       SmallVector<bool> streamed = streamedOutputs(op, func);

@@ -1,4 +1,4 @@
-//===- VectorBody.cpp - A scalar loop body cloned onto vectors ------------===//
+//===- VectorBody.cpp - Helpers of the passes that emit f32 vector loops --===//
 #include "kiln/codegen/VectorBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,4 +32,13 @@ SmallVector<Value> kiln::cloneOnVectors(OpBuilder &b, Block &body,
   for (Value v : body.getTerminator()->getOperands())
     yielded.push_back(vectorOf(v));
   return yielded;
+}
+
+LogicalResult kiln::checkVectorWidth(Operation *op, StringRef pass,
+                                     int64_t width) {
+  if (width == 8 || width == 16)
+    return success();
+  return op->emitError("--")
+         << pass << ": vector-width must be 8 (AVX2) or 16 (AVX-512), got "
+         << width;
 }

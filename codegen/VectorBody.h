@@ -1,9 +1,9 @@
-//===- VectorBody.h - A scalar loop body cloned onto vectors --------------===//
+//===- VectorBody.h - Helpers of the passes that emit f32 vector loops ----===//
 //
-// Part of kiln. The body of an elementwise (or per-lane) linalg.generic,
-// scalar arith and math ops, cloned onto vectors: what
-// --kiln-streaming-stores and --kiln-column-reductions emit for a generic
-// they turn into vector loops.
+// Part of kiln. --kiln-tile-matmul, --kiln-streaming-stores and
+// --kiln-column-reductions emit vector code of a given width; the last two
+// clone the body of an elementwise (or per-lane) linalg.generic, scalar
+// arith and math ops, onto vectors.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_CODEGEN_VECTORBODY_H
@@ -13,6 +13,11 @@
 #include "mlir/IR/IRMapping.h"
 
 namespace kiln {
+
+/// Success when `width` is 8 (AVX2) or 16 (AVX-512) f32 lanes; otherwise
+/// an error on `op` naming the pass's flag `pass`.
+mlir::LogicalResult checkVectorWidth(mlir::Operation *op, llvm::StringRef pass,
+                                     int64_t width);
 
 /// The vector values of `body`'s terminator operands, its other ops (each
 /// of one scalar result, no regions) cloned onto vectors of `width` lanes

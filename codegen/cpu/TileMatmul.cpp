@@ -58,6 +58,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
+#include "kiln/codegen/VectorBody.h"
 #include "kiln/passes/FusionAnalysis.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -987,12 +988,8 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (vectorWidth != 8 && vectorWidth != 16) {
-      func.emitError("--kiln-tile-matmul: vector-width must be 8 (AVX2) or "
-                     "16 (AVX-512), got ")
-          << static_cast<int64_t>(vectorWidth);
+    if (failed(checkVectorWidth(func, "kiln-tile-matmul", vectorWidth)))
       return signalPassFailure();
-    }
     // 16 zmm or 12 ymm accumulators, leaving registers for B and A.
     Tile tile{vectorWidth, 2, vectorWidth == 16 ? 8 : 6};
     SmallVector<Match> matches;
