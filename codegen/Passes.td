@@ -247,9 +247,9 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
     The chunk is rounded up to whole 64-byte cache lines of the output
     (16 f32 when the innermost dim is split), so that no two workgroups
     store to one line, and for a matmul that --kiln-tile-matmul tiles, to
-    whole 8-row register tiles when its rows are split and whole 32-column
-    panels when its columns are (a weight packed into panels relies on
-    it); such a matmul's iterations count half, as its tiles run them
+    whole 8-row register tiles when its rows are split and, when its
+    columns are split and B is a `kiln.constant` argument (a weight that it
+    may read packed into panels), whole 32-column panels; such a matmul's iterations count half, as its tiles run them
     about twice as fast. `kiln.max_workgroups` is then min(E, E / line,
     iterations / min-work-per-workgroup); otherwise it is 1 and the
     arguments are unused.

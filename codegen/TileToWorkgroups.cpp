@@ -90,6 +90,28 @@ bool startsEmpty(Value v) {
   }
 }
 
+/// An input of `root` indexed by `loop` is a kernel argument marked
+/// kiln.constant (through reshapes), which --kiln-tile-matmul may read
+/// packed.
+bool readsConstantArgument(linalg::LinalgOp root, unsigned loop) {
+  for (OpOperand *in : root.getDpsInputOperands()) {
+    if (!root.getMatchingIndexingMap(in).isFunctionOfDim(loop))
+      continue;
+    Value v = in->get();
+    while (Operation *def = v.getDefiningOp()) {
+      if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+        break;
+      v = def->getOperand(0);
+    }
+    auto arg = dyn_cast<BlockArgument>(v);
+    auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                    : func::FuncOp();
+    if (func && func.getArgAttr(arg.getArgNumber(), kConstantAttr))
+      return true;
+  }
+  return false;
+}
+
 /// The chunk loop that computes every result of `kernel`, if that is how
 /// the kernel ends, its outputs starting empty.
 scf::ForOp chunkLoopOf(func::FuncOp kernel) {
@@ -266,12 +288,15 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     // at 40^3. Its rows go in whole register tiles (8 rows): a workgroup
     // starting mid-tile would compute the rows around its edges in small
     // tiles, each reading all of B again.
-    // Split along N, chunks are whole 32-column panels: a weight packed
-    // into panels is then read from a panel's start.
+    // Split along N, a weight packed into panels (kiln.constant) is cut
+    // at whole 32-column panels, so that each chunk reads from a panel's
+    // start. Any other B only needs whole cache lines: a filter gradient's
+    // 288 columns split 144 + 144, not 160 + 128.
     work /= 2;
     if (*outputDim(*chosen) + 2 == outType.getRank())
       align = std::lcm(align, kMatmulRows);
-    if (*outputDim(*chosen) + 1 == outType.getRank())
+    if (*outputDim(*chosen) + 1 == outType.getRank() &&
+        readsConstantArgument(root, *chosen))
       align = std::lcm(align, kMatmulColumns);
   }
   int64_t extent = extents[*chosen];

@@ -72,12 +72,26 @@ func.func private @matmul_40cubed(%a: tensor<40x40xf32> {bufferization.writable 
 
 // More columns than rows, and a B of 4.5 MiB: split by rows, every
 // workgroup would stream all of B; the columns are split instead (each
-// reads all of A, 1 MiB), in whole panels: 288 / 32 = 9 workgroups.
+// reads all of A, 1 MiB), in whole cache lines: 288 / 16 = 18 workgroups,
+// so that two take 144 columns each (not 160 and 128).
 // CHECK-LABEL: func.func private @matmul_large_b
-// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64}
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 18 : i64}
 // CHECK:         tensor.extract_slice %{{.+}}[0, %{{.+}}] [4096, %{{.+}}] [1, 1] : tensor<4096x288xf32> to tensor<4096x?xf32>
 func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %b: tensor<4096x288xf32> {bufferization.writable = false}) -> tensor<64x288xf32> attributes {kiln.kernel} {
   %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<64x288xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) -> tensor<64x288xf32>
+  return %r : tensor<64x288xf32>
+}
+
+// A B that --kiln-tile-matmul may read packed (a kiln.constant weight, here
+// through a reshape) is cut at whole 32-column panels: 288 / 32 = 9.
+// CHECK-LABEL: func.func private @matmul_packed_b
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64}
+func.func private @matmul_packed_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %w: tensor<4096x2x144xf32> {bufferization.writable = false, kiln.constant}) -> tensor<64x288xf32> attributes {kiln.kernel} {
+  %zero = arith.constant 0.0 : f32
+  %b = tensor.collapse_shape %w [[0], [1, 2]] : tensor<4096x2x144xf32> into tensor<4096x288xf32>
   %empty = tensor.empty() : tensor<64x288xf32>
   %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
   %r = linalg.matmul ins(%a, %b : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) -> tensor<64x288xf32>
@@ -88,7 +102,7 @@ func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writabl
 // transpose read in place) is split as that op alone would be; one with a
 // second op (its root would recompute it per workgroup) stays whole.
 // CHECK-LABEL: func.func private @fused_transposed_a
-// CHECK-SAME:    kiln.max_workgroups = 9 : i64
+// CHECK-SAME:    kiln.max_workgroups = 18 : i64
 // CHECK-LABEL: func.func private @fused_two_ops
 // CHECK-SAME:    kiln.max_workgroups = 1 : i64
 #ta_a = affine_map<(m, n, k) -> (k, m)>
@@ -157,7 +171,7 @@ func.func private @row_sums(%x: tensor<4096x256xf32> {bufferization.writable = f
 }
 
 // Too few rows: the columns are split, in whole 32-column panels (which a
-// packed weight needs), so 1024 / 32 = 32 workgroups at most.
+// packed weight, kiln.constant, needs), so 1024 / 32 = 32 workgroups at most.
 // CHECK-LABEL: func.func private @matmul_columns
 // CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 32 : i64}
 // CHECK-DAG:     %[[C32:.+]] = arith.constant 32 : index
@@ -165,7 +179,7 @@ func.func private @row_sums(%x: tensor<4096x256xf32> {bufferization.writable = f
 // CHECK:         %[[UP:.+]] = arith.addi %{{.+}}, %[[C31]]
 // CHECK:         %[[PANELS:.+]] = arith.divui %[[UP]], %[[C32]]
 // CHECK:         arith.muli %[[PANELS]], %[[C32]]
-func.func private @matmul_columns(%a: tensor<4x512xf32> {bufferization.writable = false}, %b: tensor<512x1024xf32> {bufferization.writable = false}) -> tensor<4x1024xf32> attributes {kiln.kernel} {
+func.func private @matmul_columns(%a: tensor<4x512xf32> {bufferization.writable = false}, %b: tensor<512x1024xf32> {bufferization.writable = false, kiln.constant}) -> tensor<4x1024xf32> attributes {kiln.kernel} {
   %zero = arith.constant 0.0 : f32
   %empty = tensor.empty() : tensor<4x1024xf32>
   %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<4x1024xf32>) -> tensor<4x1024xf32>
