@@ -54,7 +54,13 @@
 // way (compileArtifact does). The buffer keeps its size and type. Any other
 // large B (activations, 1 MiB and up) is packed at run time, one KC x 128 block
 // at a time, on the stack: its panels' rows a page apart cost up to a third of
-// the speed.
+// the speed. An A read transposed over a K of a whole k block or more, with
+// 4 panels or more to share the copy (a filter gradient), is packed at run
+// time too, each MC x KC block into groups of MR rows, KC x MR floats each;
+// the loops then run i0 outside the B blocks, so that each A block is packed
+// once per k block. Unpacked, each k of a tile broadcast from another row of
+// A (256 lines 256 bytes apart per tile, a quarter of L1's sets): cnn's
+// conv3 filter gradient took 19.0 ms on one core, packed 15.7.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -380,6 +386,7 @@ public:
     prefetchB = streamsFromMemory(packedB ? packedB : bMat) && rows &&
                 *rows <= kPrefetchMaxRows;
     a = flattenSplitK(a);
+    packA = aTransposed && worthPackingA(a, c);
     if (packedB || !worthPackingB(bMat)) {
       loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
       return;
@@ -440,6 +447,8 @@ public:
 
   /// The packed weight's first column (matmul's column0).
   Value packedColumn0;
+  /// The function's one buffer for packing A, as stackBuffer for B.
+  Value *aStackBuffer = nullptr;
   /// Where a kernel's stack buffers go: allocas outside every loop.
   Block *entryBlock = nullptr;
   /// The function's one buffer for packing B, shared by its matmuls (which
@@ -461,6 +470,9 @@ private:
   static constexpr int64_t kPrefetchMaxRows = 32;
   /// The packed weight is prefetched in the k loop.
   bool prefetchB = false;
+  /// A is read from blocks that packABlock packs.
+  bool packA = false;
+  static constexpr int64_t kMinPanelsToPackA = 4;
   /// A split K of at least this many k2 runs as loops over k1 and k2.
   static constexpr int64_t kNestedK2 = 16;
   /// dotMatmul's A streamed from memory is prefetched this many rows ahead
@@ -489,6 +501,76 @@ private:
         ShapedType::isDynamic(strides[0]))
       return false;
     return t.getDimSize(0) * strides[0] * 4 >= 1024 * 1024;
+  }
+
+  /// A read transposed over at least a whole k block: each k of a tile
+  /// broadcasts from another row of A, so that the tile's KC rows span
+  /// KC lines (a filter gradient's: 256 lines 256 bytes apart, which map
+  /// to a quarter of L1's sets) and come from L2 at every panel. Packed,
+  /// the tile's A is KC x MR floats in a row: the filter gradients ran at
+  /// 60-67 GFLOP/s a core against the convolutions' 75.
+  /// Each element of A is read once per panel: from 4 panels on (cnn's
+  /// conv1 filter gradient, 27 columns, ran a third slower packed).
+  bool worthPackingA(Value a, Value c) {
+    auto t = cast<MemRefType>(a.getType());
+    // C's columns, or those of the output that a workgroup's C is part of.
+    while (auto slice = c.getDefiningOp<memref::SubViewOp>())
+      if (cast<MemRefType>(c.getType()).isDynamicDim(1))
+        c = slice.getSource();
+      else
+        break;
+    int64_t n = cast<MemRefType>(c.getType()).getDimSize(1);
+    return entryBlock && aStackBuffer && !t.isDynamicDim(0) &&
+           t.getDimSize(0) >= tile.kc() && !ShapedType::isDynamic(n) &&
+           n >= kMinPanelsToPackA * tile.nr();
+  }
+  /// Floats copied per row of A and group (MR rounded up to a power of
+  /// two), and the floats from one packed group to the next.
+  int64_t aCopyLanes() { return llvm::PowerOf2Ceil(tile.rows); }
+  int64_t aGroupStride() {
+    return tile.kc() * tile.rows + aCopyLanes() - tile.rows;
+  }
+  /// A's block [k0, kEnd) x [i0, iEnd) (A stored [K, M]) in the stack
+  /// buffer, its MR-row groups one after the other, each as KC rows of MR
+  /// floats: element (k, i0 + g MR + r) at g aGroupStride + (k - k0) MR + r.
+  /// Each k copies one vector of aCopyLanes floats: the lanes past MR land
+  /// on the next k's place, written after, or past the group's last k.
+  Value packABlock(Value a, Value i0, Value iEnd, Value k0, Value kEnd) {
+    int64_t lanes = aCopyLanes();
+    if (!*aStackBuffer) {
+      OpBuilder::InsertionGuard entry(b);
+      b.setInsertionPointToStart(entryBlock);
+      *aStackBuffer = b.create<memref::AllocaOp>(
+          loc,
+          MemRefType::get({tile.mc() / tile.rows * aGroupStride()},
+                          b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
+    Value buffer = *aStackBuffer;
+    auto copyType = VectorType::get({lanes}, b.getF32Type());
+    Value zero = b.create<arith::ConstantOp>(
+        loc, copyType, DenseElementsAttr::get(copyType, 0.0f));
+    Value m = dim(a, 1);
+    // Row by row of A, each read once along.
+    forLoop(k0, kEnd, cst(1), [&](Value kk) {
+      Value at = mul(b.create<arith::SubIOp>(loc, kk, k0), cst(tile.rows));
+      forLoop(i0, iEnd, cst(tile.rows), [&](Value i) {
+        // The elements of A's row left from i, at most `lanes`.
+        Value mask = b.create<vector::CreateMaskOp>(
+            loc, VectorType::get({lanes}, b.getI1Type()),
+            ValueRange{minOf(b.create<arith::SubIOp>(loc, m, i), cst(lanes))});
+        Value v = b.create<vector::MaskedLoadOp>(loc, copyType, a,
+                                                 ValueRange{kk, i}, mask, zero);
+        b.create<vector::StoreOp>(
+            loc, v, buffer,
+            ValueRange{add(mul(b.create<arith::DivUIOp>(
+                                   loc, b.create<arith::SubIOp>(loc, i, i0),
+                                   cst(tile.rows)),
+                               cst(aGroupStride())),
+                           at)});
+      });
+    });
+    return buffer;
   }
 
   /// A B of static shape of 1 MiB and more whose panels span at least 256
@@ -551,77 +633,105 @@ private:
     };
     forLoop(cst(0), k, kc, [&](Value k0) {
       Value kEnd = minOf(add(k0, kc), k);
-      auto columns = [&](Value j0, Value jEnd) {
-        if (packEachBlock)
-          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
-            Panel p{a,      bMat,  c,     packedB, panelBase(j, j0, width, k0),
-                    k,      j,     width, k0,      kEnd,
-                    masked, false, {}};
-            if (masked)
-              p.masks = masksFor(width);
-            Value stride = masked ? width : nr;
-            forLoop(k0, kEnd, cst(1), [&](Value kk) {
-              Value to = add(p.packedBase, mul(kk, stride));
-              for (int64_t v = 0; v < tile.vectors; ++v) {
-                Value off = cst(v * tile.vectorWidth);
-                Value x = load(p, bMat, {kk, v ? add(j, off) : j}, v);
-                store(p, x, packedB, {v ? add(to, off) : to}, v);
-              }
-            });
-          });
-        forLoop(cst(0), m, mc, [&](Value i0) {
-          Value iEnd = minOf(add(i0, mc), m);
-          eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
-            Panel p{a,
-                    bMat,
-                    c,
-                    packedB,
-                    packedB ? panelBase(j, j0, width, k0) : Value(),
-                    k,
-                    j,
-                    width,
-                    k0,
-                    kEnd,
-                    masked,
-                    zeroC,
-                    {}};
-            if (masked)
-              p.masks = masksFor(width);
-            // Whole MR-row tiles first.
-            Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
-            Value wholeEnd = b.create<arith::SubIOp>(
-                loc, iEnd, b.create<arith::RemUIOp>(loc, rows, cst(tile.rows)));
-            forLoop(i0, wholeEnd, cst(tile.rows),
-                    [&](Value i) { registerTile(p, i, tile.rows); });
-            // The r < MR rows left: tiles of 4, 2 and 1 rows as r's bits
-            // say, each reading the panel of B once.
-            Value left = b.create<arith::SubIOp>(loc, iEnd, wholeEnd);
-            Value i = wholeEnd;
-            for (int64_t rows = 4; rows >= 1; rows /= 2) {
-              if (rows >= tile.rows)
-                continue;
-              Value bit = b.create<arith::CmpIOp>(
-                  loc, arith::CmpIPredicate::ne,
-                  b.create<arith::AndIOp>(loc, left, cst(rows)), cst(0));
-              auto branch = b.create<scf::IfOp>(loc, bit, false);
-              {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(branch.thenBlock());
-                registerTile(p, i, rows);
-              }
-              if (rows > 1)
-                i = b.create<arith::SelectOp>(loc, bit, add(i, cst(rows)), i);
+      // B's columns [j0, jEnd) into the k block's buffer.
+      auto packColumns = [&](Value j0, Value jEnd) {
+        eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+          Panel p{a,      bMat,  c,     packedB, panelBase(j, j0, width, k0),
+                  k,      j,     width, k0,      kEnd,
+                  masked, false, {}};
+          if (masked)
+            p.masks = masksFor(width);
+          Value stride = masked ? width : nr;
+          forLoop(k0, kEnd, cst(1), [&](Value kk) {
+            Value to = add(p.packedBase, mul(kk, stride));
+            for (int64_t v = 0; v < tile.vectors; ++v) {
+              Value off = cst(v * tile.vectorWidth);
+              Value x = load(p, bMat, {kk, v ? add(j, off) : j}, v);
+              store(p, x, packedB, {v ? add(to, off) : to}, v);
             }
           });
         });
       };
+      // The panels of columns [j0, jEnd) in rows [i0, iEnd).
+      auto panels = [&](Value j0, Value jEnd, Value i0, Value iEnd,
+                        Value packedA) {
+        eachPanel(j0, jEnd, [&](Value j, Value width, bool masked) {
+          Panel p{a,
+                  bMat,
+                  c,
+                  packedB,
+                  packedB ? panelBase(j, j0, width, k0) : Value(),
+                  k,
+                  j,
+                  width,
+                  k0,
+                  kEnd,
+                  masked,
+                  zeroC,
+                  {},
+                  packedA,
+                  i0};
+          if (masked)
+            p.masks = masksFor(width);
+          // Whole MR-row tiles first.
+          Value rows = b.create<arith::SubIOp>(loc, iEnd, i0);
+          Value wholeEnd = b.create<arith::SubIOp>(
+              loc, iEnd, b.create<arith::RemUIOp>(loc, rows, cst(tile.rows)));
+          forLoop(i0, wholeEnd, cst(tile.rows),
+                  [&](Value i) { registerTile(p, i, tile.rows); });
+          // The r < MR rows left: tiles of 4, 2 and 1 rows as r's bits
+          // say, each reading the panel of B once.
+          Value left = b.create<arith::SubIOp>(loc, iEnd, wholeEnd);
+          Value i = wholeEnd;
+          for (int64_t rows = 4; rows >= 1; rows /= 2) {
+            if (rows >= tile.rows)
+              continue;
+            Value bit = b.create<arith::CmpIOp>(
+                loc, arith::CmpIPredicate::ne,
+                b.create<arith::AndIOp>(loc, left, cst(rows)), cst(0));
+            auto branch = b.create<scf::IfOp>(loc, bit, false);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(branch.thenBlock());
+              registerTile(p, i, rows);
+            }
+            if (rows > 1)
+              i = b.create<arith::SelectOp>(loc, bit, add(i, cst(rows)), i);
+          }
+        });
+      };
       // Packed at run time: NC columns at a time, so that the block fits
       // the stack buffer.
-      if (!packEachBlock)
-        return columns(cst(0), n);
-      Value nc = cst(kPackedColumns);
-      forLoop(cst(0), n, nc,
-              [&](Value j0) { columns(j0, minOf(add(j0, nc), n)); });
+      auto eachColumnBlock = [&](llvm::function_ref<void(Value, Value)> body) {
+        if (!packEachBlock)
+          return body(cst(0), n);
+        Value nc = cst(kPackedColumns);
+        forLoop(cst(0), n, nc,
+                [&](Value j0) { body(j0, minOf(add(j0, nc), n)); });
+      };
+      auto eachRowBlock = [&](llvm::function_ref<void(Value, Value)> body) {
+        forLoop(cst(0), m, mc,
+                [&](Value i0) { body(i0, minOf(add(i0, mc), m)); });
+      };
+      if (packA) {
+        // A's block is packed once for all the panels of its rows.
+        eachRowBlock([&](Value i0, Value iEnd) {
+          Value packedA = packABlock(a, i0, iEnd, k0, kEnd);
+          eachColumnBlock([&](Value j0, Value jEnd) {
+            if (packEachBlock)
+              packColumns(j0, jEnd);
+            panels(j0, jEnd, i0, iEnd, packedA);
+          });
+        });
+        return;
+      }
+      eachColumnBlock([&](Value j0, Value jEnd) {
+        if (packEachBlock)
+          packColumns(j0, jEnd);
+        eachRowBlock([&](Value i0, Value iEnd) {
+          panels(j0, jEnd, i0, iEnd, Value());
+        });
+      });
     });
   }
 
@@ -699,6 +809,8 @@ private:
     Value a, b, c, packedB, packedBase, k, j, width, k0, kEnd;
     bool masked, zeroC;
     SmallVector<Value> masks;
+    /// A's block [k0, kEnd) x [i0, i0 + MC) packed by packABlock, or null.
+    Value packedA = {}, i0 = {};
   };
 
   Value cst(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
@@ -834,6 +946,17 @@ private:
     }
     // Packed: element (k, j + c) of the panel at base + k * width + c.
     Value panelBase = p.packedBase;
+    // Packed A: element (k, i + r) at aPackedBase + k * MR + r.
+    Value aPackedBase;
+    if (p.packedA) {
+      Value row = b.create<arith::SubIOp>(loc, i, p.i0);
+      aPackedBase = b.create<arith::SubIOp>(
+          loc,
+          add(mul(b.create<arith::DivUIOp>(loc, row, cst(tile.rows)),
+                  cst(aGroupStride())),
+              b.create<arith::RemUIOp>(loc, row, cst(tile.rows))),
+          mul(p.k0, cst(tile.rows)));
+    }
     // One k: a row of B, a column of A (`aK`: kk, or a split K's carried
     // column of the flat view), rows x vectors FMAs.
     auto step = [&](Value kk, ValueRange aK, ValueRange carried) {
@@ -870,11 +993,19 @@ private:
       }
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
-        SmallVector<Value> aIdx{rowIdx[r]};
-        aIdx.append(aK.begin(), aK.end());
-        if (aTransposed)
-          std::swap(aIdx[0], aIdx[1]);
-        Value s = b.create<memref::LoadOp>(loc, p.a, aIdx);
+        Value s;
+        if (p.packedA) {
+          s = b.create<memref::LoadOp>(
+              loc, p.packedA,
+              ValueRange{add(aPackedBase, add(mul(kk, cst(tile.rows)),
+                                              cst(r)))});
+        } else {
+          SmallVector<Value> aIdx{rowIdx[r]};
+          aIdx.append(aK.begin(), aK.end());
+          if (aTransposed)
+            std::swap(aIdx[0], aIdx[1]);
+          s = b.create<memref::LoadOp>(loc, p.a, aIdx);
+        }
         Value splat = b.create<vector::BroadcastOp>(loc, vecType, s);
         for (int64_t v = 0; v < tile.vectors; ++v)
           next.push_back(b.create<vector::FMAOp>(
@@ -998,7 +1129,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
         matches.push_back(*m);
     });
     SmallVector<int64_t> packed;
-    Value stackBuffer;
+    Value stackBuffer, aStackBuffer;
     for (Match &m : matches) {
       OpBuilder b(m.op);
       Location loc = m.op.getLoc();
@@ -1006,6 +1137,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
       emit.aTransposed = m.aTransposed;
       emit.entryBlock = &func.getBody().front();
       emit.stackBuffer = &stackBuffer;
+      emit.aStackBuffer = &aStackBuffer;
       // Before anything is inserted between the fill and the op.
       linalg::FillOp fill = zeroFillOf(m);
       if (m.splitK)
@@ -1114,7 +1246,7 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
   /// B may be a view of the argument's columns [column0, ..): a matmul
   /// split into workgroups along N. Its panels must then start at panels
   /// of the argument, column0 a multiple of NR: --kiln-tile-to-workgroups
-  /// splits N in multiples of 32 columns.
+  /// splits a kiln.constant B's N in multiples of 32 columns.
   Value packedView(OpBuilder &b, Location loc, Match &m, Tile tile,
                    func::FuncOp func, SmallVector<int64_t> &packed,
                    Value &column0) {

@@ -77,6 +77,20 @@ TEST_P(TiledMatmul, LargeActivations) {
         s.k);
 }
 
+// A read transposed (a filter gradient, X^T G): over a K of a whole k block
+// or more and 4 panels or more, A's blocks are packed at run time, in
+// groups of MR rows; M past a row block, with rows left over, and a last
+// k block that is not whole.
+TEST_P(TiledMatmul, TransposedA) {
+  for (Mnk s : std::vector<Mnk>{{137, 130, 600}, {5, 200, 300},
+                                {64, 288, 520}, {20, 27, 700}})
+    expectMatches(opGraph(name("matmul_at", s), {{s.k, s.m}, {s.k, s.n}},
+                          [](std::vector<Tensor> x) {
+                            return matmul(transpose(x[0], {1, 0}), x[1]);
+                          }),
+                  s.k);
+}
+
 // The weight is packed into the artifact.
 TEST_P(TiledMatmul, Weight) {
   for (Mnk s : kShapes) {
