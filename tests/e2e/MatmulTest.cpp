@@ -68,9 +68,11 @@ TEST_P(TiledMatmul, Activations) {
 }
 
 // A B of 1 MiB or more is packed at run time, 128 columns at a time, when
-// M >= 64: 130 rows split in two run one workgroup each way.
+// M >= 64: 130 rows split in two run one workgroup each way. With 32 rows
+// or fewer it is streamed in k blocks of 32 rows, the last one partial.
 TEST_P(TiledMatmul, LargeActivations) {
-  for (Mnk s : std::vector<Mnk>{{70, 1030, 260}, {130, 1030, 260}})
+  for (Mnk s :
+       std::vector<Mnk>{{70, 1030, 260}, {130, 1030, 260}, {5, 300, 1030}})
     expectMatches(
         opGraph(name("matmul", s), {{s.m, s.k}, {s.k, s.n}},
                 [](std::vector<Tensor> x) { return matmul(x[0], x[1]); }),
