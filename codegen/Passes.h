@@ -36,6 +36,10 @@ inline constexpr const char *kArenaLowerBoundAttr = "kiln.arena_lower_bound";
 inline constexpr const char *kWorkgroupIdAttr = "kiln.workgroup_id";
 inline constexpr const char *kWorkgroupCountAttr = "kiln.workgroup_count";
 inline constexpr const char *kMaxWorkgroupsAttr = "kiln.max_workgroups";
+/// Every workgroup of the kernel reads all of a large operand: run one
+/// workgroup per thread, not several.
+inline constexpr const char *kOneWorkgroupPerThreadAttr =
+    "kiln.one_workgroup_per_thread";
 /// Marks a kernel argument whose value is known when the kernel is
 /// compiled (a weight of an artifact), so that its layout may be chosen.
 inline constexpr const char *kConstantAttr = "kiln.constant";

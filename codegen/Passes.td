@@ -252,7 +252,10 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
     may read packed into panels), whole 32-column panels; such a matmul's iterations count half, as its tiles run them
     about twice as fast. `kiln.max_workgroups` is then min(E, E / line,
     iterations / min-work-per-workgroup); otherwise it is 1 and the
-    arguments are unused.
+    arguments are unused. A split matmul whose other operand (the one the
+    split loop does not index) is 1 MiB or more, which every workgroup
+    reads whole, also gets `kiln.one_workgroup_per_thread`: the runtime
+    then runs no more workgroups than threads.
     Splitting a parallel loop keeps every output element's reduction order,
     so the results are bitwise those of one workgroup. Runs on tensors, on
     kernels without callers (after --kiln-outline-kernels, with the model

@@ -54,7 +54,8 @@ void CpuExecutor::run(ExecutionPlan &plan, ThreadPool &pool,
   // by another process) then leaves the rest of its share to the others.
   size_t perStep = threads == 1 ? 1 : threads * kWorkgroupsPerThread;
   for (const ExecutionPlan::Step &step : plan.steps) {
-    size_t workgroups = std::min(step.maxWorkgroups, perStep);
+    size_t workgroups = std::min(
+        step.maxWorkgroups, step.oneWorkgroupPerThread ? threads : perStep);
     if (workgroups <= 1) {
       step.kernel(argv + step.firstArg, 0, 1);
       continue;

@@ -25,6 +25,7 @@ struct ExecutionPlan {
     size_t firstArg; // the step's args are argv[firstArg, firstArg + numArgs)
     size_t numArgs;
     size_t maxWorkgroups; // >= 1
+    bool oneWorkgroupPerThread;
   };
   /// argv[slot] becomes the caller's inputs[index] or outputs[index].
   struct Binding {
@@ -39,8 +40,9 @@ struct ExecutionPlan {
 };
 
 /// Runs the steps in order; a step whose kernel splits into workgroups runs
-/// min(maxWorkgroups, kWorkgroupsPerThread * threads) of them on the pool
-/// and the calling thread; on one thread, every kernel runs whole.
+/// min(maxWorkgroups, kWorkgroupsPerThread * threads) of them (threads, for
+/// oneWorkgroupPerThread) on the pool and the calling thread; on one
+/// thread, every kernel runs whole.
 class CpuExecutor {
 public:
   static constexpr size_t kWorkgroupsPerThread = 4;

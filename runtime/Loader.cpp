@@ -263,9 +263,11 @@ Status Model::loadVerified(MappedMemory bytes, size_t size,
   ExecutionPlan &plan = r.plan_;
   plan.steps.reserve(m.steps()->size());
   for (const kmod::Step *step : *m.steps()) {
-    uint32_t workgroups = m.kernels()->Get(step->kernel())->max_workgroups();
+    const kmod::Kernel *kernel = m.kernels()->Get(step->kernel());
+    uint32_t workgroups = kernel->max_workgroups();
     ExecutionPlan::Step planned{kernels[step->kernel()], plan.argv.size(),
-                                step->args()->size(), workgroups};
+                                step->args()->size(), workgroups,
+                                kernel->one_workgroup_per_thread()};
     r.maxWorkgroups_ = std::max<size_t>(r.maxWorkgroups_, workgroups);
     for (uint32_t arg : *step->args()) {
       const kmod::Buffer &b = *m.buffers()->Get(arg);

@@ -657,6 +657,7 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     if (!llvm::is_contained(kernels, step.kernel))
       kernels.push_back(step.kernel);
   std::vector<uint32_t> numArgs, maxWorkgroups;
+  std::vector<bool> onePerThread;
   for (const std::string &k : kernels) {
     auto fn = outlined->lookupSymbol<LLVM::LLVMFuncOp>(k);
     if (!fn)
@@ -669,6 +670,7 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
     numArgs.push_back(fn.getNumArguments() - kWorkgroupArgs);
     maxWorkgroups.push_back(static_cast<uint32_t>(std::clamp<int64_t>(
         workgroups.getInt(), 1, std::numeric_limits<uint32_t>::max())));
+    onePerThread.push_back(fn->hasAttr(kOneWorkgroupPerThreadAttr));
     // The buffers of one step never overlap: the plan places no result
     // over an operand (no in place) and the runtime refuses caller outputs
     // that overlap. Said to LLVM, its vectorisers need no overlap checks:
@@ -718,7 +720,8 @@ llvm::Expected<Artifact> compileArtifact(ModuleOp module,
       argSizes.push_back(schedule.buffers[b].size);
     kernelTables.push_back(kmod::CreateKernel(
         fb, fb.CreateString(kernels[i] + "_packed"), numArgs[i],
-        maxWorkgroups[i], first.numOutputs, fb.CreateVector(argSizes)));
+        maxWorkgroups[i], first.numOutputs, fb.CreateVector(argSizes),
+        onePerThread[i]));
   }
   auto kernelVector = fb.CreateVector(kernelTables);
   std::vector<flatbuffers::Offset<kmod::Step>> steps;

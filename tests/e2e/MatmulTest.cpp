@@ -184,4 +184,29 @@ TEST(TiledMatmulPacking, WeightIsStoredPacked) {
   }
 }
 
+// A matmul split by columns whose every workgroup reads all of a 1 MiB A
+// is marked for one workgroup per thread; a small one is not.
+TEST(TiledMatmulPacking, LargeSharedOperandRunsOneWorkgroupPerThread) {
+  for (auto [m, expected] : {std::pair<int64_t, bool>{64, true}, {16, false}}) {
+    Graph g = opGraph("matmul_at", {{4096, m}, {4096, 288}},
+                      [](std::vector<Tensor> x) {
+                        return matmul(transpose(x[0], {1, 0}), x[1]);
+                      });
+    auto ctx = makeContext();
+    auto module = toModule(g, *ctx);
+    ASSERT_TRUE(module);
+    auto artifact = cpu::compileArtifact(*module, {}, {});
+    ASSERT_TRUE((bool)artifact) << llvm::toString(artifact.takeError());
+    const kmod::Module *k = kmod::GetModule(artifact->bytes.data());
+    bool split = false, onePerThread = false;
+    for (const kmod::Kernel *kernel : *k->kernels())
+      if (kernel->max_workgroups() > 1) {
+        split = true;
+        onePerThread |= kernel->one_workgroup_per_thread();
+      }
+    EXPECT_TRUE(split) << "M " << m;
+    EXPECT_EQ(onePerThread, expected) << "M " << m;
+  }
+}
+
 } // namespace

@@ -73,9 +73,10 @@ func.func private @matmul_40cubed(%a: tensor<40x40xf32> {bufferization.writable 
 // More columns than rows, and a B of 4.5 MiB: split by rows, every
 // workgroup would stream all of B; the columns are split instead (each
 // reads all of A, 1 MiB), in whole cache lines: 288 / 16 = 18 workgroups,
-// so that two take 144 columns each (not 160 and 128).
+// so that two take 144 columns each (not 160 and 128). As each reads all
+// of A, the runtime is to run one workgroup per thread, not several.
 // CHECK-LABEL: func.func private @matmul_large_b
-// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 18 : i64}
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 18 : i64, kiln.one_workgroup_per_thread}
 // CHECK:         tensor.extract_slice %{{.+}}[0, %{{.+}}] [4096, %{{.+}}] [1, 1] : tensor<4096x288xf32> to tensor<4096x?xf32>
 func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %b: tensor<4096x288xf32> {bufferization.writable = false}) -> tensor<64x288xf32> attributes {kiln.kernel} {
   %zero = arith.constant 0.0 : f32
@@ -88,7 +89,7 @@ func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writabl
 // A B that --kiln-tile-matmul may read packed (a kiln.constant weight, here
 // through a reshape) is cut at whole 32-column panels: 288 / 32 = 9.
 // CHECK-LABEL: func.func private @matmul_packed_b
-// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64}
+// CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64, kiln.one_workgroup_per_thread}
 func.func private @matmul_packed_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %w: tensor<4096x2x144xf32> {bufferization.writable = false, kiln.constant}) -> tensor<64x288xf32> attributes {kiln.kernel} {
   %zero = arith.constant 0.0 : f32
   %b = tensor.collapse_shape %w [[0], [1, 2]] : tensor<4096x2x144xf32> into tensor<4096x288xf32>

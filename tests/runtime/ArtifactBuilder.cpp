@@ -96,7 +96,7 @@ std::vector<uint8_t> buildArtifact(const ArtifactSpec &spec) {
           sizes.push_back(b < spec.buffers.size() ? spec.buffers[b].size : 0);
     kernelList.push_back(kmod::CreateKernel(
         fbb, fbb.CreateString(k.symbol), k.numArgs, k.maxWorkgroups,
-        k.numOutputs, fbb.CreateVector(sizes)));
+        k.numOutputs, fbb.CreateVector(sizes), k.oneWorkgroupPerThread));
   }
   auto kernels = fbb.CreateVector(kernelList);
 

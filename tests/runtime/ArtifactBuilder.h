@@ -39,6 +39,7 @@ struct KernelSpec {
   /// Kernel.arg_sizes; when empty, the sizes of the buffers the first step
   /// calling the kernel passes.
   std::vector<uint64_t> argSizes = {};
+  bool oneWorkgroupPerThread = false;
 };
 
 struct StepSpec {

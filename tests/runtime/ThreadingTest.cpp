@@ -276,6 +276,36 @@ TEST(RuntimeThreads, OneWorkgroupKernelsIgnoreThreads) {
     EXPECT_EQ(seen[i], 2) << "element " << i; // count 1, twice
 }
 
+// A kernel whose every workgroup reads all of a large operand runs as many
+// workgroups as threads, not up to 4 per thread.
+TEST(RuntimeThreads, OneWorkgroupPerThread) {
+  ArtifactSpec spec = splitSpec(8);
+  spec.kernels[1].oneWorkgroupPerThread = true;
+  kiln_status status;
+  std::string message;
+  ModelPtr model = load(spec, status, message);
+  ASSERT_EQ(status, KILN_OK) << message;
+  float x[64] = {}, y[64];
+  int32_t seen[64];
+  const void *inputs[] = {x};
+  void *outputs[] = {y, seen};
+  char error[256];
+  for (size_t threads : {1u, 2u, 3u, 16u}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    ASSERT_EQ(kiln_model_set_num_threads(model.get(), threads, error,
+                                         sizeof error),
+              KILN_OK)
+        << error;
+    ASSERT_EQ(kiln_model_run(model.get(), inputs, outputs, error,
+                             sizeof error),
+              KILN_OK)
+        << error;
+    int32_t count = static_cast<int32_t>(std::min<size_t>(threads, 8));
+    for (int i = 0; i < 64; ++i)
+      ASSERT_EQ(seen[i], 2 * count) << "element " << i;
+  }
+}
+
 TEST(RuntimeThreads, BadThreadCounts) {
   kiln_status status;
   std::string message;
