@@ -15,7 +15,9 @@ the optimizer and hyper-parameters of the model's training setup. Each
 PyTorch variant (NCHW or channels_last for the cnn; Adam's default or fused
 implementation) is timed, and the fastest is the figure compared. PyTorch
 runs in a process of its own per thread count (its thread pools are fixed at
-start-up), with the thread count in the environment before import.
+start-up), with the thread count in the environment before import. kiln and
+PyTorch take turns, --rounds times (default 3), and each case's figure is the
+lowest of its rounds' medians.
 
 Writes benchmarks/results/train.md; scratch files go under build/train-bench/.
 """
@@ -43,6 +45,9 @@ CASES = [("fashion_mlp", 64), ("cnn", 8)]
 THREADS = [1, 2]
 GOAL = 0.5  # kiln's step time at most this fraction of PyTorch's
 WARMUP = 3  # untimed steps before timing, as kiln-bench train
+# kiln and PyTorch alternate this many times; each figure is the lowest of
+# its rounds' medians, the least disturbed by other work on the machine.
+ROUNDS = 3
 SEED = 1
 # First step, PyTorch against kiln (f32 both; sums in other orders):
 #  - loss: |loss_pt - loss_kiln| <= LOSS_RTOL * |loss_kiln|;
@@ -435,6 +440,21 @@ def fmt_ms(ms):
     return f"{ms:.{max(0, 2 - math.floor(math.log10(ms)))}f}" if ms > 0 else "0"
 
 
+def best_round(rounds):
+    """The round with the lowest median, with every round's median under
+    "rounds" and "agrees" true only if every round's first step agreed."""
+    timed = [r for r in rounds if "median_ms" in r]
+    best = dict(min(timed, key=lambda r: r["median_ms"]) if timed else rounds[0])
+    best["rounds"] = [r["median_ms"] for r in timed]
+    if any("agrees" in r for r in rounds):
+        best["agrees"] = all(r.get("agrees", False) for r in rounds)
+    return best
+
+
+def fmt_rounds(r):
+    return ", ".join(fmt_ms(ms) for ms in r.get("rounds", [])) or "—"
+
+
 def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, args):
     RESULTS.mkdir(parents=True, exist_ok=True)
     best = {}
@@ -467,8 +487,9 @@ def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, ar
         "",
         "Time of one training step (forward, loss, backward, optimizer update) on "
         "the same initial weights and batch, median ms, kiln and PyTorch measured "
-        f"in this run with the same number of threads. Goal: kiln at most {GOAL:g} "
-        "of PyTorch's time.",
+        f"in this run with the same number of threads, alternating in {args.rounds} "
+        "rounds; each figure is the lowest of its rounds' medians. Goal: kiln at "
+        f"most {GOAL:g} of PyTorch's time.",
         "",
         "| model | batch | threads | kiln ms | PyTorch ms (fastest variant) | kiln / PyTorch | goal (≤ 0.5) |",
         "|---|---|---|---|---|---|---|",
@@ -491,30 +512,32 @@ def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, ar
         "",
         "Each is timed; the fastest of a case is the figure above.",
         "",
-        "| model | batch | threads | variant | median ms | runs | first step agrees |",
-        "|---|---|---|---|---|---|---|",
+        "| model | batch | threads | variant | median ms | rounds' medians | runs | first step agrees |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in torch_rows:
         lines.append(
             f"| {r['model']} | {r['batch']} | {r['threads']} | {r['variant']} | "
             f"{fmt_ms(r['median_ms']) if 'median_ms' in r else r.get('error', 'failed')} | "
-            f"{r.get('runs', '—')} | {('yes' if r['agrees'] else '**no**') if 'agrees' in r else '—'} |")
+            f"{fmt_rounds(r)} | {r.get('runs', '—')} | "
+            f"{('yes' if r['agrees'] else '**no**') if 'agrees' in r else '—'} |")
     lines += [
         "",
         "## kiln",
         "",
-        "| model | batch | threads | kernels | median ms | examples/s | compile ms | runs |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | batch | threads | kernels | median ms | rounds' medians | examples/s | compile ms | runs |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for t in args.threads:
         for model, batch in CASES:
             k = kiln.get((model, batch, t))
             if not k or "median_ms" not in k:
                 lines.append(f"| {model} | {batch} | {t} | failed: {(k or {}).get('error', '?')} "
-                             "| | | | |")
+                             "| | | | | |")
                 continue
             lines.append(f"| {model} | {batch} | {t} | {k['kernels']:.0f} | {fmt_ms(k['median_ms'])} "
-                         f"| {k['examples_per_s']:.0f} | {k['compile_ms']:.0f} | {k['runs']:.0f} |")
+                         f"| {fmt_rounds(k)} | {k['examples_per_s']:.0f} | {k['compile_ms']:.0f} "
+                         f"| {k['runs']:.0f} |")
     lines += [
         "",
         "## First step: PyTorch against kiln",
@@ -575,6 +598,10 @@ def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, ar
         f"the same timing: {WARMUP} warm-up steps, then the median of at least 20 steps "
         "and 1 s. The cnn runs in NCHW and in channels_last; Adam runs as PyTorch's "
         "default and with `fused=True`.",
+        f"- Rounds: {args.rounds} times in turn, at each thread count, kiln's cases and "
+        "then PyTorch's; a case's figure is its lowest median over the rounds, so that "
+        "a burst of other work on the machine during one case's turn does not decide "
+        "the ratio. The first step is checked in every round.",
         "- Two-thread figures vary from run to run; compare only within one run.",
         "",
     ]
@@ -596,6 +623,8 @@ def main():
                     help="where PyTorch was installed from, for the report")
     ap.add_argument("--note", action="append", default=[],
                     help="a line for the report's header (repeatable)")
+    ap.add_argument("--rounds", type=int, default=ROUNDS,
+                    help=f"times kiln and PyTorch each run, alternating (default {ROUNDS})")
     args = ap.parse_args()
     args.threads = [int(t) for t in str(args.threads).split(",") if t]
     if args.worker:
@@ -606,32 +635,36 @@ def main():
     t0 = time.time()
     load_before = os.getloadavg()[0]
     SCRATCH.mkdir(parents=True, exist_ok=True)
-    kiln, torch_rows, notes = {}, [], []
+    kiln_rounds, torch_rounds, notes = {}, {}, []
     saved = set()
-    for t in args.threads:
-        for model, batch in CASES:
-            log(f"kiln {model} batch {batch}, {t} thread(s)")
-            try:
-                kiln[(model, batch, t)] = kiln_case(model, batch, t, save=(model, batch) not in saved)
-                saved.add((model, batch))
-                log(f"  {kiln[(model, batch, t)]['median_ms']:.3f} ms")
-            except Exception as e:  # noqa: BLE001
-                kiln[(model, batch, t)] = {"error": str(e)}
-                notes.append(f"kiln {model} batch {batch}, {t} threads: {e}")
-                log(f"  failed: {e}")
-        log(f"PyTorch, {t} thread(s)")
-        rows = torch_cases(t)
-        for r in rows:
-            msg = (f"  {r['model']} {r['variant']}: "
-                   + (f"{r['median_ms']:.3f} ms" if "median_ms" in r else r.get("error", "?")))
-            if "agrees" in r:
-                msg += (f"; first step loss diff {r['loss_rel_diff']:.1e}, grad {r['grad_diff']:.1e}, "
-                        f"update {r['update_diff']:.1e} lr ({r['steep_diff']:.1e} lr where |g| >> eps) "
-                        f"-> {'agrees' if r['agrees'] else 'DISAGREES'}")
-            log(msg)
-            if "error" in r:
-                notes.append(f"PyTorch {r['model']} ({r['variant']}), {t} threads: {r['error']}")
-        torch_rows += rows
+    for rnd in range(1, max(args.rounds, 1) + 1):
+        for t in args.threads:
+            for model, batch in CASES:
+                log(f"round {rnd}: kiln {model} batch {batch}, {t} thread(s)")
+                try:
+                    r = kiln_case(model, batch, t, save=(model, batch) not in saved)
+                    saved.add((model, batch))
+                    log(f"  {r['median_ms']:.3f} ms")
+                except Exception as e:  # noqa: BLE001
+                    r = {"error": str(e)}
+                    notes.append(f"kiln {model} batch {batch}, {t} threads, round {rnd}: {e}")
+                    log(f"  failed: {e}")
+                kiln_rounds.setdefault((model, batch, t), []).append(r)
+            log(f"round {rnd}: PyTorch, {t} thread(s)")
+            for r in torch_cases(t):
+                msg = (f"  {r['model']} {r['variant']}: "
+                       + (f"{r['median_ms']:.3f} ms" if "median_ms" in r else r.get("error", "?")))
+                if "agrees" in r:
+                    msg += (f"; first step loss diff {r['loss_rel_diff']:.1e}, grad {r['grad_diff']:.1e}, "
+                            f"update {r['update_diff']:.1e} lr ({r['steep_diff']:.1e} lr where |g| >> eps) "
+                            f"-> {'agrees' if r['agrees'] else 'DISAGREES'}")
+                log(msg)
+                if "error" in r:
+                    notes.append(f"PyTorch {r['model']} ({r['variant']}), {t} threads, "
+                                 f"round {rnd}: {r['error']}")
+                torch_rounds.setdefault((r["model"], r["batch"], t, r["variant"]), []).append(r)
+    kiln = {key: best_round(rs) for key, rs in kiln_rounds.items()}
+    torch_rows = [best_round(rs) for rs in torch_rounds.values()]
     loads = (load_before, os.getloadavg()[0])
     write_report(kiln, torch_rows, versions(args.torch_source), machine(), loads, started,
                  time.time() - t0, notes, args)
