@@ -442,12 +442,14 @@ def fmt_ms(ms):
 
 def best_round(rounds):
     """The round with the lowest median, with every round's median under
-    "rounds" and "agrees" true only if every round's first step agreed."""
+    "rounds" and "agrees" true only if the first step agreed in every round
+    that checked it."""
     timed = [r for r in rounds if "median_ms" in r]
     best = dict(min(timed, key=lambda r: r["median_ms"]) if timed else rounds[0])
     best["rounds"] = [r["median_ms"] for r in timed]
-    if any("agrees" in r for r in rounds):
-        best["agrees"] = all(r.get("agrees", False) for r in rounds)
+    checked = [r["agrees"] for r in rounds if "agrees" in r]
+    if checked:
+        best["agrees"] = all(checked)
     return best
 
 
@@ -554,7 +556,7 @@ def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, ar
         "lr·g / (|g| + ε), about lr; where |g| is near ε = 1e-7 that ratio magnifies "
         "the last-bit differences of the gradient, so a few such elements differ by a "
         "few hundredths of lr while the rest agree far closer. The worst tensor is "
-        "named. Figures of the first thread count's run.",
+        "named. Figures of the first thread count's fastest round; agrees: in every round.",
         "",
         "| model | batch | PyTorch variant | kiln loss | PyTorch loss | loss rel. diff | "
         "gradient max diff (/ max \\|g\\|) | updated params max diff (/ lr) | "
@@ -627,6 +629,7 @@ def main():
                     help=f"times kiln and PyTorch each run, alternating (default {ROUNDS})")
     args = ap.parse_args()
     args.threads = [int(t) for t in str(args.threads).split(",") if t]
+    args.rounds = max(args.rounds, 1)
     if args.worker:
         worker(args.threads[0])
         return 0
@@ -637,7 +640,7 @@ def main():
     SCRATCH.mkdir(parents=True, exist_ok=True)
     kiln_rounds, torch_rounds, notes = {}, {}, []
     saved = set()
-    for rnd in range(1, max(args.rounds, 1) + 1):
+    for rnd in range(1, args.rounds + 1):
         for t in args.threads:
             for model, batch in CASES:
                 log(f"round {rnd}: kiln {model} batch {batch}, {t} thread(s)")

@@ -249,8 +249,8 @@ def TileToWorkgroups : Pass<"kiln-tile-to-workgroups", "mlir::ModuleOp"> {
     store to one line, and for a matmul that --kiln-tile-matmul tiles, to
     whole 8-row register tiles when its rows are split and, when its
     columns are split and B is a `kiln.constant` argument (a weight that it
-    may read packed into panels), whole 32-column panels; such a matmul's iterations count half, as its tiles run them
-    about twice as fast. `kiln.max_workgroups` is then min(E, E / line,
+    may read packed into panels), whole 32-column panels; such a matmul's
+    iterations count half, as its tiles run them about twice as fast. `kiln.max_workgroups` is then min(E, E / line,
     iterations / min-work-per-workgroup); otherwise it is 1 and the
     arguments are unused. A split matmul whose other operand (the one the
     split loop does not index) is 1 MiB or more, which every workgroup
@@ -330,6 +330,14 @@ def TileMatmul : Pass<"kiln-tile-matmul", "mlir::func::FuncOp"> {
     A B of 1 MiB or more, at least 256 rows, that is not packed already is
     packed at run time, KC x 128 columns at a time into a 128 KiB stack
     buffer (`memref.alloca` in the entry block), when C has 64 rows or more.
+    An A stored transposed over a K of KC or more is packed at run time too,
+    when C has 4 panels or more (checked at run time: a workgroup's share),
+    each MC x KC block into groups of MR rows in a second stack buffer
+    (96 KiB for AVX2, 128 KiB for AVX-512); the row blocks then run outside
+    B's column blocks, so that each A block is packed once per k block (and
+    a B packed at run time once per row block). A few rows of A (32 or
+    fewer) times a B of 1 MiB or more read in place run k blocks of 32
+    rows.
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>)

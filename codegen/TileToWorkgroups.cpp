@@ -58,8 +58,8 @@ constexpr int64_t kCacheLine = 64;
 constexpr int64_t kMatmulRows = 8;
 constexpr int64_t kMatmulColumns = 32;
 
-/// A matmul's B from this size on (f32 bytes) is streamed from memory.
-constexpr int64_t kLargeB = 1 << 20;
+/// A matmul operand from this size on (bytes) is streamed from memory.
+constexpr int64_t kLargeOperand = 1 << 20;
 
 struct Plan {
   /// A fused kernel's loop over its chunks (--kiln-chunk-fused-kernels):
@@ -72,7 +72,7 @@ struct Plan {
   // Chunks are a multiple of this many iterations of `loop`, so that each
   // starts on a cache line of the output (given one that starts on one).
   int64_t align = 1;
-  // Each workgroup reads all of an operand of kLargeB or more.
+  // Each workgroup reads all of an operand of kLargeOperand or more.
   bool onePerThread = false;
 };
 
@@ -93,17 +93,17 @@ bool startsEmpty(Value v) {
 }
 
 /// An input of `root` indexed by `loop` is a kernel argument marked
-/// kiln.constant (through reshapes), which --kiln-tile-matmul may read
-/// packed.
+/// kiln.constant, which --kiln-tile-matmul may read packed: as it is, or
+/// with its leading dims collapsed (a filter read as a matrix).
 bool readsConstantArgument(linalg::LinalgOp root, unsigned loop) {
   for (OpOperand *in : root.getDpsInputOperands()) {
     if (!root.getMatchingIndexingMap(in).isFunctionOfDim(loop))
       continue;
     Value v = in->get();
-    while (Operation *def = v.getDefiningOp()) {
-      if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+    while (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>()) {
+      if (collapse.getReassociationIndices().back().size() != 1)
         break;
-      v = def->getOperand(0);
+      v = collapse.getSrc();
     }
     auto arg = dyn_cast<BlockArgument>(v);
     auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
@@ -268,7 +268,7 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
     for (unsigned i = 0; i < extents.size(); ++i)
       if (outputDim(i) == out.getNumResults() - 1 &&
           linalg::isParallelIterator(iterators[i]) &&
-          extents[i] > extents[*chosen] && k * extents[i] * 4 > kLargeB)
+          extents[i] > extents[*chosen] && k * extents[i] * 4 > kLargeOperand)
         chosen = i;
   }
   // Bytes of the output between one index of the chosen dim and the next.
@@ -327,7 +327,7 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
           type.getNumElements() *
                   std::max<int64_t>(
                       type.getElementType().getIntOrFloatBitWidth() / 8, 1) >=
-              kLargeB;
+              kLargeOperand;
     }
   return plan;
 }

@@ -52,6 +52,8 @@ void CpuExecutor::run(ExecutionPlan &plan, ThreadPool &pool,
   size_t threads = pool.workers() + 1;
   // A few workgroups per thread: a thread that falls behind (its CPU taken
   // by another process) then leaves the rest of its share to the others.
+  // Not where every workgroup reads all of a large operand: each more
+  // workgroup reads it once more.
   size_t perStep = threads == 1 ? 1 : threads * kWorkgroupsPerThread;
   for (const ExecutionPlan::Step &step : plan.steps) {
     size_t workgroups = std::min(

@@ -25,7 +25,7 @@ struct ExecutionPlan {
     size_t firstArg; // the step's args are argv[firstArg, firstArg + numArgs)
     size_t numArgs;
     size_t maxWorkgroups; // >= 1
-    bool oneWorkgroupPerThread;
+    bool oneWorkgroupPerThread = false;
   };
   /// argv[slot] becomes the caller's inputs[index] or outputs[index].
   struct Binding {

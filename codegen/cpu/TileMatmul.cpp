@@ -57,10 +57,13 @@
 // the speed. An A read transposed over a K of a whole k block or more, with
 // 4 panels or more to share the copy (a filter gradient), is packed at run
 // time too, each MC x KC block into groups of MR rows, KC x MR floats each;
-// the loops then run i0 outside the B blocks, so that each A block is packed
-// once per k block. Unpacked, each k of a tile broadcast from another row of
-// A (256 lines 256 bytes apart per tile, a quarter of L1's sets): cnn's
-// conv3 filter gradient took 19.0 ms on one core, packed 15.7.
+// the loops then run i0 outside B's column blocks (a B packed at run time
+// is then packed once per i0), so that each A block is packed once per k
+// block. Unpacked, each k of a tile broadcasts from another row of A (256
+// lines 256 bytes apart per tile, a quarter of L1's sets): cnn's conv3
+// filter gradient took 19.0 ms on one core, packed 15.7. A few rows of A
+// times a large weight read in place (a trained dense layer's) run k blocks
+// of 32 rows instead of KC (kStreamedKC).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/codegen/Passes.h"
@@ -386,30 +389,41 @@ public:
     prefetchB = streamsFromMemory(packedB ? packedB : bMat) && rows &&
                 *rows <= kPrefetchMaxRows;
     a = flattenSplitK(a);
-    packA = aTransposed && worthPackingA(a, c);
-    if (packedB || !worthPackingB(bMat)) {
-      loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
-      return;
-    }
-    // A large B read in place has each panel's rows a page apart: pack
-    // each KC x NC block into panels first (on the stack, 128 KiB), when
-    // there are enough rows of A to repay the copy.
-    Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, m,
-                                           cst(kMinRowsToPackB));
-    auto branch = b.create<scf::IfOp>(loc, enough, /*withElse=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    if (!*stackBuffer) {
-      OpBuilder::InsertionGuard entry(b);
-      b.setInsertionPointToStart(entryBlock);
-      *stackBuffer = b.create<memref::AllocaOp>(
-          loc, MemRefType::get({tile.kc() * kPackedColumns}, b.getF32Type()),
-          b.getI64IntegerAttr(64));
-    }
-    Value buffer = *stackBuffer;
-    b.setInsertionPointToStart(branch.thenBlock());
-    loopNest(a, bMat, c, buffer, zeroC, /*packEachBlock=*/true);
-    b.setInsertionPointToStart(branch.elseBlock());
-    loopNest(a, bMat, c, Value(), zeroC, /*packEachBlock=*/false);
+    // Both ways when `cond`: then with `flag` set, else without.
+    auto either = [&](Value cond, bool &flag, llvm::function_ref<void()> emit) {
+      auto branch = b.create<scf::IfOp>(loc, cond, /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      flag = true;
+      emit();
+      b.setInsertionPointToStart(branch.elseBlock());
+      flag = false;
+      emit();
+    };
+    auto nests = [&]() {
+      if (packedB || !worthPackingB(bMat))
+        return loopNest(a, bMat, c, packedB, zeroC, /*packEachBlock=*/false);
+      // A large B read in place has each panel's rows a page apart: pack
+      // each KC x NC block into panels first (on the stack, 128 KiB), when
+      // there are enough rows of A to repay the copy.
+      bool packEachBlock;
+      either(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, m,
+                                     cst(kMinRowsToPackB)),
+             packEachBlock, [&]() {
+               loopNest(a, bMat, c,
+                        packEachBlock ? stackAlloca(*stackBuffer,
+                                                    tile.kc() * kPackedColumns)
+                                      : Value(),
+                        zeroC, packEachBlock);
+             });
+    };
+    packA = false;
+    if (!aTransposed || !worthPackingA(a))
+      return nests();
+    // C's columns (a workgroup's share) decide at run time.
+    either(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, dim(c, 1),
+                                   cst(kMinPanelsToPackA * tile.nr())),
+           packA, nests);
   }
 
   /// A is [K, M]: row r of a tile reads A's column r (Match::aTransposed).
@@ -468,15 +482,18 @@ private:
   static constexpr int64_t kPrefetchRowsInPlace = 32;
   /// The most rows of A for which the weight is prefetched.
   static constexpr int64_t kPrefetchMaxRows = 32;
-  /// KC for such a weight: a k block's panels then read rows of B a
-  /// few KiB long, one after the other, instead of 256 lines a page or
-  /// more apart per panel. cnn's dense layer forward ([8, 36992] x [36992,
+  /// KC for such a weight read in place (not packed): a k block's panels
+  /// then read rows of B a few KiB long, one after the other, instead of
+  /// 256 lines a page or more apart per panel. cnn's dense layer forward ([8, 36992] x [36992,
   /// 512], its weight read in place) took 5.6 ms on 2 cores, 7.9 with 256.
   static constexpr int64_t kStreamedKC = 32;
   /// The packed weight is prefetched in the k loop.
   bool prefetchB = false;
   /// A is read from blocks that packABlock packs.
   bool packA = false;
+  /// Each element of a packed A is read once per panel of C: from 4 panels
+  /// on the copy pays (cnn's conv1 filter gradient, 27 columns, ran a third
+  /// slower packed).
   static constexpr int64_t kMinPanelsToPackA = 4;
   /// A split K of at least this many k2 runs as loops over k1 and k2.
   static constexpr int64_t kNestedK2 = 16;
@@ -512,22 +529,24 @@ private:
   /// broadcasts from another row of A, so that the tile's KC rows span
   /// KC lines (a filter gradient's: 256 lines 256 bytes apart, which map
   /// to a quarter of L1's sets) and come from L2 at every panel. Packed,
-  /// the tile's A is KC x MR floats in a row: the filter gradients ran at
-  /// 60-67 GFLOP/s a core against the convolutions' 75.
-  /// Each element of A is read once per panel: from 4 panels on (cnn's
-  /// conv1 filter gradient, 27 columns, ran a third slower packed).
-  bool worthPackingA(Value a, Value c) {
+  /// the tile's A is KC x MR floats in a row. Whether C has the
+  /// kMinPanelsToPackA panels to repay the copy is known at run time.
+  bool worthPackingA(Value a) {
     auto t = cast<MemRefType>(a.getType());
-    // C's columns, or those of the output that a workgroup's C is part of.
-    while (auto slice = c.getDefiningOp<memref::SubViewOp>())
-      if (cast<MemRefType>(c.getType()).isDynamicDim(1))
-        c = slice.getSource();
-      else
-        break;
-    int64_t n = cast<MemRefType>(c.getType()).getDimSize(1);
-    return entryBlock && aStackBuffer && !t.isDynamicDim(0) &&
-           t.getDimSize(0) >= tile.kc() && !ShapedType::isDynamic(n) &&
-           n >= kMinPanelsToPackA * tile.nr();
+    return entryBlock && aStackBuffer && unitInnerStride(t) &&
+           !t.isDynamicDim(0) && t.getDimSize(0) >= tile.kc();
+  }
+  /// The function's stack buffer of `floats` f32 in `slot`, made on first
+  /// use.
+  Value stackAlloca(Value &slot, int64_t floats) {
+    if (!slot) {
+      OpBuilder::InsertionGuard entry(b);
+      b.setInsertionPointToStart(entryBlock);
+      slot = b.create<memref::AllocaOp>(
+          loc, MemRefType::get({floats}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
+    return slot;
   }
   /// Floats copied per row of A and group (MR rounded up to a power of
   /// two), and the floats from one packed group to the next.
@@ -542,16 +561,8 @@ private:
   /// on the next k's place, written after, or past the group's last k.
   Value packABlock(Value a, Value i0, Value iEnd, Value k0, Value kEnd) {
     int64_t lanes = aCopyLanes();
-    if (!*aStackBuffer) {
-      OpBuilder::InsertionGuard entry(b);
-      b.setInsertionPointToStart(entryBlock);
-      *aStackBuffer = b.create<memref::AllocaOp>(
-          loc,
-          MemRefType::get({tile.mc() / tile.rows * aGroupStride()},
-                          b.getF32Type()),
-          b.getI64IntegerAttr(64));
-    }
-    Value buffer = *aStackBuffer;
+    Value buffer =
+        stackAlloca(*aStackBuffer, tile.mc() / tile.rows * aGroupStride());
     auto copyType = VectorType::get({lanes}, b.getF32Type());
     Value zero = b.create<arith::ConstantOp>(
         loc, copyType, DenseElementsAttr::get(copyType, 0.0f));
@@ -610,7 +621,7 @@ private:
                 bool packEachBlock) {
     Value m = dim(c, 0), n = dim(c, 1),
           k = split.inner ? split.k : dim(a, aTransposed ? 0 : 1);
-    Value kc = cst(prefetchB && !packA ? kStreamedKC : tile.kc()),
+    Value kc = cst(prefetchB && !packedB ? kStreamedKC : tile.kc()),
           mc = cst(tile.mc()), nr = cst(tile.nr());
     auto eachPanel =
         [&](Value jBegin, Value jEnd,

@@ -87,12 +87,13 @@ func.func private @matmul_large_b(%a: tensor<64x4096xf32> {bufferization.writabl
 }
 
 // A B that --kiln-tile-matmul may read packed (a kiln.constant weight, here
-// through a reshape) is cut at whole 32-column panels: 288 / 32 = 9.
+// a filter with its leading dims collapsed) is cut at whole 32-column
+// panels: 288 / 32 = 9.
 // CHECK-LABEL: func.func private @matmul_packed_b
 // CHECK-SAME:    attributes {kiln.kernel, kiln.max_workgroups = 9 : i64, kiln.one_workgroup_per_thread}
-func.func private @matmul_packed_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %w: tensor<4096x2x144xf32> {bufferization.writable = false, kiln.constant}) -> tensor<64x288xf32> attributes {kiln.kernel} {
+func.func private @matmul_packed_b(%a: tensor<64x4096xf32> {bufferization.writable = false}, %w: tensor<2x2048x288xf32> {bufferization.writable = false, kiln.constant}) -> tensor<64x288xf32> attributes {kiln.kernel} {
   %zero = arith.constant 0.0 : f32
-  %b = tensor.collapse_shape %w [[0], [1, 2]] : tensor<4096x2x144xf32> into tensor<4096x288xf32>
+  %b = tensor.collapse_shape %w [[0, 1], [2]] : tensor<2x2048x288xf32> into tensor<4096x288xf32>
   %empty = tensor.empty() : tensor<64x288xf32>
   %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<64x288xf32>) -> tensor<64x288xf32>
   %r = linalg.matmul ins(%a, %b : tensor<64x4096xf32>, tensor<4096x288xf32>) outs(%init : tensor<64x288xf32>) -> tensor<64x288xf32>
