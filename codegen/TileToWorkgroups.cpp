@@ -320,14 +320,11 @@ Plan planKernel(func::FuncOp kernel, int64_t minWork) {
   // times (3.4 ms against 4.7).
   if (isTileableMatmul(root))
     for (OpOperand *in : root.getDpsInputOperands()) {
-      auto type = dyn_cast<RankedTensorType>(in->get().getType());
+      auto type = cast<RankedTensorType>(in->get().getType());
       plan.onePerThread |=
-          !root.getMatchingIndexingMap(in).isFunctionOfDim(*chosen) && type &&
-          type.hasStaticShape() && type.getElementType().isIntOrFloat() &&
-          type.getNumElements() *
-                  std::max<int64_t>(
-                      type.getElementType().getIntOrFloatBitWidth() / 8, 1) >=
-              kLargeOperand;
+          !root.getMatchingIndexingMap(in).isFunctionOfDim(*chosen) &&
+          type.hasStaticShape() &&
+          type.getNumElements() * 4 >= kLargeOperand; // f32
     }
   return plan;
 }

@@ -484,8 +484,9 @@ private:
   static constexpr int64_t kPrefetchMaxRows = 32;
   /// KC for such a weight read in place (not packed): a k block's panels
   /// then read rows of B a few KiB long, one after the other, instead of
-  /// 256 lines a page or more apart per panel. cnn's dense layer forward ([8, 36992] x [36992,
-  /// 512], its weight read in place) took 5.6 ms on 2 cores, 7.9 with 256.
+  /// 256 lines a page or more apart per panel. cnn's dense layer forward
+  /// ([8, 36992] x [36992, 512], its weight read in place) took 5.6 ms on
+  /// 2 cores, 7.9 with 256.
   static constexpr int64_t kStreamedKC = 32;
   /// The packed weight is prefetched in the k loop.
   bool prefetchB = false;
