@@ -216,25 +216,61 @@ struct PatchesLowering : OpConversionPattern<PatchesOp> {
   }
 };
 
-/// Zeros everywhere (linalg.fill), then the input written over them as one
-/// strided box: it starts at `low`, and `interior` zeros between elements
-/// make a stride of interior + 1. Both bufferize in place into the result,
-/// the box as a strided view of it that the input is copied into.
+/// Zeros, then the input written over them as one strided box: it starts
+/// at `low`, and `interior` zeros between elements make a stride of
+/// interior + 1. Without interior zeros only the border is zeroed, as
+/// disjoint boxes (along each dim, the part before and after the input,
+/// within the input's range along the dims before it): a conv gradient's
+/// pad of [8, 72, 72, 64] by 2 wrote 11.8 MB of zeros and then 10.6 MB of
+/// input over most of them. Every box bufferizes in place into the result,
+/// the input's as a strided view of it that the input is copied into.
 struct PadLowering : OpConversionPattern<PadOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(PadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     auto inType = cast<RankedTensorType>(adaptor.getInput().getType());
-    Value zeros = filledTensor(rewriter, op.getLoc(), type,
-                               zeroAttr(type.getElementType()));
+    ArrayRef<int64_t> low = op.getLow(), in = inType.getShape(),
+                      out = type.getShape();
+    TypedAttr zero = zeroAttr(type.getElementType());
+    Value result;
+    if (llvm::any_of(op.getInterior(), [](int64_t i) { return i != 0; })) {
+      result = filledTensor(rewriter, loc, type, zero);
+    } else {
+      result = rewriter.create<tensor::EmptyOp>(loc, out,
+                                                type.getElementType());
+      auto zeroBox = [&](SmallVector<int64_t> offsets,
+                         SmallVector<int64_t> sizes) {
+        if (llvm::is_contained(sizes, 0))
+          return;
+        Value box = filledTensor(
+            rewriter, loc,
+            RankedTensorType::get(sizes, type.getElementType()), zero);
+        result = rewriter.create<tensor::InsertSliceOp>(
+            loc, box, result, ValueRange{}, ValueRange{}, ValueRange{},
+            offsets, sizes, SmallVector<int64_t>(out.size(), 1));
+      };
+      for (size_t d = 0; d < out.size(); ++d) {
+        SmallVector<int64_t> offsets(out.size(), 0), sizes(out);
+        for (size_t e = 0; e < d; ++e) {
+          offsets[e] = low[e];
+          sizes[e] = in[e];
+        }
+        sizes[d] = low[d];
+        zeroBox(offsets, sizes);
+        offsets[d] = low[d] + in[d];
+        sizes[d] = out[d] - offsets[d];
+        zeroBox(offsets, sizes);
+      }
+    }
     SmallVector<int64_t> strides;
     for (int64_t interior : op.getInterior())
       strides.push_back(interior + 1);
     rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
-        op, adaptor.getInput(), zeros, ValueRange{}, ValueRange{},
-        ValueRange{}, op.getLow(), inType.getShape(), strides);
+        op, adaptor.getInput(), result, ValueRange{}, ValueRange{},
+        ValueRange{}, low, in, strides);
     return success();
   }
 };

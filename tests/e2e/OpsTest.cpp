@@ -420,6 +420,8 @@ TEST_P(E2EOps, Pad) {
       // NHWC with interior zeros between rows and between columns.
       {{2, 5, 4, 3}, {0, 1, 0, 0}, {0, 2, 1, 0}, {0, 1, 2, 0}},
       {{3, 4}, {2, 0}, {1, 3}, {0, 0}},
+      // Without interior zeros only the border is zeroed, box by box.
+      {{2, 5, 4, 3}, {1, 2, 0, 1}, {0, 1, 3, 2}, {0, 0, 0, 0}},
       {{7}, {0}, {0}, {3}},
       {{2, 3}, {0, 0}, {0, 0}, {0, 0}}, // no padding at all
       {{}, {}, {}, {}},
