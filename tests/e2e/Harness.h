@@ -106,7 +106,8 @@ runCompiled(Backend backend, mlir::ModuleOp module, const ModelSignature &sig,
   std::vector<HostTensor> first;
   for (size_t threads : kArtifactThreads) {
     // Outputs start as all-ones bytes (f32 NaN, integer -1): an element the
-    // kernels never write then differs from the reference.
+    // kernels never write then differs from the reference (unless it is
+    // an integer whose right value is -1).
     std::vector<HostTensor> outputs;
     for (const TensorSpec &o : sig.outputs) {
       outputs.emplace_back(o.dtype, o.shape);

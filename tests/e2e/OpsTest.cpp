@@ -427,7 +427,9 @@ TEST_P(E2EOps, Pad) {
       {{}, {}, {}, {}},
   };
   for (const Case &c : cases)
-    expectMatches(opGraph("pad" + toString(c.shape), {c.shape},
+    expectMatches(opGraph("pad" + toString(c.shape) + "_low" +
+                              toString(c.low) + "_high" + toString(c.high),
+                          {c.shape},
                           [&](std::vector<Tensor> x) {
                             return pad(x[0], c.low, c.high, c.interior);
                           }),
