@@ -40,7 +40,9 @@ struct HostCpu {
       if (leaf7[0] >= 1) // EAX of (7, 0): the highest subleaf
         read(7, 1, leaf7s1);
     }
-    if (__get_cpuid_max(0x80000000, nullptr) >= 0x80000001)
+    // int in some compilers' cpuid.h, unsigned in others.
+    if (static_cast<unsigned>(__get_cpuid_max(0x80000000, nullptr)) >=
+        0x80000001u)
       read(0x80000001, 0, ext1);
     bool osxsave = (leaf1[2] >> 27) & 1;
     if (osxsave) {
