@@ -64,6 +64,10 @@ bool isTileableMatmul(mlir::linalg::LinalgOp op);
 /// Whether --kiln-conv-to-matmul turns this convolution into matmuls (f32,
 /// columns not dilated); on buffers it also needs (w, c) contiguous.
 bool convertsToMatmuls(mlir::linalg::Conv2DNhwcHwcfOp op);
+/// The fill of `conv`'s whole output with +0.0 right before it (on
+/// buffers), or null: --kiln-conv-to-matmul and --kiln-conv-to-winograd
+/// write the output instead of adding to it.
+mlir::linalg::FillOp zeroFillOf(mlir::linalg::Conv2DNhwcHwcfOp conv);
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

@@ -57,20 +57,6 @@ std::optional<SmallVector<int64_t>> staticStrides(Value v) {
   return strides;
 }
 
-/// The fill of `conv`'s whole output with +0.0 right before it, or null.
-linalg::FillOp zeroFillOf(linalg::Conv2DNhwcHwcfOp conv) {
-  auto fill = dyn_cast_or_null<linalg::FillOp>(conv->getPrevNode());
-  if (!fill || !fill.hasPureBufferSemantics() ||
-      fill.getDpsInitOperand(0)->get() != conv.getOutputs()[0])
-    return {};
-  auto value =
-      fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
-  auto attr = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
-  if (!attr || !attr.getValue().isPosZero())
-    return {};
-  return fill;
-}
-
 struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
   void runOnOperation() override {
     SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
@@ -202,4 +188,18 @@ bool kiln::convertsToMatmuls(linalg::Conv2DNhwcHwcfOp op) {
   auto type = dyn_cast<ShapedType>(op.getOutputs()[0].getType());
   return type && type.getElementType().isF32() &&
          attrAt(op.getDilations(), 1) == 1;
+}
+
+/// The fill of `conv`'s whole output with +0.0 right before it, or null.
+linalg::FillOp kiln::zeroFillOf(linalg::Conv2DNhwcHwcfOp conv) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(conv->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInitOperand(0)->get() != conv.getOutputs()[0])
+    return {};
+  auto value =
+      fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+  auto attr = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+  if (!attr || !attr.getValue().isPosZero())
+    return {};
+  return fill;
 }

@@ -137,6 +137,9 @@ void buildCpuKernelPipeline(OpPassManager &pm,
   matmul.vectorWidth = options.matmulVectorWidth
                            ? options.matmulVectorWidth
                            : (targetHasAvx512(options.targetCpu) ? 16 : 8);
+  ConvToWinogradOptions winograd;
+  winograd.vectorWidth = matmul.vectorWidth;
+  pm.addNestedPass<func::FuncOp>(createConvToWinograd(winograd));
   pm.addNestedPass<func::FuncOp>(createConvToMatmul());
   pm.addNestedPass<func::FuncOp>(createTileMatmul(matmul));
   ColumnReductionsOptions columns;

@@ -287,6 +287,40 @@ TEST_P(E2EOps, Conv2dFewChannelsPackedFilter) {
   }
 }
 
+// 3x3 convolutions of stride 1 with 16 channels or more, fused with their
+// bias and ReLU (static chunks): --kiln-conv-to-winograd computes them by
+// F(2x2, 3x3). Odd output sizes leave a row and a column to the direct
+// convolution; Same padding reads a padded copy. Winograd rounds
+// differently from the direct sum; the tolerance is the same as for it.
+TEST_P(E2EOps, Conv2dWinograd) {
+  struct Case {
+    Shape input;
+    int64_t filters;
+    Padding padding;
+  };
+  const std::vector<Case> cases = {
+      {{2, 10, 12, 16}, 32, Padding::Valid},
+      {{1, 11, 9, 32}, 16, Padding::Valid},
+      {{2, 9, 14, 16}, 48, Padding::Same},
+  };
+  for (const Case &c : cases) {
+    Graph g("winograd" + toString(c.input) + "x" + std::to_string(c.filters));
+    Tensor x = g.input("image", c.input);
+    g.output("out",
+             nn::conv2d(g, x, c.filters, 3, 1, c.padding, Act::Relu));
+    Tolerance tol = reductionTolerance(9 * c.input[3]);
+    expectMatches(g, tol);
+    if (GetParam() == Backend::Artifact &&
+        rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) &&
+        rt::hostHasCpuFeature(*rt::findCpuFeature("fma"))) {
+      cpu::CpuCodegenOptions avx2;
+      avx2.targetCpu = "x86-64-v3";
+      avx2.minWorkPerWorkgroup = 1;
+      expectMatchesReference(g, tol, {}, Backend::Artifact, avx2);
+    }
+  }
+}
+
 TEST_P(E2EOps, MaxPool2d) {
   expectMatches(opGraph("pool2x2", {{1, 6, 6, 2}},
                         [](std::vector<Tensor> x) {
