@@ -97,6 +97,10 @@ const double kAt4[] = {1, 1, 1,  1, 1,  0, //
 /// 512 KiB of it).
 constexpr int64_t kMaxScratchBytes = 1 << 20;
 
+/// V and M of one block of tiles (a row of tiles of several images) stay
+/// under this, so that with U they keep to L2.
+constexpr int64_t kMaxBlockBytes = 512 * 1024;
+
 /// Fewer channels than this run as a direct convolution: the matmuls' K is
 /// C, too short to pay for the transforms.
 constexpr int64_t kMinChannels = 16;
@@ -154,13 +158,26 @@ public:
            out.getDimSize(1) >= t.m && out.getDimSize(2) >= t.m;
   }
 
+  /// The images of a block: a row of tiles of each, as many images (a
+  /// divisor of `n`) as keep V and M under kMaxBlockBytes. The matmuls'
+  /// rows are the block's tiles: a chunk of 2 images by 2 rows of 34
+  /// columns gives 34 rows, not 17 (6 + 6 + 4 + 1 in register tiles).
+  int64_t imagesPerBlock(int64_t n, int64_t tiles, int64_t c, int64_t f) {
+    int64_t perImage = 4 * t.a() * t.a() * tiles * (c + f);
+    for (int64_t images = n; images > 1; --images)
+      if (n % images == 0 && images * perImage <= kMaxBlockBytes)
+        return images;
+    return 1;
+  }
+
   /// Stack bytes `conv` adds: U unless shared, V and M.
   int64_t scratchBytes(linalg::Conv2DNhwcHwcfOp conv) {
     auto in = cast<MemRefType>(conv.getInputs()[0].getType());
     auto out = cast<MemRefType>(conv.getOutputs()[0].getType());
     int64_t c = in.getDimSize(3), f = out.getDimSize(3),
             tiles = out.getDimSize(2) / t.m, points = t.a() * t.a();
-    int64_t bytes = 4 * points * tiles * (c + f);
+    int64_t bytes = 4 * points * tiles * (c + f) *
+                    imagesPerBlock(out.getDimSize(0), tiles, c, f);
     if (!filters.count(conv.getInputs()[1]))
       bytes += 4 * points * c * f;
     return bytes;
@@ -297,30 +314,40 @@ void Rewriter::rewrite(linalg::Conv2DNhwcHwcfOp conv) {
     if (hoist)
       filters[filter] = u;
   }
-  Value v = stackBuffer({points, tiles, c});
-  Value mm = stackBuffer({points, tiles, f});
+  int64_t images = imagesPerBlock(n, tiles, c, f), blockTiles = images * tiles;
+  Value v = stackBuffer({points, blockTiles, c});
+  Value mm = stackBuffer({points, blockTiles, f});
 
   {
     OpBuilder::InsertionGuard guard(builder);
-    Value ni = loop(n);
+    Value n0 = loop(n, images);
     Value row = loop(tileRows);
     Value row0 = affine(row, m);
-    // V[xi, t, c] = (B^T d B)[xi] for the a x a input tile at (row, t).
+    // Loops over the block's images and tiles; the image, the tile's first
+    // column and its row in V and M.
+    auto blockLoops = [&](Value &image, Value &col0, Value &blockTile) {
+      Value i = loop(images);
+      Value ti = loop(tiles);
+      image = b->create<arith::AddIOp>(loc, n0, i);
+      col0 = affine(ti, m);
+      blockTile = b->create<arith::AddIOp>(loc, affine(i, tiles), ti);
+    };
+    // V[xi, t, c] = (B^T d B)[xi] for the a x a input tile t.
     {
       OpBuilder::InsertionGuard inner(builder);
-      Value ti = loop(tiles);
+      Value image, col0, blockTile;
+      blockLoops(image, col0, blockTile);
       Value ci = loop(c, vw);
-      Value col0 = affine(ti, m);
       SmallVector<Value> d;
       for (int64_t i = 0; i < a; ++i)
         for (int64_t j = 0; j < a; ++j)
-          d.push_back(load(in, {ni, b->create<arith::AddIOp>(loc, row0, index(i)),
+          d.push_back(load(in, {image, b->create<arith::AddIOp>(loc, row0, index(i)),
                                 b->create<arith::AddIOp>(loc, col0, index(j)),
                                 ci}));
       SmallVector<Value> vs = sandwich(t.bt, a, d);
       for (int64_t xi = 0; xi < points; ++xi)
         b->create<vector::StoreOp>(loc, vs[xi], v,
-                                   ValueRange{index(xi), ti, ci});
+                                   ValueRange{index(xi), blockTile, ci});
     }
     // M[xi] = V[xi] U[xi], the fill folded into the matmul.
     b->create<linalg::FillOp>(
@@ -347,17 +374,17 @@ void Rewriter::rewrite(linalg::Conv2DNhwcHwcfOp conv) {
     // Y = A^T M A into the output tile (added to it, unless it was zeroed).
     {
       OpBuilder::InsertionGuard inner(builder);
-      Value tIdx = loop(tiles);
+      Value image, col0, blockTile;
+      blockLoops(image, col0, blockTile);
       Value fIdx = loop(f, vw);
-      Value col0 = affine(tIdx, m);
       SmallVector<Value> x;
       for (int64_t p = 0; p < points; ++p)
-        x.push_back(load(mm, {index(p), tIdx, fIdx}));
+        x.push_back(load(mm, {index(p), blockTile, fIdx}));
       SmallVector<Value> y = sandwich(t.at, m, x);
       for (int64_t r = 0; r < m; ++r)
         for (int64_t s = 0; s < m; ++s) {
           SmallVector<Value> pos = {
-              ni, b->create<arith::AddIOp>(loc, row0, index(r)),
+              image, b->create<arith::AddIOp>(loc, row0, index(r)),
               b->create<arith::AddIOp>(loc, col0, index(s)), fIdx};
           Value value = y[r * m + s];
           if (!fill)

@@ -4,47 +4,52 @@
 // RUN: kilnc %S/Inputs/conv-block.mlir --dump-after=kiln-conv-to-winograd --cpu=x86-64-v3 | FileCheck %s --check-prefix=PIPELINE
 
 // F(2x2, 3x3): the filter transform U [16, C, F] once at the function's
-// start (the filter is an argument the function only reads), then per image
-// and row of 2 x 2 tiles: the input transform into V [16, tiles, C], the 16
-// matmuls as one batched generic into M [16, tiles, F] (its zero fill for
-// --kiln-tile-matmul to fold), and the output transform into the output,
-// which the zero fill before no longer needs. Vectors of 8 along channels.
+// start (the filter is an argument the function only reads), then per row
+// of 2 x 2 tiles of both images (a block: 2 x 3 tiles): the input transform
+// into V [16, 6, C], the 16 matmuls as one batched generic into M [16, 6, F]
+// (its zero fill for --kiln-tile-matmul to fold), and the output transform
+// into the output, which the zero fill before no longer needs. Vectors of 8
+// along channels.
 // CHECK-DAG:   #[[MAPV:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-DAG:   #[[MAPU:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
 // CHECK-DAG:   #[[MAPM:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 // CHECK-LABEL: func.func @even
 // CHECK-SAME:    (%[[IN:.+]]: memref<2x6x8x16xf32>, %[[F:.+]]: memref<3x3x16x32xf32>, %[[OUT:.+]]: memref<2x4x6x32xf32>)
-// CHECK-DAG:     %[[M:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x3x32xf32>
-// CHECK-DAG:     %[[V:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x3x16xf32>
+// CHECK-DAG:     %[[M:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x6x32xf32>
+// CHECK-DAG:     %[[V:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x6x16xf32>
 // CHECK-DAG:     %[[U:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x16x32xf32>
 // CHECK:         scf.for
 // CHECK:           scf.for
 // CHECK-COUNT-9:     vector.load %[[F]]{{.*}} : memref<3x3x16x32xf32>, vector<8xf32>
 // CHECK-COUNT-16:    vector.store %{{.+}}, %[[U]]
 // CHECK-NOT:     linalg.fill
-// CHECK:         scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:         scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step
 // CHECK:           scf.for %[[ROW:.+]] = %{{.+}} to %{{.+}} step
-// CHECK:             scf.for
-// CHECK:               scf.for
-// CHECK-COUNT-16:        vector.load %[[IN]][%[[N]], {{.*}} : memref<2x6x8x16xf32>, vector<8xf32>
-// CHECK-COUNT-16:        vector.store %{{.+}}, %[[V]]
-// CHECK:             linalg.fill ins(%{{.+}} : f32) outs(%[[M]] : memref<16x3x32xf32>)
+// CHECK:             scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:               scf.for %[[T:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:                 %[[N:.+]] = arith.addi %[[N0]], %[[I]]
+// CHECK:                 scf.for
+// CHECK-COUNT-16:          vector.load %[[IN]][%[[N]], {{.*}} : memref<2x6x8x16xf32>, vector<8xf32>
+// CHECK-COUNT-16:          vector.store %{{.+}}, %[[V]]
+// CHECK:             linalg.fill ins(%{{.+}} : f32) outs(%[[M]] : memref<16x6x32xf32>)
 // CHECK-NEXT:        linalg.generic {indexing_maps = [#[[MAPV]], #[[MAPU]], #[[MAPM]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME:          ins(%[[V]], %[[U]] : memref<16x3x16xf32>, memref<16x16x32xf32>) outs(%[[M]] : memref<16x3x32xf32>)
+// CHECK-SAME:          ins(%[[V]], %[[U]] : memref<16x6x16xf32>, memref<16x16x32xf32>) outs(%[[M]] : memref<16x6x32xf32>)
 // CHECK:               arith.mulf
 // CHECK:               arith.addf
 // CHECK:             scf.for
 // CHECK:               scf.for
-// CHECK-COUNT-16:        vector.load %[[M]]
-// CHECK-NOT:             vector.load
-// CHECK-COUNT-4:         vector.store %{{.+}}, %[[OUT]][%[[N]], {{.*}} : memref<2x4x6x32xf32>, vector<8xf32>
+// CHECK:                 %[[N2:.+]] = arith.addi
+// CHECK:                 scf.for
+// CHECK-COUNT-16:          vector.load %[[M]]
+// CHECK-NOT:               vector.load
+// CHECK-COUNT-4:           vector.store %{{.+}}, %[[OUT]][%[[N2]], {{.*}} : memref<2x4x6x32xf32>, vector<8xf32>
 // CHECK-NOT:     linalg.conv_2d_nhwc_hwcf
 // CHECK:         return
 
 // F(4x4, 3x3): U and the tiles' points are 6 x 6; 16 outputs per tile.
 // F4-LABEL: func.func @even
-// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x1x32xf32>
-// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x1x16xf32>
+// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x2x32xf32>
+// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x2x16xf32>
 // F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x16x32xf32>
 // F4-COUNT-36: vector.load %arg0
 // F4-COUNT-16: vector.store %{{.+}}, %arg2
