@@ -97,6 +97,18 @@ Value compare(OpBuilder &b, Location loc, Value x, Value y, StringRef pred) {
   return b.create<CompareOp>(loc, x, y, pred);
 }
 
+/// A 0/1 mask of the forward pass that the backward pass reads, through i8:
+/// where the forward pass stores it for the backward one (a ReLU's or a
+/// pooling's mask, as large as the activation), it takes a quarter of the
+/// bytes of a float mask; the values are exact either way.
+Value storedMask(OpBuilder &b, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  if (!type.getElementType().isF32())
+    return mask;
+  Value narrow = b.create<CastOp>(loc, type.clone(b.getI8Type()), mask);
+  return b.create<CastOp>(loc, type, narrow);
+}
+
 /// Swaps the last two dims.
 Value transposeLast2(OpBuilder &b, Location loc, Value v) {
   SmallVector<int64_t> perm(shapeOf(v).size());
@@ -226,7 +238,7 @@ void SigmoidOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
 void ReluOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
   Location loc = getLoc();
   Value mask = compare(b, loc, getInput(), scalar(b, loc, getInput(), 0.0), "gt");
-  out.push_back(b.create<MulOp>(loc, g[0], mask));
+  out.push_back(b.create<MulOp>(loc, g[0], storedMask(b, loc, mask)));
 }
 
 // d erf(x)/dx = 2 / sqrt(pi) exp(-x^2).
@@ -427,8 +439,9 @@ void MaxPool2dOp::vjp(OpBuilder &b, ValueRange g, SmallVectorImpl<Value> &out) {
                              DenseElementsAttr::get(rankType, ArrayRef(ranks))));
     Value best = b.create<ReduceMaxOp>(loc, rank, b.getDenseI64ArrayAttr({2, 4}),
                                        b.getBoolAttr(true));
-    Value dx = b.create<MulOp>(loc, reshape(b, loc, grad, one),
-                               compare(b, loc, rank, best, "eq"));
+    Value dx = b.create<MulOp>(
+        loc, reshape(b, loc, grad, one),
+        storedMask(b, loc, compare(b, loc, rank, best, "eq")));
     dx = reshape(b, loc, dx, {n, th, tw, c});
     if (th != h || tw != w)
       dx = pad(b, loc, dx, {0, 0, 0, 0}, {0, h - th, w - tw, 0}, {0, 0, 0, 0});

@@ -5,7 +5,8 @@
 // arguments after the inputs (with their init); the loss comes first, then
 // the other results, then one gradient per parameter. The backward ops
 // follow the forward ones: the mean's 1/8, the square's 2 d (one mul per
-// use of d, summed), relu's mask (x > 0), the bias's sum over the batch and
+// use of d, summed), relu's mask (x > 0, kept as i8 for the backward
+// pass), the bias's sum over the batch and
 // x^T times the gradient for the weights. No gradient is computed for the
 // inputs x and t.
 // CHECK-LABEL: func.func @dense_mse
@@ -23,7 +24,9 @@
 // CHECK:         %[[G2:.+]] = kiln.mul %{{.+}}, %[[D]]
 // CHECK:         %[[G:.+]] = kiln.add %[[G1]], %[[G2]]
 // CHECK:         %[[MASK:.+]] = kiln.compare %[[A]], %{{.+}} {predicate = "gt"}
-// CHECK:         %[[GA:.+]] = kiln.mul %[[G]], %[[MASK]]
+// CHECK:         %[[MASK8:.+]] = kiln.cast %[[MASK]] : tensor<4x2xf32> -> tensor<4x2xi8>
+// CHECK:         %[[MASK32:.+]] = kiln.cast %[[MASK8]] : tensor<4x2xi8> -> tensor<4x2xf32>
+// CHECK:         %[[GA:.+]] = kiln.mul %[[G]], %[[MASK32]]
 // CHECK:         %[[GB:.+]] = kiln.reduce_sum %[[GA]] {axes = array<i64: 0>, keep_dims = false} : tensor<4x2xf32> -> tensor<2xf32>
 // CHECK:         %[[XT:.+]] = kiln.transpose %[[X]] {perm = array<i64: 1, 0>}
 // CHECK:         %[[GW:.+]] = kiln.matmul %[[XT]], %[[GA]] : tensor<3x4xf32>, tensor<4x2xf32> -> tensor<3x2xf32>

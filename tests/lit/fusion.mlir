@@ -557,3 +557,29 @@ func.func @siblings(%g: tensor<8x512xf32>, %x: tensor<8x4096xf32>, %w: tensor<40
   %w2 = kiln.sub %w, %s : tensor<4096x512xf32>, tensor<4096x512xf32> -> tensor<4096x512xf32>
   return %dx, %w2 : tensor<4096x8xf32>, tensor<4096x512xf32>
 }
+
+// -----
+
+// A cast that widens joins its reader, not its producer: the forward
+// kernel stores the mask as i8 and the kernel that multiplies by it loads
+// the i8 (a ReLU's mask kept for the backward pass). Merged into its
+// producer first, the cast would have that kernel store the mask as f32.
+// ELT-LABEL: func.func @narrow_mask
+// ELT:         %[[FWD:.+]]:2 = kiln.fusion "elementwise"(%arg0) {{.*}} -> (tensor<64x64xf32>, tensor<64x64xi8>)
+// ELT:           kiln.compare
+// ELT-NEXT:      kiln.cast %{{.+}} : tensor<64x64xf32> -> tensor<64x64xi8>
+// ELT-NOT:       kiln.cast
+// ELT:         %[[Y:.+]] = kiln.matmul %[[FWD]]#0, %arg1
+// ELT:         kiln.fusion "elementwise"(%[[FWD]]#1, %[[Y]]) {{.*}} : (tensor<64x64xi8>, tensor<64x64xf32>) -> tensor<64x64xf32>
+// ELT:           kiln.cast %{{.+}} : tensor<64x64xi8> -> tensor<64x64xf32>
+// ELT-NEXT:      kiln.mul
+func.func @narrow_mask(%x: tensor<64x64xf32>, %w: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %r = kiln.relu %x : tensor<64x64xf32>
+  %m = kiln.compare %x, %zero {predicate = "gt"} : tensor<64x64xf32>, tensor<f32> -> tensor<64x64xf32>
+  %m8 = kiln.cast %m : tensor<64x64xf32> -> tensor<64x64xi8>
+  %m32 = kiln.cast %m8 : tensor<64x64xi8> -> tensor<64x64xf32>
+  %y = kiln.matmul %r, %w : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
+  %g = kiln.mul %y, %m32 : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
+  return %g : tensor<64x64xf32>
+}
