@@ -627,7 +627,7 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
   // kMinMatmulColumns, or its tiles run part empty; and the scale of a
   // conv's output columns, of which a chunk keeps whole register tiles.
   SmallVector<bool, 2> innermost(n, false);
-  SmallVector<int64_t, 2> minSize(n, 1), columnScale(n, 0);
+  SmallVector<int64_t, 2> minSize(n, 1), columnScale(n, 0), rowScale(n, 0);
   for (auto [a, axis] : llvm::enumerate(grid.axes)) {
     innermost[a] = llvm::any_of(axis.dims, [](auto &entry) {
       return entry.second.dim == (int64_t)shapeOf(entry.first).size() - 1;
@@ -642,12 +642,20 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
           minSize[a] = std::max(minSize[a], kMinMatmulColumns);
       }
     // A conv cut along its output columns (NHWC dim 2) keeps whole
-    // register tiles of them.
+    // register tiles of them; a 3x3 conv of stride 1 cut along its rows
+    // (dim 1) keeps whole rows of Winograd's 2 x 2 tiles, where its rows
+    // come in pairs.
     for (Operation *op : set.ops)
       if (auto c = dyn_cast<Conv2dOp>(op)) {
         Cut cut = axis.dims.lookup(c.getResult());
         if (cut.dim == 2)
           columnScale[a] = cut.scale;
+        ArrayRef<int64_t> filter = shapeOf(c.getFilter());
+        if (cut.dim == 1 && filter[0] == 3 && filter[1] == 3 &&
+            llvm::all_of(c.getStrides(), [](int64_t s) { return s == 1; }) &&
+            llvm::all_of(c.getDilations(), [](int64_t d) { return d == 1; }) &&
+            shapeOf(c.getResult())[1] % kWinogradRows == 0)
+          rowScale[a] = cut.scale;
       }
   }
   auto valid = [&](ArrayRef<int64_t> chunks) {
@@ -655,7 +663,8 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
     for (auto [a, axis] : llvm::enumerate(grid.axes)) {
       int64_t c = chunks[a], size = axis.extent / c;
       if ((innermost[a] && size % 16 != 0) || (c > 1 && size < minSize[a]) ||
-          (columnScale[a] && size * columnScale[a] % kConvTileColumns != 0))
+          (columnScale[a] && size * columnScale[a] % kConvTileColumns != 0) ||
+          (rowScale[a] && size * rowScale[a] % kWinogradRows != 0))
         return false;
       all *= c;
     }

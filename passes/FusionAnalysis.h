@@ -46,6 +46,8 @@ constexpr int64_t kMinMatmulColumns = 128;
 /// A convolution's register tile runs along this many output columns: a
 /// chunk of its columns holds a multiple of them.
 constexpr int64_t kConvTileColumns = 8;
+/// The output rows of a tile of --kiln-conv-to-winograd (F(2x2, 3x3)).
+constexpr int64_t kWinogradRows = 2;
 
 /// What one more kernel launch costs, expressed in bytes of memory traffic
 /// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a

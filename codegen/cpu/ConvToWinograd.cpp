@@ -25,8 +25,10 @@
 // per kernel call when the filter is an argument the kernel only reads
 // (every convolution of a chunk loop then shares it); otherwise right
 // before the convolution. The transforms are vector code over channels,
-// one vector of `vector-width` lanes per (tile point, channel block). Rows
-// and columns past the last whole tile stay a convolution, on views, for
+// one vector of `vector-width` lanes per (tile point, channel block).
+// Fusion cuts such convolutions into chunks of whole rows of 2 x 2 tiles
+// where it can (kWinogradRows, FusionAnalysis.h). Rows and columns past
+// the last whole tile stay a convolution, on views, for
 // --kiln-conv-to-matmul. A zero fill of the output right before is dropped
 // where the tiles write the output and kept on the left-over views.
 //

@@ -208,6 +208,24 @@ func.func @conv_columns_whole_tiles(%x: tensor<1x74x74x32xf32>, %f: tensor<3x3x3
 
 // -----
 
+// cnn's second convolution in the training step (its ReLU and the mask the
+// backward pass reads): a chunk holds whole rows of Winograd's 2 x 2 tiles,
+// 8 output rows, not the 9 of 8 chunks per image that read a little less
+// input (--kiln-conv-to-winograd would compute the 9th row directly).
+// FULL-LABEL: func.func @winograd_rows
+// FULL:         kiln.fusion "contraction"(%arg0, %arg1, %arg2) {chunks = array<i64: 8, 9>, grid_dims = array<i64: 0, 0, 1, 1>}
+func.func @winograd_rows(%x: tensor<8x74x74x32xf32>, %f: tensor<3x3x32x64xf32>, %b: tensor<64xf32>) -> (tensor<8x72x72x64xf32>, tensor<8x72x72x64xi8>) {
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %c = kiln.conv2d %x, %f {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<8x74x74x32xf32>, tensor<3x3x32x64xf32> -> tensor<8x72x72x64xf32>
+  %a = kiln.add %c, %b : tensor<8x72x72x64xf32>, tensor<64xf32> -> tensor<8x72x72x64xf32>
+  %r = kiln.relu %a : tensor<8x72x72x64xf32>
+  %m = kiln.compare %a, %zero {predicate = "gt"} : tensor<8x72x72x64xf32>, tensor<f32> -> tensor<8x72x72x64xf32>
+  %m8 = kiln.cast %m : tensor<8x72x72x64xf32> -> tensor<8x72x72x64xi8>
+  return %r, %m8 : tensor<8x72x72x64xf32>, tensor<8x72x72x64xi8>
+}
+
+// -----
+
 // A layer norm (decomposed: mean, x - mean, variance, rsqrt, scale and
 // shift) is one kernel cut along its rows.
 // FULL-LABEL: func.func @layer_norm_rule
