@@ -10,8 +10,8 @@ same model from those weights (kiln's layouts converted: NHWC/HWCF to
 NCHW/OIHW, dense weights transposed, the rows of the dense layer after the
 flatten permuted from kiln's HWC order to PyTorch's CHW order), checks that
 its first step on the same batch gives the same loss, gradients and updated
-parameters (or, where that f32 step routes a max-pool window's gradient
-otherwise, the same step in float64 does), and times its step: forward, loss, backward, optimizer.step with
+parameters (for the cnn, or the same step in float64 does: a max-pool tie),
+and times its step: forward, loss, backward, optimizer.step with
 the optimizer and hyper-parameters of the model's training setup. Each
 PyTorch variant (NCHW or channels_last for the cnn; Adam's default or fused
 implementation) is timed, and the fastest is the figure compared. PyTorch
@@ -50,6 +50,9 @@ WARMUP = 3  # untimed steps before timing, as kiln-bench train
 # its rounds' medians, the least disturbed by other work on the machine.
 ROUNDS = 3
 SEED = 1
+# Models with max pooling: their first step may also be judged against
+# PyTorch's step in float64 (torch_case).
+MAX_POOL_MODELS = {"cnn"}
 # First step, PyTorch against kiln (f32 both; sums in other orders; or
 # PyTorch in float64 where its f32 step does not agree, torch_case):
 #  - loss: |loss_pt - loss_kiln| <= LOSS_RTOL * |loss_kiln|;
@@ -349,8 +352,9 @@ def torch_case(model, batch, threads):
     # Where a max-pool window's two largest inputs are within f32 rounding
     # of each other, either takes the window's gradient, and which one does
     # depends on the order of the sums; both f32 steps are then right, and
-    # they differ in that filter's whole column. kiln agrees with PyTorch
-    # when its step agrees with PyTorch's f32 step or with the f64 one.
+    # they differ in that filter's whole column. For a model with max
+    # pooling, kiln agrees with PyTorch when its step agrees with PyTorch's
+    # f32 step or with the f64 one; the row keeps the f32 figures.
     exact = None
     results = []
     for layout, channels_last, fused in torch_variants(model, desc):
@@ -358,13 +362,11 @@ def torch_case(model, batch, threads):
         r = {"model": model, "batch": batch, "threads": threads, "variant": name}
         try:
             diffs, net, opt, x, y = check(channels_last, fused, torch.float32)
-            r.update(kiln_loss=kiln_loss, reference="f32", **diffs)
-            if not diffs["agrees"]:
+            r.update(kiln_loss=kiln_loss, **diffs)
+            if not diffs["agrees"] and model in MAX_POOL_MODELS:
                 if exact is None:
                     exact = check(False, False, torch.float64)[0]
-                if exact["agrees"]:
-                    r.update(reference="f64", f32_grad_diff=diffs["grad_diff"],
-                             f32_worst_grad=diffs["worst_grad"], **exact)
+                r.update(f64=exact, agrees=exact["agrees"])
 
             def step():
                 opt.zero_grad(set_to_none=True)
@@ -383,10 +385,14 @@ def torch_case(model, batch, threads):
 
 
 def reference(r):
-    """The first-step table's reference cell."""
-    if r.get("reference") != "f64":
+    """The first-step table's reference cell: the f32 step, or the f64 one
+    with its figures."""
+    e = r.get("f64")
+    if not e:
         return "f32"
-    return f"f64 (f32: gradient {r['f32_grad_diff']:.1e}, {r['f32_worst_grad']})"
+    return (f"f64: loss {e['loss_rel_diff']:.1e}, gradient {e['grad_diff']:.1e} "
+            f"({e['worst_grad']}), update {e['update_diff']:.1e} "
+            f"({e['steep_diff']:.1e}) lr")
 
 
 def worker(threads):
@@ -596,14 +602,14 @@ def write_report(kiln, torch_rows, vers, mach, loads, started, wall_s, notes, ar
         "lr·g / (|g| + ε), about lr; where |g| is near ε = 1e-7 that ratio magnifies "
         "the last-bit differences of the gradient, so a few such elements differ by a "
         "few hundredths of lr while the rest agree far closer. The worst tensor is "
-        "named. Reference: the PyTorch step compared, the variant's own (f32) or, where "
-        "kiln's step does not agree with that one, the same step in float64 (NCHW, "
-        "PyTorch's Adam), the exact step to within f32's rounding. A max-pool window "
-        "whose two largest inputs lie within f32 rounding of each other gives its "
-        "gradient to either, depending on the order of the convolution's sums; one such "
-        "window moves a whole column of a filter's gradient (measured: one column of "
-        "conv2d1.w, 4.7e-3 of max |g|, between two f32 steps that each agree with the "
-        "f64 one to 5e-6). The f32 step's gradient difference is then given too. "
+        "named. Reference: the PyTorch step kiln's is judged against: the variant's own "
+        "(f32), or, for a model with max pooling whose step does not agree with that one, "
+        "the same step in float64 (NCHW, PyTorch's default optimizer), the exact step to "
+        "within f32's rounding, whose figures are then given in that cell while the "
+        "other cells keep the f32 ones. A max-pool window whose two largest inputs lie "
+        "within f32 rounding of each other gives its gradient to either, depending on "
+        "the order of the convolution's sums, and moves a whole column of a filter's "
+        "gradient; two f32 steps that differ there are both right. "
         "Figures of the first thread count's fastest round; agrees: in every round.",
         "",
         "| model | batch | PyTorch variant | kiln loss | PyTorch loss | loss rel. diff | "

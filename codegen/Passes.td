@@ -308,15 +308,15 @@ def ConvToMatmul : Pass<"kiln-conv-to-matmul", "mlir::func::FuncOp"> {
 
 def ConvToWinograd : Pass<"kiln-conv-to-winograd", "mlir::func::FuncOp"> {
   let summary = "Rewrite 3x3 stride-1 NHWC convolutions on buffers with "
-                "Winograd's F(m x m, 3x3)";
+                "Winograd's F(2x2, 3x3)";
   let description = [{
     Each f32 linalg.conv_2d_nhwc_hwcf on buffers of static shapes with a
     3x3 filter, stride and dilation 1, unit-stride channels and C (16 or
-    more) and F multiples of `vector-width`, becomes, per image and row of
-    m x m output tiles (a = m + 2):
+    more) and F multiples of `vector-width`, becomes, per block of 2 x 2
+    output tiles (a row of tiles of one or more images):
 
     ```mlir
-    // V[xi, t, c] = (B^T d_tc B)[xi]       vector code, d the a x a input tile
+    // V[xi, t, c] = (B^T d_tc B)[xi]       vector code, d the 4 x 4 input tile
     // M[xi, t, f] = sum_c V[xi, t, c] U[xi, c, f]   (a batched linalg.generic)
     // out tile t  = A^T M[:, t, f] A       vector code
     ```
@@ -324,16 +324,14 @@ def ConvToWinograd : Pass<"kiln-conv-to-winograd", "mlir::func::FuncOp"> {
     with U[xi, c, f] = (G g_cf G^T)[xi] computed once at the function's
     start when the filter is an argument the function only reads, else
     before the convolution. V, M and U are stack buffers (1 MiB at most for
-    all convolutions of a function; past it convolutions stay). Output rows
-    and columns past the last whole tile stay convolutions on views, for
-    --kiln-conv-to-matmul; a zero fill of the output right before is
+    all convolutions of a function; a convolution past it stays). Output
+    rows and columns past the last whole tile stay convolutions on views,
+    for --kiln-conv-to-matmul; a zero fill of the output right before is
     folded where tiles write.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes of the transforms' vectors: 8 (AVX2) or 16 (AVX-512)">,
-    Option<"tile", "tile", "int64_t", /*default=*/"2",
-           "m of F(m x m, 3x3): 2 or 4">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

@@ -238,23 +238,28 @@ struct FusionPass : kiln::impl::FusionBase<FusionPass> {
       return true;
     };
 
-    // A cast that widens joins its readers, not its producer: merged into
-    // the producer first (the greedy order), it would have that kernel
-    // store the wide values, though a reader's kernel could widen the
-    // narrow ones it loads (a mask the forward pass stores as i8 for the
-    // backward pass).
+    // A cast that widens joins its readers first, its producer only if
+    // none took it: merged into the producer first (the greedy order), it
+    // would have that kernel store the wide values, though a reader's
+    // kernel could widen the narrow ones it loads (a mask the forward pass
+    // stores as i8 for the backward pass).
     auto widens = [](Operation *op) {
       auto cast = dyn_cast<CastOp>(op);
-      return cast && getElementTypeOrSelf(cast.getType()).getIntOrFloatBitWidth() >
-                         getElementTypeOrSelf(cast.getInput().getType())
-                             .getIntOrFloatBitWidth();
+      return cast &&
+             getElementTypeOrSelf(cast.getType()).getIntOrFloatBitWidth() >
+                 getElementTypeOrSelf(cast.getInput().getType())
+                     .getIntOrFloatBitWidth();
     };
+    bool wideningToProducers = false;
     bool changed = true;
-    while (changed) {
+    while (changed || !wideningToProducers) {
+      if (!changed)
+        wideningToProducers = true;
       changed = false;
       // Producer into consumer.
       for (Operation &consumer : block.without_terminator()) {
-        if (!groupOf.count(&consumer) || widens(&consumer))
+        if (!groupOf.count(&consumer) ||
+            (widens(&consumer) && !wideningToProducers))
           continue;
         for (Value operand : consumer.getOperands()) {
           Operation *producer = operand.getDefiningOp();

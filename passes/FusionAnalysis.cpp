@@ -642,16 +642,18 @@ std::optional<KernelCost> chunked(const OpSet &set, Grid grid, int64_t flops,
           minSize[a] = std::max(minSize[a], kMinMatmulColumns);
       }
     // A conv cut along its output columns (NHWC dim 2) keeps whole
-    // register tiles of them; a 3x3 conv of stride 1 cut along its rows
-    // (dim 1) keeps whole rows of Winograd's 2 x 2 tiles, where its rows
-    // come in pairs.
+    // register tiles of them; one that --kiln-conv-to-winograd takes, cut
+    // along its rows (dim 1), whole rows of its tiles where its rows allow.
     for (Operation *op : set.ops)
       if (auto c = dyn_cast<Conv2dOp>(op)) {
         Cut cut = axis.dims.lookup(c.getResult());
         if (cut.dim == 2)
           columnScale[a] = cut.scale;
         ArrayRef<int64_t> filter = shapeOf(c.getFilter());
+        // The vector width is the target's; 8 lanes (AVX2) divide both.
         if (cut.dim == 1 && filter[0] == 3 && filter[1] == 3 &&
+            filter[2] >= kWinogradMinChannels && filter[2] % 8 == 0 &&
+            filter[3] % 8 == 0 &&
             llvm::all_of(c.getStrides(), [](int64_t s) { return s == 1; }) &&
             llvm::all_of(c.getDilations(), [](int64_t d) { return d == 1; }) &&
             shapeOf(c.getResult())[1] % kWinogradRows == 0)

@@ -46,8 +46,12 @@ constexpr int64_t kMinMatmulColumns = 128;
 /// A convolution's register tile runs along this many output columns: a
 /// chunk of its columns holds a multiple of them.
 constexpr int64_t kConvTileColumns = 8;
-/// The output rows of a tile of --kiln-conv-to-winograd (F(2x2, 3x3)).
+/// --kiln-conv-to-winograd computes a 3x3 convolution of stride 1 with at
+/// least kWinogradMinChannels input channels in tiles of kWinogradRows x
+/// kWinogradRows outputs (F(2x2, 3x3)), when its channels and filters are
+/// whole vectors.
 constexpr int64_t kWinogradRows = 2;
+constexpr int64_t kWinogradMinChannels = 16;
 
 /// What one more kernel launch costs, expressed in bytes of memory traffic
 /// (about 0.1 us of dispatch and loop set-up at ~20 GB/s), so that a

@@ -290,8 +290,10 @@ TEST_P(E2EOps, Conv2dFewChannelsPackedFilter) {
 // 3x3 convolutions of stride 1 with 16 channels or more, fused with their
 // bias and ReLU (static chunks): --kiln-conv-to-winograd computes them by
 // F(2x2, 3x3). Odd output sizes leave a row and a column to the direct
-// convolution; Same padding reads a padded copy. Winograd rounds
-// differently from the direct sum; the tolerance is the same as for it.
+// convolution; Same padding reads a padded copy; 8 small images make
+// chunks of 4 images, whose tiles the matmuls take together. Winograd
+// rounds differently from the direct sum; the tolerance is the same as for
+// it.
 TEST_P(E2EOps, Conv2dWinograd) {
   struct Case {
     Shape input;
@@ -302,6 +304,7 @@ TEST_P(E2EOps, Conv2dWinograd) {
       {{2, 10, 12, 16}, 32, Padding::Valid},
       {{1, 11, 9, 32}, 16, Padding::Valid},
       {{2, 9, 14, 16}, 48, Padding::Same},
+      {{8, 6, 6, 16}, 16, Padding::Valid},
   };
   for (const Case &c : cases) {
     Graph g("winograd" + toString(c.input) + "x" + std::to_string(c.filters));

@@ -1,6 +1,4 @@
 // RUN: kiln-opt %s --kiln-conv-to-winograd="vector-width=8" --split-input-file | FileCheck %s
-// RUN: kiln-opt %s --kiln-conv-to-winograd="vector-width=8 tile=4" --split-input-file | FileCheck %s --check-prefix=F4
-// RUN: not kiln-opt %s --kiln-conv-to-winograd="vector-width=8 tile=3" --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: kilnc %S/Inputs/conv-block.mlir --dump-after=kiln-conv-to-winograd --cpu=x86-64-v3 | FileCheck %s --check-prefix=PIPELINE
 
 // F(2x2, 3x3): the filter transform U [16, C, F] once at the function's
@@ -21,6 +19,11 @@
 // CHECK:         scf.for
 // CHECK:           scf.for
 // CHECK-COUNT-9:     vector.load %[[F]]{{.*}} : memref<3x3x16x32xf32>, vector<8xf32>
+// G's rows (1, 0, 0), (1/2, 1/2, 1/2), (1/2, -1/2, 1/2), (0, 0, 1): G g is
+// g's first row, then halves of sums.
+// CHECK:               %[[H:.+]] = arith.constant dense<5.000000e-01> : vector<8xf32>
+// CHECK-NEXT:          arith.mulf %{{.+}}, %[[H]] : vector<8xf32>
+// CHECK:               arith.constant dense<-5.000000e-01> : vector<8xf32>
 // CHECK-COUNT-16:    vector.store %{{.+}}, %[[U]]
 // CHECK-NOT:     linalg.fill
 // CHECK:         scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step
@@ -42,22 +45,11 @@
 // CHECK:                 scf.for
 // CHECK-COUNT-16:          vector.load %[[M]]
 // CHECK-NOT:               vector.load
+// CHECK:                   arith.subf
 // CHECK-COUNT-4:           vector.store %{{.+}}, %[[OUT]][%[[N2]], {{.*}} : memref<2x4x6x32xf32>, vector<8xf32>
 // CHECK-NOT:     linalg.conv_2d_nhwc_hwcf
 // CHECK:         return
 
-// F(4x4, 3x3): U and the tiles' points are 6 x 6; 16 outputs per tile.
-// F4-LABEL: func.func @even
-// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x2x32xf32>
-// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x2x16xf32>
-// F4-DAG:     memref.alloca() {alignment = 64 : i64} : memref<36x16x32xf32>
-// F4-COUNT-36: vector.load %arg0
-// F4-COUNT-16: vector.store %{{.+}}, %arg2
-// F4:         linalg.conv_2d_nhwc_hwcf
-// F4-SAME:      ins(%{{.+}}, %arg1 : memref<2x6x4x16xf32, strided<[768, 128, 16, 1], offset: 64>>, memref<3x3x16x32xf32>)
-// F4-SAME:      outs(%{{.+}} : memref<2x4x2x32xf32, strided<[768, 192, 32, 1], offset: 128>>)
-
-// BAD: error: --kiln-conv-to-winograd: tile must be 2 or 4, got 3
 func.func @even(%i: memref<2x6x8x16xf32>, %f: memref<3x3x16x32xf32>, %o: memref<2x4x6x32xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%o : memref<2x4x6x32xf32>)
@@ -153,7 +145,7 @@ func.func @too_large(%i: memref<1x4x4x128xf32>, %f: memref<3x3x128x256xf32>, %o:
 }
 
 // In the pipeline (kilnc --dump-after): the fused conv + bias + ReLU
-// kernel's convolution, a chunk of static shape, is tiled.
+// kernel's convolution, a chunk of static shape (one image), is rewritten.
 // PIPELINE-LABEL: func.func private @conv_block_k0
 // PIPELINE-NOT:     linalg.conv_2d_nhwc_hwcf
 // PIPELINE:         memref.alloca() {alignment = 64 : i64} : memref<16x3x32xf32>

@@ -601,3 +601,21 @@ func.func @narrow_mask(%x: tensor<64x64xf32>, %w: tensor<64x64xf32>) -> tensor<6
   %g = kiln.mul %y, %m32 : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
   return %g : tensor<64x64xf32>
 }
+
+// -----
+
+// A widening cast that no reader takes (returned) still joins its
+// producer: one kernel, no launch of its own.
+// ELT-LABEL: func.func @widen_returned
+// ELT:         kiln.fusion "elementwise"(%arg0) {{.*}} -> tensor<64x64xf32>
+// ELT:           kiln.cast %{{.+}} : tensor<64x64xf32> -> tensor<64x64xi8>
+// ELT-NEXT:      kiln.cast %{{.+}} : tensor<64x64xi8> -> tensor<64x64xf32>
+// ELT-NEXT:      kiln.yield
+// ELT-NOT:     kiln.fusion
+func.func @widen_returned(%x: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %m = kiln.compare %x, %zero {predicate = "gt"} : tensor<64x64xf32>, tensor<f32> -> tensor<64x64xf32>
+  %m8 = kiln.cast %m : tensor<64x64xf32> -> tensor<64x64xi8>
+  %m32 = kiln.cast %m8 : tensor<64x64xi8> -> tensor<64x64xf32>
+  return %m32 : tensor<64x64xf32>
+}
