@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s --kiln-conv-to-winograd="vector-width=8" --split-input-file | FileCheck %s
+// RUN: kiln-opt %s --kiln-conv-to-winograd="vector-width=16" --split-input-file | FileCheck %s --check-prefix=AVX512
 // RUN: kilnc %S/Inputs/conv-block.mlir --dump-after=kiln-conv-to-winograd --cpu=x86-64-v3 | FileCheck %s --check-prefix=PIPELINE
 
 // F(2x2, 3x3): the filter transform U [16, C, F] once at the function's
@@ -50,6 +51,11 @@
 // CHECK-NOT:     linalg.conv_2d_nhwc_hwcf
 // CHECK:         return
 
+// With AVX-512's 16 lanes, one vector per 16 channels or filters.
+// AVX512-LABEL: func.func @even
+// AVX512-COUNT-9: vector.load %arg1{{.*}} : memref<3x3x16x32xf32>, vector<16xf32>
+// AVX512:         linalg.generic
+// AVX512-LABEL: func.func @odd
 func.func @even(%i: memref<2x6x8x16xf32>, %f: memref<3x3x16x32xf32>, %o: memref<2x4x6x32xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%o : memref<2x4x6x32xf32>)
