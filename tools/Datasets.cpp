@@ -114,18 +114,20 @@ bool loadFashionMnist(const std::string &dir, bool train, int64_t limit,
   std::string labelsFile = idxFileIn(
       dir, train ? kFashionMnistTrainLabels : kFashionMnistTestLabels);
   HostTensor images, labels;
-  if (!readIdxImages(imagesFile, limit, images, error) ||
-      !readIdxLabels(labelsFile, limit, labels, error))
+  int64_t imageCount = 0, labelCount = 0;
+  if (!readIdxImages(imagesFile, limit, images, error, &imageCount) ||
+      !readIdxLabels(labelsFile, limit, labels, error, &labelCount))
     return false;
   if (images.shape()[1] != 784) {
     error = imagesFile + ": images of " + std::to_string(images.shape()[1]) +
             " pixels, expected 784 (28x28)";
     return false;
   }
-  if (images.shape()[0] != labels.shape()[0]) {
-    error = imagesFile + " holds " + std::to_string(images.shape()[0]) +
+  // The headers' counts, not those read: a limit reads as many of each.
+  if (imageCount != labelCount) {
+    error = imagesFile + " holds " + std::to_string(imageCount) +
             " images but " + labelsFile + " holds " +
-            std::to_string(labels.shape()[0]) + " labels";
+            std::to_string(labelCount) + " labels";
     return false;
   }
   const int32_t *l = labels.as<int32_t>();

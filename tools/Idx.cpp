@@ -89,11 +89,12 @@ struct IdxKind {
   const char *unit;     // "pixels": "expected 784 bytes of pixels"
 };
 
-/// Reads the header and the first N items, N = min(count, limit). `itemSize`
-/// is the product of the dims after the first.
+/// Reads the header and the first N items, N = min(count, limit), `count`
+/// being the items the header declares. `itemSize` is the product of the
+/// dims after the first.
 bool readIdx(const std::string &path, int64_t limit, const IdxKind &kind,
-             std::vector<uint8_t> &data, int64_t &n, uint64_t &itemSize,
-             std::string &error) {
+             std::vector<uint8_t> &data, int64_t &n, uint64_t &count,
+             uint64_t &itemSize, std::string &error) {
   errno = 0;
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f) {
@@ -132,7 +133,7 @@ bool readIdx(const std::string &path, int64_t limit, const IdxKind &kind,
   if (header.size() < headerSize)
     return truncated(headerSize, header.size(), "header");
 
-  uint64_t count = bigEndian32(&header[4]);
+  count = bigEndian32(&header[4]);
   itemSize = 1;
   std::string dims = std::to_string(count);
   for (size_t i = 1; i < rank; ++i) {
@@ -208,13 +209,15 @@ const char *fashionMnistClassName(int64_t label) {
 }
 
 bool readIdxImages(const std::string &path, int64_t limit, HostTensor &out,
-                   std::string &error) {
+                   std::string &error, int64_t *declared) {
   static const IdxKind kImages = {0x00000803, "image", "images", "pixels"};
   std::vector<uint8_t> data;
   int64_t n;
-  uint64_t pixels;
-  if (!readIdx(path, limit, kImages, data, n, pixels, error))
+  uint64_t count, pixels;
+  if (!readIdx(path, limit, kImages, data, n, count, pixels, error))
     return false;
+  if (declared)
+    *declared = (int64_t)count;
   HostTensor t(DType::F32, {n, (int64_t)pixels});
   if (!t.data())
     return outOfMemory(path, t, error);
@@ -226,13 +229,15 @@ bool readIdxImages(const std::string &path, int64_t limit, HostTensor &out,
 }
 
 bool readIdxLabels(const std::string &path, int64_t limit, HostTensor &out,
-                   std::string &error) {
+                   std::string &error, int64_t *declared) {
   static const IdxKind kLabels = {0x00000801, "label", "labels", "labels"};
   std::vector<uint8_t> data;
   int64_t n;
-  uint64_t itemSize;
-  if (!readIdx(path, limit, kLabels, data, n, itemSize, error))
+  uint64_t count, itemSize;
+  if (!readIdx(path, limit, kLabels, data, n, count, itemSize, error))
     return false;
+  if (declared)
+    *declared = (int64_t)count;
   HostTensor t(DType::I32, {n});
   if (!t.data())
     return outOfMemory(path, t, error);

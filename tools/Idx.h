@@ -47,15 +47,16 @@ const char *fashionMnistClassName(int64_t label);
 /// Reads an IDX image file (magic 0x00000803: unsigned bytes, 3 dims) into
 /// f32 [N, rows * cols] with pixels scaled to [0, 1] ([N, 784] for
 /// Fashion-MNIST), N = min(count, limit), or all images when limit < 0. The
-/// file may be gzip-compressed or plain. On failure returns false, leaves
-/// `out` as it was, and sets `error` to a message starting with the path.
+/// file may be gzip-compressed or plain. `declared`, if given, gets the
+/// count the header declares. On failure returns false, leaves `out` as it
+/// was, and sets `error` to a message starting with the path.
 bool readIdxImages(const std::string &path, int64_t limit, HostTensor &out,
-                   std::string &error);
+                   std::string &error, int64_t *declared = nullptr);
 
 /// Reads an IDX label file (magic 0x00000801: unsigned bytes, 1 dim) into
 /// i32 [N], N as for readIdxImages. Values are passed through as they are.
 bool readIdxLabels(const std::string &path, int64_t limit, HostTensor &out,
-                   std::string &error);
+                   std::string &error, int64_t *declared = nullptr);
 
 } // namespace kiln
 
