@@ -260,10 +260,10 @@ std::vector<GradCase> cases() {
 }
 
 /// The same rules on shapes drawn at random (a fixed seed, so a failure
-/// reproduces; each case's name gives its shapes): operands broadcast
-/// against each other by dropped leading dims and dims of 1, batched
-/// matmuls broadcasting their batch, reductions over random axes, random
-/// permutations, windows, strides and padding.
+/// reproduces; each case's name gives its shapes), every op: operands
+/// broadcast against each other by dropped leading dims and dims of 1,
+/// batched matmuls broadcasting their batch, reductions over random axes,
+/// random permutations, windows, strides, padding, slices and concats.
 std::vector<GradCase> randomCases() {
   using P = std::vector<Tensor>;
   std::mt19937 rng(20261202);
@@ -391,6 +391,86 @@ std::vector<GradCase> randomCases() {
                      return max_pool2d(p[0], window, poolStrides, poolPadding);
                    },
                    Values::Distinct});
+    // Unary elementwise ops, and casts and masks, on a random shape.
+    Shape u = shapeOf(pick(1, 4));
+    std::string on = " " + text(u);
+    out.push_back({"random neg" + on, {u}, [](Graph &, P p) { return -p[0]; }});
+    out.push_back({"random exp" + on, {u}, [](Graph &, P p) { return exp(p[0]); }});
+    out.push_back({"random log" + on, {u}, [](Graph &, P p) { return log(p[0]); },
+                   Values::Positive});
+    out.push_back({"random sqrt" + on, {u},
+                   [](Graph &, P p) { return sqrt(p[0]); }, Values::Positive});
+    out.push_back({"random rsqrt" + on, {u},
+                   [](Graph &, P p) { return rsqrt(p[0]); }, Values::Positive});
+    out.push_back({"random tanh" + on, {u}, [](Graph &, P p) { return tanh(p[0]); }});
+    out.push_back({"random sigmoid" + on, {u},
+                   [](Graph &, P p) { return sigmoid(p[0]); }});
+    out.push_back({"random relu" + on, {u}, [](Graph &, P p) { return relu(p[0]); }});
+    out.push_back({"random gelu" + on, {u}, [](Graph &, P p) { return gelu(p[0]); }});
+    out.push_back({"random erf" + on, {u}, [](Graph &, P p) { return erf(p[0]); }});
+    out.push_back({"random compare mask" + on, {u}, [](Graph &g, P p) {
+                     return p[0] * compare(p[0], g.constant(0.0f), "gt");
+                   }});
+    out.push_back({"random cast through f16" + on, {u}, [](Graph &, P p) {
+                     return cast(cast(p[0], DType::F16), DType::F32);
+                   }});
+    // A reshape to the flat shape, and a layer norm over the last dim.
+    int64_t elements = 1;
+    for (int64_t d : u)
+      elements *= d;
+    out.push_back({"random reshape" + on, {u}, [elements](Graph &g, P p) {
+                     return reshape(p[0], {elements}) * g.constant(2.0f);
+                   }});
+    Shape norm = shapeOf(pick(1, 3)), scale = {norm.back()};
+    out.push_back({"random layer_norm " + text(norm), {norm, scale, scale},
+                   [](Graph &, P p) { return layer_norm(p[0], p[1], p[2]); }});
+
+    // Data movement: a concat along a random axis, a strided slice, a pad
+    // with interior zeros, the patches of random windows, a gather.
+    Shape c1 = shapeOf(pick(1, 3)), c2 = c1;
+    int64_t cat = pick(0, (int64_t)c1.size() - 1);
+    c2[cat] = pick(1, 4);
+    out.push_back({"random concat " + text(c1) + " and " + text(c2) + " axis " +
+                       std::to_string(cat),
+                   {c1, c2}, [cat](Graph &, P p) {
+                     return concat({p[0], p[1], p[0]}, cat);
+                   }});
+    Shape sl = shapeOf(pick(1, 3));
+    std::vector<int64_t> starts, limits, steps, low, high, interior;
+    for (int64_t d : sl) {
+      starts.push_back(pick(0, d - 1));
+      limits.push_back(pick(starts.back() + 1, d));
+      steps.push_back(pick(1, 2));
+      low.push_back(pick(0, 2));
+      high.push_back(pick(0, 2));
+      interior.push_back(pick(0, 1));
+    }
+    out.push_back({"random slice " + text(sl) + " from " + list(starts) +
+                       " to " + list(limits) + " by " + list(steps),
+                   {sl}, [=](Graph &, P p) {
+                     return slice(p[0], starts, limits, steps);
+                   }});
+    out.push_back({"random pad " + text(sl) + " low " + list(low) + " high " +
+                       list(high) + " interior " + list(interior),
+                   {sl}, [=](Graph &, P p) {
+                     return pad(p[0], low, high, interior);
+                   }});
+    std::vector<int64_t> win = {pick(1, 3), pick(1, 3)},
+                         winStrides = {pick(1, 2), pick(1, 2)},
+                         winDilations = {pick(1, 2), pick(1, 2)};
+    Shape pix = {pick(1, 2), pick((win[0] - 1) * winDilations[0] + 1, 6),
+                 pick((win[1] - 1) * winDilations[1] + 1, 6), pick(1, 3)};
+    out.push_back({"random patches " + text(pix) + " window " + list(win) +
+                       " strides " + list(winStrides) + " dilations " +
+                       list(winDilations),
+                   {pix}, [=](Graph &, P p) {
+                     return patches(p[0], win, winStrides, winDilations);
+                   }});
+    Shape table = {pick(1, 6), pick(1, 4)}, ids = shapeOf(pick(1, 2));
+    out.push_back({"random gather " + text(table) + " by ids " + text(ids),
+                   {table}, [ids](Graph &g, P p) {
+                     return gather(p[0], g.input("ids", ids, DType::I32));
+                   }});
     for (size_t c = first; c < out.size(); ++c)
       out[c].name += " (draw " + std::to_string(i + 1) + ")";
   }
