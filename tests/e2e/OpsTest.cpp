@@ -43,6 +43,21 @@ protected:
     expectMatchesReference(g, tol, range, GetParam(), options);
   }
 
+  /// As expectMatches, and for an artifact also compiled for AVX2
+  /// (x86-64-v3: a 6 x 16 tile, 16-column panels, 8-lane vectors) where
+  /// the host runs it.
+  void expectMatchesAvx2Too(const Graph &g, Tolerance tol) {
+    expectMatches(g, tol);
+    if (GetParam() != Backend::Artifact ||
+        !rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) ||
+        !rt::hostHasCpuFeature(*rt::findCpuFeature("fma")))
+      return;
+    cpu::CpuCodegenOptions avx2;
+    avx2.targetCpu = "x86-64-v3";
+    avx2.minWorkPerWorkgroup = 1;
+    expectMatchesReference(g, tol, {}, Backend::Artifact, avx2);
+  }
+
   /// As expectMatches, and an artifact also at fusion none (one kernel per
   /// op) besides full (the default), for graphs whose ops fuse at full.
   void expectMatchesUnfusedToo(const Graph &g, Tolerance tol,
@@ -274,16 +289,7 @@ TEST_P(E2EOps, Conv2dFewChannelsPackedFilter) {
     x = nn::conv2d(g, x, c.filters, c.kernel, c.stride, c.padding, Act::Relu);
     g.output("out", nn::max_pool2d(x, 2));
     Tolerance tol = reductionTolerance(c.kernel * c.kernel * c.input[3]);
-    expectMatches(g, tol);
-    // AVX2's tile: 6 x 16, 16-column panels.
-    if (GetParam() == Backend::Artifact &&
-        rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) &&
-        rt::hostHasCpuFeature(*rt::findCpuFeature("fma"))) {
-      cpu::CpuCodegenOptions avx2;
-      avx2.targetCpu = "x86-64-v3";
-      avx2.minWorkPerWorkgroup = 1;
-      expectMatchesReference(g, tol, {}, Backend::Artifact, avx2);
-    }
+    expectMatchesAvx2Too(g, tol);
   }
 }
 
@@ -312,15 +318,7 @@ TEST_P(E2EOps, Conv2dWinograd) {
     g.output("out",
              nn::conv2d(g, x, c.filters, 3, 1, c.padding, Act::Relu));
     Tolerance tol = reductionTolerance(9 * c.input[3]);
-    expectMatches(g, tol);
-    if (GetParam() == Backend::Artifact &&
-        rt::hostHasCpuFeature(*rt::findCpuFeature("avx2")) &&
-        rt::hostHasCpuFeature(*rt::findCpuFeature("fma"))) {
-      cpu::CpuCodegenOptions avx2;
-      avx2.targetCpu = "x86-64-v3";
-      avx2.minWorkPerWorkgroup = 1;
-      expectMatchesReference(g, tol, {}, Backend::Artifact, avx2);
-    }
+    expectMatchesAvx2Too(g, tol);
   }
 }
 
