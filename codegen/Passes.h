@@ -61,6 +61,13 @@ bool isView(mlir::Operation *op);
 /// C[b..., m, n] += A[.., m, k] * B[.., k, n]. On buffers the pass also
 /// needs B and C to have unit-stride rows.
 bool isTileableMatmul(mlir::linalg::LinalgOp op);
+/// A linalg.generic on buffers computing c += a * b with these maps and
+/// iterators, in the form --kiln-tile-matmul matches (its body out + a * b).
+mlir::linalg::GenericOp
+buildMulAdd(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
+            mlir::Value bOperand, mlir::Value c,
+            llvm::ArrayRef<mlir::AffineMap> maps,
+            llvm::ArrayRef<mlir::utils::IteratorType> iterators);
 /// Whether --kiln-conv-to-matmul turns this convolution into matmuls (f32,
 /// columns not dilated); on buffers it also needs (w, c) contiguous.
 bool convertsToMatmuls(mlir::linalg::Conv2DNhwcHwcfOp op);

@@ -165,17 +165,11 @@ struct ConvToMatmulPass : kiln::impl::ConvToMatmulBase<ConvToMatmulPass> {
     auto map = [&](ArrayRef<AffineExpr> results) {
       return AffineMap::get(4, 0, results, ctx);
     };
-    b.create<linalg::GenericOp>(
-        loc, ValueRange{a, bView}, ValueRange{cView},
-        ArrayRef<AffineMap>{map({m, k1, k2}), map({k1, k2, n}), map({m, n})},
-        ArrayRef<utils::IteratorType>{
-            utils::IteratorType::parallel, utils::IteratorType::parallel,
-            utils::IteratorType::reduction, utils::IteratorType::reduction},
-        [&](OpBuilder &nested, Location l, ValueRange args) {
-          Value product = nested.create<arith::MulFOp>(l, args[0], args[1]);
-          nested.create<linalg::YieldOp>(
-              l, nested.create<arith::AddFOp>(l, args[2], product).getResult());
-        });
+    buildMulAdd(b, loc, a, bView, cView,
+                {map({m, k1, k2}), map({k1, k2, n}), map({m, n})},
+                {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                 utils::IteratorType::reduction,
+                 utils::IteratorType::reduction});
     if (fill)
       fill->erase();
     conv->erase();

@@ -347,18 +347,11 @@ void Rewriter::rewrite(linalg::Conv2DNhwcHwcfOp conv) {
     auto map = [&](ArrayRef<AffineExpr> results) {
       return AffineMap::get(4, 0, results, ctx);
     };
-    b->create<linalg::GenericOp>(
-        loc, ValueRange{v, u}, ValueRange{mm},
-        ArrayRef<AffineMap>{map({xi, ti, ci}), map({xi, ci, fi}),
-                            map({xi, ti, fi})},
-        ArrayRef<utils::IteratorType>{
-            utils::IteratorType::parallel, utils::IteratorType::parallel,
-            utils::IteratorType::parallel, utils::IteratorType::reduction},
-        [&](OpBuilder &nested, Location l, ValueRange args) {
-          Value product = nested.create<arith::MulFOp>(l, args[0], args[1]);
-          nested.create<linalg::YieldOp>(
-              l, nested.create<arith::AddFOp>(l, args[2], product).getResult());
-        });
+    buildMulAdd(*b, loc, v, u, mm,
+                {map({xi, ti, ci}), map({xi, ci, fi}), map({xi, ti, fi})},
+                {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                 utils::IteratorType::parallel,
+                 utils::IteratorType::reduction});
     // Y = A^T M A into the output tile (added to it, unless it was zeroed).
     {
       OpBuilder::InsertionGuard inner(builder);

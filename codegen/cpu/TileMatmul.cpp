@@ -1310,3 +1310,16 @@ struct TileMatmulPass : kiln::impl::TileMatmulBase<TileMatmulPass> {
 bool kiln::isTileableMatmul(linalg::LinalgOp op) {
   return matchStructure(op, /*allowSplitK=*/false).has_value();
 }
+
+linalg::GenericOp kiln::buildMulAdd(OpBuilder &b, Location loc, Value a,
+                                    Value bOperand, Value c,
+                                    ArrayRef<AffineMap> maps,
+                                    ArrayRef<utils::IteratorType> iterators) {
+  return b.create<linalg::GenericOp>(
+      loc, ValueRange{a, bOperand}, ValueRange{c}, maps, iterators,
+      [&](OpBuilder &nested, Location l, ValueRange args) {
+        Value product = nested.create<arith::MulFOp>(l, args[0], args[1]);
+        nested.create<linalg::YieldOp>(
+            l, nested.create<arith::AddFOp>(l, args[2], product).getResult());
+      });
+}
